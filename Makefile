@@ -1,0 +1,137 @@
+# sparkctl: plain GNU make + pkg-config.
+#   make            build sparkctl and libsparkctl (static and shared)
+#   make check      unit, CLI and fuzz-corpus tests (SANITIZE=1: ASan + UBSan)
+#   make demo       install what is missing, build, scan the bundled sample tree
+#   make bench      benchmarks (never part of check)
+#   make fuzz       libFuzzer targets (clang)
+#   make deps       install the Debian packages the build and tests need
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR := $(PREFIX)/bin
+LIBDIR := $(PREFIX)/lib
+MANDIR := $(PREFIX)/share/man
+DOCDIR := $(PREFIX)/share/doc/sparkctl
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := jansson libcurl libarchive openssl
+DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev perl python3
+
+ifeq ($(SANITIZE),1)
+B := build/san
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+B := build/std
+SAN :=
+endif
+
+# Stop with the exact install line when a library is missing, except for the
+# targets that install or need no library.
+NODEPS_GOALS := deps demo clean uninstall help
+ifeq ($(filter $(NODEPS_GOALS),$(MAKECMDGOALS)),)
+ifneq ($(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo ok),ok)
+$(error missing build dependencies; install them with: apt-get install $(DEB_PKGS)   (or run: make deps))
+endif
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+endif
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSPARKCTL_VERSION='"$(VERSION)"' $(WARN) -fPIC $(SAN) $(CFLAGS) $(DEP_CFLAGS)
+ALL_LDFLAGS := $(SAN) $(LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+CMD_SRC := $(sort $(wildcard cmd/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(B)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz-*.c))
+REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(B)/replay/%)
+
+.PHONY: all check demo bench fuzz deps install uninstall clean test-unit test-cli help
+all: sparkctl
+
+sparkctl: $(B)/sparkctl
+	@ln -sf $(B)/sparkctl $@
+
+$(B)/sparkctl: $(CMD_OBJ) $(B)/libsparkctl.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libsparkctl.a $(DEP_LIBS) -lm
+
+$(B)/libsparkctl.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libsparkctl.so: $(LIB_OBJ)
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libsparkctl.so.0 -o $@ $^ $(DEP_LIBS) -lm
+
+$(B)/%.o: %.c $(wildcard lib/*.h cmd/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libsparkctl.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Itests/unit -o $@ $< $(B)/libsparkctl.a $(DEP_LIBS) -lcmocka -lm
+
+$(B)/replay/%: fuzz/%.c fuzz/replay.c $(B)/libsparkctl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< fuzz/replay.c $(B)/libsparkctl.a $(DEP_LIBS) -lm
+
+# The tests speak TAP; prove runs them and closes with its summary.
+check: all $(B)/libsparkctl.so $(UNIT_BIN) $(REPLAY_BIN)
+	@SPARKCTL_BUILD=$(CURDIR)/$(B) SPARKCTL=$(CURDIR)/$(B)/sparkctl CMOCKA_MESSAGE_OUTPUT=TAP \
+		prove --exec '' --timer $(UNIT_BIN) $(sort $(wildcard tests/cli/t[0-9]*.sh))
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@rm -rf build/demo-models && python3 tests/gen-fixtures.py build/demo-models
+	@echo '$$ sparkctl --config tests/fixtures/demo.ini scan'
+	@./sparkctl --config tests/fixtures/demo.ini scan --no-fail
+
+bench: all
+	@python3 bench/bench-scan.py --sparkctl $(CURDIR)/$(B)/sparkctl
+
+fuzz:
+	@mkdir -p build/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+		echo "clang -fsanitize=fuzzer $$f"; \
+		clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(DEP_CFLAGS) \
+			-o build/fuzz/$$n $$f $(LIB_SRC) $(DEP_LIBS) -lm || exit 1; done
+	@echo "run: build/fuzz/fuzz-safetensors fuzz/corpus/safetensors (likewise gguf, quantcfg)"
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if ! command -v apt-get >/dev/null; then echo "install:$$missing" >&2; exit 1; fi; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "installing:$$missing"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+install: all $(B)/libsparkctl.so
+	install -Dm755 $(B)/sparkctl $(DESTDIR)$(BINDIR)/sparkctl
+	install -Dm644 $(B)/libsparkctl.a $(DESTDIR)$(LIBDIR)/libsparkctl.a
+	install -Dm755 $(B)/libsparkctl.so $(DESTDIR)$(LIBDIR)/libsparkctl.so.0
+	ln -sf libsparkctl.so.0 $(DESTDIR)$(LIBDIR)/libsparkctl.so
+	for m in man/*.1; do install -Dm644 $$m $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
+	for m in man/*.5; do install -Dm644 $$m $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done
+	install -Dm644 completions/sparkctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sparkctl
+	install -Dm644 completions/_sparkctl $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sparkctl
+	install -Dm644 completions/sparkctl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
+	install -Dm644 models.ini $(DESTDIR)$(DOCDIR)/models.ini.example
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sparkctl $(DESTDIR)$(LIBDIR)/libsparkctl.a $(DESTDIR)$(LIBDIR)/libsparkctl.so \
+		$(DESTDIR)$(LIBDIR)/libsparkctl.so.0 $(DESTDIR)$(DOCDIR)/models.ini.example \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sparkctl \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sparkctl \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
+	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
+	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done
+
+clean:
+	rm -rf build sparkctl

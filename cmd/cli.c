@@ -1,0 +1,136 @@
+#include "cli.h"
+#include "../lib/util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OPT_HELP 'h'
+#define OPT_COMPLETION 0x7fff
+
+int cli_fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("sparkctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("sparkctl: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool cli_color(FILE *f)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	if (nc && nc[0])
+		return false;
+	if (term && streq(term, "dumb"))
+		return false;
+	return isatty(fileno(f));
+}
+
+int cli_load_registry(const struct sc_ctx *ctx, struct registry *reg)
+{
+	sc_err e;
+	if (registry_load(ctx->config, reg, &e) < 0)
+		return cli_fail(1, "%s", e.msg);
+	for (size_t i = 0; i < reg->n_warnings; i++)
+		cli_warn("%s", reg->warnings[i]);
+	return 0;
+}
+
+int cli_number(const char *opt, const char *arg, long min, long max, long *ret)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (end == arg || *end || errno || v < min || v > max)
+		return cli_fail(-2, "--%s: \"%s\" is not a number from %ld to %ld", opt, arg, min, max);
+	*ret = v;
+	return 0;
+}
+
+void cli_help(const struct sc_command *cmd, FILE *f)
+{
+	fprintf(f, "usage: sparkctl %s\n\n%s\n\n", cmd->usage, cmd->summary);
+	fputs("Options:\n", f);
+	for (const struct sc_option *o = cmd->options; o->name; o++) {
+		char left[64];
+		if (o->id < 256)
+			snprintf(left, sizeof left, "-%c, --%s%s%s", o->id, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(f, "  %-24s %s\n", left, o->help);
+	}
+	fprintf(f, "  %-24s %s\n", "-h, --help", "show this help");
+}
+
+/* One line per option for the completion scripts: "--name\tkind\thelp". */
+static void completion_helper(const struct sc_command *cmd)
+{
+	for (const struct sc_option *o = cmd->options; o->name; o++)
+		printf("--%s\t%s\t%s\n", o->name, o->has_arg ? (o->complete ? o->complete : "word") : "", o->help);
+	printf("--help\t\tshow this help\n");
+}
+
+int cli_parse(const struct sc_command *cmd, int argc, char **argv,
+	      int (*set)(void *ud, int id, const char *arg), void *ud, int *ret_optind)
+{
+	struct option longs[64];
+	char shorts[128] = "+:h";
+	size_t n = 0, s = 3;
+	for (const struct sc_option *o = cmd->options; o->name && n < ARRAY_SIZE(longs) - 3; o++) {
+		longs[n++] = (struct option){ o->name, o->has_arg, NULL, o->id };
+		if (o->id < 256 && s + 3 < sizeof shorts) {
+			shorts[s++] = (char)o->id;
+			if (o->has_arg == required_argument)
+				shorts[s++] = ':';
+		}
+	}
+	shorts[s] = '\0';
+	longs[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	longs[n++] = (struct option){ "completion-helper", no_argument, NULL, OPT_COMPLETION };
+	longs[n] = (struct option){ 0 };
+	optind = 0;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			cli_help(cmd, stdout);
+			return 0;
+		}
+		if (c == OPT_COMPLETION) {
+			completion_helper(cmd);
+			return 0;
+		}
+		if (c == ':') {
+			cli_fail(0, "%s: option '%s' needs a value (see 'sparkctl %s --help')", cmd->name,
+				 argv[optind - 1], cmd->name);
+			return -2;
+		}
+		if (c == '?') {
+			if (optopt)
+				cli_fail(0, "%s: unknown option '-%c' (see 'sparkctl %s --help')", cmd->name, optopt, cmd->name);
+			else
+				cli_fail(0, "%s: unknown option '%s' (see 'sparkctl %s --help')", cmd->name,
+					 argv[optind - 1], cmd->name);
+			return -2;
+		}
+		if (set(ud, c, optarg) < 0)
+			return -2;
+	}
+	*ret_optind = optind;
+	return 1;
+}

@@ -1,0 +1,58 @@
+/* What the commands share: the option tables (which also render --help and
+ * feed shell completion), the command table entry, and printing helpers. */
+#ifndef SC_CLI_H
+#define SC_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../lib/registry.h"
+
+struct sc_ctx {
+	const char *config;  /* --config FILE */
+};
+
+struct sc_option {
+	const char *name;    /* long name */
+	int id;              /* short letter, or a value >= 256 */
+	int has_arg;         /* no_argument / required_argument */
+	const char *arg;     /* name of the argument in --help */
+	const char *help;
+	const char *complete;/* completion of the argument: "file", "dir", "model", or "a b c" */
+};
+
+struct sc_command {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct sc_ctx *ctx);
+	const char *summary;
+	const char *usage;   /* the SYNOPSIS line, without "sparkctl " */
+	const struct sc_option *options;  /* ends with { 0 } */
+};
+
+/* Parse argv with the command's options. set() is called for each option
+ * and returns <0 for a bad value. Returns <0 usage error (message printed),
+ * 0 when the command must exit 0 now (--help, --completion-helper), >0 to
+ * continue; *ret_optind is where the operands begin. */
+int cli_parse(const struct sc_command *cmd, int argc, char **argv,
+	      int (*set)(void *ud, int id, const char *arg), void *ud, int *ret_optind);
+
+void cli_help(const struct sc_command *cmd, FILE *f);
+
+/* "sparkctl: <fmt>" on stderr, returns the exit status given. */
+int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Load models.ini by the lookup order, printing warnings; prints and
+ * returns 1 on error. */
+int cli_load_registry(const struct sc_ctx *ctx, struct registry *reg);
+
+/* Colour on this stream? (a terminal, NO_COLOR unset, TERM not dumb) */
+bool cli_color(FILE *f);
+
+/* Parse a non-negative number for an option; prints a usage error. */
+int cli_number(const char *opt, const char *arg, long min, long max, long *ret);
+
+extern const struct sc_command cmd_scan;
+
+#endif

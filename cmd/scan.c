@@ -1,0 +1,256 @@
+/* sparkctl scan: the inventory of the models root as a table, Markdown,
+ * JSON or Prometheus textfile metrics. */
+#include "cli.h"
+#include "../lib/atomicfile.h"
+#include "../lib/model_json.h"
+#include "../lib/scan.h"
+#include "../lib/util.h"
+
+#include <jansson.h>
+#include <time.h>
+
+enum { OPT_FORMAT = 'f', OPT_OUTPUT = 'o', OPT_ROOT = 'r', OPT_JSON = 256, OPT_NO_FAIL };
+
+static const struct sc_option options[] = {
+	{ "root", OPT_ROOT, required_argument, "DIR", "the models root (default: models-root of models.ini, else ~/ai/models)", "dir" },
+	{ "format", OPT_FORMAT, required_argument, "FMT", "table, markdown, json or prometheus", "table markdown json prometheus" },
+	{ "json", OPT_JSON, no_argument, NULL, "same as --format json", NULL },
+	{ "output", OPT_OUTPUT, required_argument, "FILE", "write to FILE atomically instead of standard output", "file" },
+	{ "no-fail", OPT_NO_FAIL, no_argument, NULL, "exit 0 even when a model is not ok", NULL },
+	{ 0 },
+};
+
+enum fmt { FMT_TABLE, FMT_MARKDOWN, FMT_JSON_OUT, FMT_PROMETHEUS };
+
+struct opts {
+	const char *root, *output;
+	enum fmt fmt;
+	bool no_fail;
+};
+
+static int set(void *ud, int id, const char *arg)
+{
+	struct opts *o = ud;
+	switch (id) {
+	case OPT_ROOT: o->root = arg; break;
+	case OPT_OUTPUT: o->output = arg; break;
+	case OPT_JSON: o->fmt = FMT_JSON_OUT; break;
+	case OPT_NO_FAIL: o->no_fail = true; break;
+	case OPT_FORMAT:
+		if (streq(arg, "table")) o->fmt = FMT_TABLE;
+		else if (streq(arg, "markdown") || streq(arg, "md")) o->fmt = FMT_MARKDOWN;
+		else if (streq(arg, "json")) o->fmt = FMT_JSON_OUT;
+		else if (streq(arg, "prometheus")) o->fmt = FMT_PROMETHEUS;
+		else
+			return cli_fail(-1, "scan: --format must be table, markdown, json or prometheus, not \"%s\"", arg);
+		break;
+	}
+	return 0;
+}
+
+static void rfc3339(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The note column: the first problem, else what is worth knowing. */
+static void note_of(const struct sc_model *m, char *buf, size_t len)
+{
+	if (m->n_problems) {
+		const struct sc_problem *p = &m->problems[0];
+		snprintf(buf, len, "%s%s%s%s", p->file ? p->file : "", p->file ? ": " : "", p->message,
+			 m->n_problems > 1 ? " (+more)" : "");
+		return;
+	}
+	buf[0] = '\0';
+	if (m->gguf_type)
+		snprintf(buf, len, "%s", m->gguf_type);
+	else if (m->kv)
+		snprintf(buf, len, "kv cache %s", sc_kv_dtype_name(m->kv));
+}
+
+static int render_json(FILE *out, const struct scan_result *s, const struct registry *reg, time_t now)
+{
+	char ts[32];
+	rfc3339(now, ts, sizeof ts);
+	json_t *models = json_array();
+	for (size_t i = 0; models && i < s->n_models; i++)
+		if (json_array_append_new(models, sc_model_to_json(&s->models[i], reg)) < 0) {
+			json_decref(models);
+			models = NULL;
+		}
+	json_t *doc = models ? json_pack("{s:s,s:s,s:o}", "root", s->root, "scanned_at", ts, "models", models) : NULL;
+	if (!doc)
+		return cli_fail(1, "scan: out of memory");
+	int r = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	fputc('\n', out);
+	return r < 0 ? cli_fail(1, "scan: cannot write JSON") : 0;
+}
+
+static const char *status_color(enum sc_status s)
+{
+	return s == ST_OK ? "\033[32m" : s == ST_STUB ? "\033[33m" : "\033[31m";
+}
+
+static void render_table(FILE *out, const struct scan_result *s, bool color)
+{
+	size_t w = strlen("MODEL");
+	for (size_t i = 0; i < s->n_models; i++)
+		if (strlen(s->models[i].rel) > w)
+			w = strlen(s->models[i].rel);
+	fprintf(out, "%-*s  %-7s  %-18s  %7s  %-10s  %-24s  %s\n", (int)w, "MODEL", "FORMAT", "QUANT", "SIZE",
+		"STATUS", "NAME", "NOTES");
+	for (size_t i = 0; i < s->n_models; i++) {
+		const struct sc_model *m = &s->models[i];
+		char size[16], note[512];
+		sc_format_bytes(m->disk_bytes, size, sizeof size);
+		note_of(m, note, sizeof note);
+		fprintf(out, "%-*s  %-7s  %-18s  %7s  %s%-10s%s  %-24s  %s\n", (int)w, m->rel, sc_format_name(m->format),
+			sc_quant_method_name(m->quant_method), size, color ? status_color(m->status) : "",
+			sc_status_name(m->status), color ? "\033[0m" : "", m->name ? m->name : "-", note);
+	}
+}
+
+static void md_cell(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", out);
+		else if (*s == '\n')
+			fputc(' ', out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void render_markdown(FILE *out, const struct scan_result *s, time_t now)
+{
+	char host[256] = "localhost", day[16];
+	struct tm tm;
+	gethostname(host, sizeof host - 1);
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	fprintf(out, "# Model inventory (%s)\n\nlast_update: %s\n\nRoot: `%s` — read from the checkpoint headers by `sparkctl scan`.\n\n",
+		host, day, s->root);
+	fputs("| Model folder | Format | Quant | KV cache | Size (du) | Status | Served name | Notes |\n"
+	      "|---|---|---|---|---:|---|---|---|\n", out);
+	for (size_t i = 0; i < s->n_models; i++) {
+		const struct sc_model *m = &s->models[i];
+		char size[16], note[512];
+		sc_format_bytes(m->disk_bytes, size, sizeof size);
+		note_of(m, note, sizeof note);
+		fputs("| `", out);
+		md_cell(out, m->rel);
+		fprintf(out, "` | %s | %s | %s | %s | %s %s | ", sc_format_name(m->format),
+			sc_quant_method_name(m->quant_method), m->kv ? sc_kv_dtype_name(m->kv) : "-", size,
+			m->status == ST_OK ? "✅" : "❌", sc_status_name(m->status));
+		if (m->name) {
+			fputc('`', out);
+			md_cell(out, m->name);
+			fputc('`', out);
+		} else
+			fputc('-', out);
+		fputs(" | ", out);
+		md_cell(out, note);
+		fputs(" |\n", out);
+	}
+	if (!s->n_models)
+		fputs("\n_No model folders found._\n", out);
+}
+
+static void prom_label(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', out);
+		if (*s == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void render_prometheus(FILE *out, const struct scan_result *s, time_t now)
+{
+	fputs("# HELP sparkctl_model_info A model folder with its format, quantization and status.\n"
+	      "# TYPE sparkctl_model_info gauge\n", out);
+	for (size_t i = 0; i < s->n_models; i++) {
+		const struct sc_model *m = &s->models[i];
+		fputs("sparkctl_model_info{path=\"", out);
+		prom_label(out, m->rel);
+		fprintf(out, "\",format=\"%s\",quant_method=\"%s\",status=\"%s\"} 1\n", sc_format_name(m->format),
+			sc_quant_method_name(m->quant_method), sc_status_name(m->status));
+	}
+	fputs("# HELP sparkctl_model_disk_bytes Disk space a model folder uses, as du counts it.\n"
+	      "# TYPE sparkctl_model_disk_bytes gauge\n", out);
+	for (size_t i = 0; i < s->n_models; i++) {
+		fputs("sparkctl_model_disk_bytes{path=\"", out);
+		prom_label(out, s->models[i].rel);
+		fprintf(out, "\"} %llu\n", (unsigned long long)s->models[i].disk_bytes);
+	}
+	fprintf(out, "# HELP sparkctl_scan_timestamp_seconds When the scan ran.\n"
+		"# TYPE sparkctl_scan_timestamp_seconds gauge\nsparkctl_scan_timestamp_seconds %lld\n",
+		(long long)now);
+}
+
+static int run(int argc, char **argv, struct sc_ctx *ctx)
+{
+	struct opts o = { .fmt = FMT_TABLE };
+	int optind_, r = cli_parse(&cmd_scan, argc, argv, set, &o, &optind_);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (optind_ < argc)
+		return cli_fail(2, "scan: unexpected argument '%s' (see 'sparkctl scan --help')", argv[optind_]);
+	struct registry reg;
+	if (cli_load_registry(ctx, &reg))
+		return 1;
+	struct scan_result s;
+	sc_err e;
+	const char *root = o.root ? o.root : reg.models_root;
+	if (sc_scan(root, &reg, &s, &e) < 0) {
+		registry_free(&reg);
+		return cli_fail(1, "scan: %s", e.msg);
+	}
+	for (size_t i = 0; i < s.n_warnings; i++)
+		cli_warn("%s", s.warnings[i]);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = o.output ? open_memstream(&buf, &len) : stdout;
+	time_t now = time(NULL);
+	r = 0;
+	if (!out)
+		r = cli_fail(1, "scan: out of memory");
+	else if (o.fmt == FMT_JSON_OUT)
+		r = render_json(out, &s, &reg, now);
+	else if (o.fmt == FMT_MARKDOWN)
+		render_markdown(out, &s, now);
+	else if (o.fmt == FMT_PROMETHEUS)
+		render_prometheus(out, &s, now);
+	else
+		render_table(out, &s, !o.output && cli_color(stdout));
+	if (o.output && out) {
+		if (fclose(out) != 0 && !r)
+			r = cli_fail(1, "scan: out of memory");
+		if (!r && sc_write_atomic(o.output, buf, len, &e) < 0)
+			r = cli_fail(1, "scan: %s", e.msg);
+		free(buf);
+	}
+	if (!r && !o.no_fail)
+		for (size_t i = 0; i < s.n_models; i++)
+			if (s.models[i].status != ST_OK)
+				r = 1;
+	scan_result_free(&s);
+	registry_free(&reg);
+	return r;
+}
+
+const struct sc_command cmd_scan = {
+	.name = "scan",
+	.fn = run,
+	.summary = "Inventory of the models root, read from checkpoint headers",
+	.usage = "scan [--root DIR] [--format FMT | --json] [--output FILE] [--no-fail]",
+	.options = options,
+};

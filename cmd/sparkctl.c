@@ -1,0 +1,119 @@
+/* sparkctl: global options, the command table, help and dispatch. */
+#include "cli.h"
+#include "../lib/util.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <string.h>
+
+#ifndef SPARKCTL_VERSION
+#define SPARKCTL_VERSION "0.0.0"
+#endif
+
+static const struct sc_command *const commands[] = {
+	&cmd_scan,
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: sparkctl [--config FILE] [--version] [--help] <command> [<args>]\n\n"
+	      "Runs a private LLM inference box: the true inventory of its checkpoints,\n"
+	      "what fits in memory, and how to serve them.\n\nCommands:\n", f);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("\nGlobal options:\n"
+	      "  --config FILE   the registry (default: $SPARKCTL_CONFIG, then\n"
+	      "                  $XDG_CONFIG_HOME/sparkctl/models.ini, then /etc/sparkctl/models.ini)\n"
+	      "  --version       print the version\n"
+	      "  --help          this text; 'sparkctl help COMMAND' for one command\n", f);
+}
+
+static const struct sc_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (streq(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		size_t d = sc_edit_distance(name, commands[i]->name);
+		if (d < best_d || (startswith(commands[i]->name, name) && name[0] && !best)) {
+			best = commands[i]->name;
+			best_d = d < best_d ? d : best_d;
+		}
+	}
+	cli_fail(0, "'%s' is not a sparkctl command. See 'sparkctl --help'.", name);
+	if (best)
+		fprintf(stderr, "\nThe most similar command is\n\t%s\n", best);
+	return 2;
+}
+
+/* stdout carries the data: a full disk or a closed pipe must not pass as
+ * success. */
+static int finish_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			return status ? status : 1;
+		return cli_fail(status ? status : 1, "error writing to standard output: %s", strerror(errno));
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct sc_ctx ctx = { 0 };
+	int i = 1;
+	setlocale(LC_ALL, "");
+	signal(SIGPIPE, SIG_IGN);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (streq(a, "--version")) {
+			printf("sparkctl %s\n", SPARKCTL_VERSION);
+			return finish_stdout(0);
+		} else if (streq(a, "--help") || streq(a, "-h")) {
+			usage(stdout);
+			return finish_stdout(0);
+		} else if (streq(a, "--config")) {
+			if (++i >= argc)
+				return cli_fail(2, "--config needs a file");
+			ctx.config = argv[i];
+		} else if (startswith(a, "--config=")) {
+			ctx.config = a + 9;
+		} else if (streq(a, "--list-cmds")) {
+			for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+				printf("%s\n", commands[k]->name);
+			return finish_stdout(0);
+		} else {
+			cli_fail(0, "unknown option '%s'", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *name = argv[i];
+	if (streq(name, "help")) {
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return finish_stdout(0);
+		}
+		const struct sc_command *c = find_command(argv[i + 1]);
+		if (!c)
+			return unknown_command(argv[i + 1]);
+		cli_help(c, stdout);
+		return finish_stdout(0);
+	}
+	const struct sc_command *c = find_command(name);
+	if (!c)
+		return unknown_command(name);
+	return finish_stdout(c->fn(argc - i, argv + i, &ctx));
+}

@@ -1,0 +1,19 @@
+/* libFuzzer target: the GGUF reader, over the whole file and over short
+ * prefixes of it (the way the reader grows its buffer). */
+#include <stdint.h>
+#include <stddef.h>
+
+#include "../lib/gguf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct gguf_file g;
+	sc_err e;
+	if (gguf_parse(data, size, size, &g, &e) == 0) {
+		gguf_get_str(&g, "general.architecture");
+		gguf_file_free(&g);
+	}
+	if (size > 64 && gguf_parse(data, size / 2, size, &g, &e) == 0)
+		gguf_file_free(&g);
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* The registry: models.ini (DESIGN.md "The registry"), its lookup order and
+ * its checks. Errors name file:line; oddities that do not stop the tool are
+ * collected as warnings for the caller to print. */
+#ifndef SC_REGISTRY_H
+#define SC_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct reg_engine {
+	char *name;
+	char *command, *image, *docker_args, *health;
+	long ready_timeout, stop_timeout;
+	char **unsupported;  /* quant methods or formats this engine cannot load */
+	size_t n_unsupported;
+	unsigned unsupported_line;
+	char **env;  /* KEY=VALUE words, in order */
+	size_t n_env;
+	unsigned line;
+};
+
+struct reg_model {
+	char *name;
+	char *path;  /* as written, '~' expanded */
+	char *engine, *group, *args, *image, *script;
+	int port, proxy_port;  /* 0: not set */
+	long context;          /* 0: not set */
+	uint64_t memory;       /* 0: not set */
+	double mem_fraction;   /* 0: not set */
+	char **env;
+	size_t n_env;
+	unsigned line;
+};
+
+struct registry {
+	char *file;  /* NULL: no file, built-in defaults */
+	char *models_root;
+	uint64_t memory;  /* 0: MemTotal */
+	double mem_fraction;
+	char *host, *proxy_host, *token_file, *state_dir, *engine;
+	struct reg_engine *engines;
+	size_t n_engines;
+	struct reg_model *models;
+	size_t n_models;
+	char **warnings;
+	size_t n_warnings;
+};
+
+/* Find and load the registry: explicit (--config), else $SPARKCTL_CONFIG,
+ * else $XDG_CONFIG_HOME/sparkctl/models.ini (~/.config/...), else
+ * /etc/sparkctl/models.ini; with none, built-in defaults. */
+int registry_load(const char *explicit_path, struct registry *ret, sc_err *e);
+int registry_parse(const char *file, const char *buf, size_t len, struct registry *ret, sc_err *e);
+void registry_free(struct registry *r);
+
+const struct reg_model *registry_model(const struct registry *r, const char *name);
+const struct reg_engine *registry_engine(const struct registry *r, const char *name);
+
+/* Absolute folder of a model: path if absolute, else models-root/path. */
+char *registry_model_dir(const struct registry *r, const struct reg_model *m);
+
+/* Is format or quant method in the engine's unsupported list? Returns the
+ * matching entry or NULL. */
+const char *registry_unsupported(const struct reg_engine *en, const char *format, const char *quant_method);
+
+/* "128G" -> bytes (binary units K, M, G, T). */
+int sc_parse_size(const char *s, uint64_t *ret);
+
+#endif

@@ -1,0 +1,154 @@
+#include "scan.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#define MAX_DEPTH 8
+
+struct finder {
+	char **dirs;  /* relative paths of model folders */
+	size_t n, cap;
+	struct { dev_t dev; ino_t ino; } *seen;
+	size_t n_seen, cap_seen;
+	struct scan_result *res;
+};
+
+
+static int find(struct finder *f, const char *root, const char *rel, int depth)
+{
+	_cleanup_free_ char *abs = rel[0] ? sc_path_join(root, rel) : strdup(root);
+	struct stat st;
+	int r = 0;
+	if (!abs)
+		return -ENOMEM;
+	if (stat(abs, &st) < 0)
+		return sc_strv_appendf(&f->res->warnings, &f->res->n_warnings, "%s: %s", abs, strerror(errno));
+	for (size_t i = 0; i < f->n_seen; i++)
+		if (f->seen[i].dev == st.st_dev && f->seen[i].ino == st.st_ino)
+			return sc_strv_appendf(&f->res->warnings, &f->res->n_warnings, "%s: symlink loop or folder seen twice, skipped", abs);
+	if (sc_grow(&f->seen, &f->cap_seen, f->n_seen + 1, sizeof *f->seen) < 0)
+		return -ENOMEM;
+	f->seen[f->n_seen].dev = st.st_dev;
+	f->seen[f->n_seen].ino = st.st_ino;
+	f->n_seen++;
+	if (rel[0] && sc_is_model_dir(abs)) {
+		if (sc_grow(&f->dirs, &f->cap, f->n + 1, sizeof *f->dirs) < 0 || !(f->dirs[f->n] = strdup(rel)))
+			return -ENOMEM;
+		f->n++;
+		return 0;
+	}
+	if (depth >= MAX_DEPTH)
+		return 0;
+	DIR *d = opendir(abs);
+	if (!d)
+		return sc_strv_appendf(&f->res->warnings, &f->res->n_warnings, "%s: cannot read folder: %s", abs, strerror(errno));
+	struct dirent *de;
+	while (r >= 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (de->d_type != DT_DIR && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+			continue;
+		char sub[PATH_MAX];
+		if ((size_t)snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) >= sizeof sub)
+			continue;
+		if (de->d_type != DT_DIR) {
+			_cleanup_free_ char *p = sc_path_join(root, sub);
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			if (stat(p, &st) < 0) {
+				if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+					r = sc_strv_appendf(&f->res->warnings, &f->res->n_warnings, "%s: dangling or looping symlink: %s", p, strerror(errno));
+				continue;
+			}
+			if (!S_ISDIR(st.st_mode))
+				continue;
+		}
+		r = find(f, root, sub, depth + 1);
+	}
+	closedir(d);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+const char *registry_name_for_dir(const struct registry *reg, const char *dir)
+{
+	char want[PATH_MAX], have[PATH_MAX];
+	if (!reg || !realpath(dir, want))
+		return NULL;
+	for (size_t i = 0; i < reg->n_models; i++) {
+		_cleanup_free_ char *p = registry_model_dir(reg, &reg->models[i]);
+		if (p && realpath(p, have) && streq(have, want))
+			return reg->models[i].name;
+	}
+	return NULL;
+}
+
+void scan_result_free(struct scan_result *s)
+{
+	if (!s)
+		return;
+	free(s->root);
+	for (size_t i = 0; i < s->n_models; i++)
+		sc_model_free(&s->models[i]);
+	free(s->models);
+	sc_strv_free(s->warnings, s->n_warnings);
+	memset(s, 0, sizeof *s);
+}
+
+int sc_scan(const char *root, const struct registry *reg, struct scan_result *ret, sc_err *e)
+{
+	struct scan_result res = { 0 };
+	struct finder f = { .res = &res };
+	struct stat st;
+	char abs[PATH_MAX];
+	int r;
+	if (stat(root, &st) < 0)
+		return sc_error(e, -errno, "%s: %s", root, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return sc_error(e, -ENOTDIR, "%s: not a folder", root);
+	if (!realpath(root, abs) || !(res.root = strdup(abs)))
+		return sc_error(e, -errno ? -errno : -ENOMEM, "%s: %s", root, strerror(errno));
+	if ((r = find(&f, res.root, "", 0)) < 0) {
+		r = sc_error(e, r, "out of memory");
+		goto out;
+	}
+	if (f.n > 1)
+		qsort(f.dirs, f.n, sizeof *f.dirs, cmp_str);
+	if (f.n && !(res.models = calloc(f.n, sizeof *res.models))) {
+		r = sc_error(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < f.n; i++) {
+		_cleanup_free_ char *dir = sc_path_join(res.root, f.dirs[i]);
+		if (!dir || (r = sc_model_load(dir, f.dirs[i], &res.models[i], e)) < 0) {
+			r = dir ? r : sc_error(e, -ENOMEM, "out of memory");
+			goto out;
+		}
+		res.n_models++;
+		const char *name = registry_name_for_dir(reg, dir);
+		if (name && !(res.models[i].name = strdup(name))) {
+			r = sc_error(e, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	sc_strv_free(f.dirs, f.n);
+	free(f.seen);
+	if (r < 0) {
+		scan_result_free(&res);
+		return r;
+	}
+	*ret = res;
+	return 0;
+}

@@ -1,0 +1,190 @@
+#include "util.h"
+#include "err.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+bool endswith_n(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+bool endswith(const char *s, const char *suffix)
+{
+	return endswith_n(s, strlen(s), suffix);
+}
+
+int sc_grow(void *arr, size_t *cap, size_t need, size_t sz)
+{
+	void **a = arr;
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 16;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / sz)
+			return -ENOMEM;
+		n *= 2;
+	}
+	void *p = realloc(*a, n * sz);
+	if (!p)
+		return -ENOMEM;
+	*a = p;
+	*cap = n;
+	return 0;
+}
+
+int sc_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int sc_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EISDIR;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	size_t len = (size_t)st.st_size;
+	_cleanup_free_ char *buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	int r = sc_pread_full(fd, buf, len, 0);
+	if (r < 0)
+		return r;
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+char *sc_expand_home(const char *path)
+{
+	const char *home = getenv("HOME");
+	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0') && home) {
+		size_t hl = strlen(home), pl = strlen(path + 1);
+		char *r = malloc(hl + pl + 1);
+		if (!r)
+			return NULL;
+		memcpy(r, home, hl);
+		memcpy(r + hl, path + 1, pl + 1);
+		return r;
+	}
+	return strdup(path);
+}
+
+char *sc_path_join(const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = strlen(b);
+	bool slash = al > 0 && a[al - 1] != '/';
+	char *r = malloc(al + slash + bl + 1);
+	if (!r)
+		return NULL;
+	memcpy(r, a, al);
+	if (slash)
+		r[al] = '/';
+	memcpy(r + al + slash, b, bl + 1);
+	return r;
+}
+
+void sc_format_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char units[] = "BKMGTPE";
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1024.0 && u < sizeof units - 2) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%lluB", (unsigned long long)n);
+	else
+		snprintf(buf, len, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+bool sc_name_eq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		char x = (char)tolower((unsigned char)*a), y = (char)tolower((unsigned char)*b);
+		if (x == '_')
+			x = '-';
+		if (y == '_')
+			y = '-';
+		if (x != y)
+			return false;
+		if (!x)
+			return true;
+	}
+}
+
+size_t sc_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t sub = prev + (a[i - 1] != b[j - 1]);
+			size_t del = row[j] + 1, ins = row[j - 1] + 1;
+			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+void sc_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int sc_strv_appendf(char ***v, size_t *n, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	char **nv = realloc(*v, (*n + 2) * sizeof *nv);
+	if (!nv) {
+		free(s);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = s;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}

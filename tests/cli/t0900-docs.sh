@@ -1,0 +1,55 @@
+#!/bin/sh
+# Man pages and completions agree with the binary: every command has its
+# page, whose SYNOPSIS is the -h usage line and which documents every
+# option; every completion script knows every command; bash completion
+# completes commands, options and option values.
+. "$(dirname "$0")/test-lib.sh"
+ROOT=$(cd "$TESTS/.." && pwd)
+cmds=$(sparkctl --list-cmds)
+
+for c in $cmds; do
+	page="$ROOT/man/sparkctl-$c.1"
+	test_expect "sparkctl-$c.1 SYNOPSIS is the -h usage line" '
+		[ -f "'$page'" ] &&
+		usage=$(sparkctl '$c' -h | sed -n "1s/^usage: sparkctl //p") &&
+		synopsis=$(sed -n "/^\.SH SYNOPSIS/,/^\.SH/p" "'$page'" | grep -v "^\." | head -1) &&
+		{ [ "$synopsis" = "sparkctl $usage" ] || { echo "man: $synopsis"; echo "-h:  sparkctl $usage"; false; }; }'
+	test_expect "sparkctl-$c.1 documents every option" '
+		for o in $(sparkctl '$c' --completion-helper | cut -f1); do
+			grep -q -- "$(echo "$o" | sed "s/-/\\\\\\\\-/g")" "'$page'" || { echo "missing $o"; return 1; }
+		done'
+	test_expect "sparkctl.1 lists $c" 'grep -q "^\.B '$c'$" "$ROOT/man/sparkctl.1"'
+done
+for f in sparkctl.bash _sparkctl sparkctl.fish; do
+	test_expect "completions/$f knows exactly the commands of --list-cmds" '
+		for c in $(sparkctl --list-cmds); do grep -qw -- "$c" "$ROOT/completions/'$f'" || { echo "no $c"; return 1; }; done &&
+		[ "$(sed -n "s/^_sparkctl_commands=\"\(.*\)\"/\1/p" "$ROOT/completions/sparkctl.bash")" = "$(echo $cmds)" ]'
+done
+
+# complete WORDS...: run the bash completion on a command line whose last
+# word is being completed; prints the candidates
+complete_line() {
+	PATH="$(dirname "$SPARKCTL"):$PATH" bash -c '
+		sparkctl() { "'"$SPARKCTL"'" "$@"; }
+		. "'"$ROOT"'/completions/sparkctl.bash"
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _sparkctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
+}
+test_expect "bash completes the command" 'complete_line sparkctl sc | grep -qx scan'
+test_expect "bash completes options from the option table" '
+	complete_line sparkctl scan --fo >"$TRASH/out" && has out "^--format$" &&
+	complete_line sparkctl scan --n >"$TRASH/out" && has out "^--no-fail$"'
+test_expect "bash completes --format values" '
+	complete_line sparkctl scan --format "" >"$TRASH/out" && has out "^markdown$" && has out "^prometheus$"'
+test_expect "bash completes global options" 'complete_line sparkctl --con | grep -qx -- --config'
+if command -v zsh >/dev/null; then
+	test_expect "the zsh completion parses" 'zsh -n "$ROOT/completions/_sparkctl"'
+fi
+if command -v fish >/dev/null; then
+	test_expect "the fish completion parses" 'fish -n "$ROOT/completions/sparkctl.fish"'
+fi
+test_expect "every man page renders without warnings" '
+	for m in "$ROOT"/man/*.[15]; do
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null) || return 1
+		[ -z "$out" ] || { echo "$m: $out"; return 1; }
+	done'
+test_done

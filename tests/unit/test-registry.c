@@ -1,0 +1,256 @@
+/* models.ini: the git-config syntax, the registry's keys and checks, and
+ * every error naming file and line. */
+#include "unit.h"
+#include "../../lib/ini.h"
+#include "../../lib/registry.h"
+#include "../../lib/util.h"
+
+static int parse(const char *text, struct registry *r, sc_err *e)
+{
+	return registry_parse("m.ini", text, strlen(text), r, e);
+}
+
+static void expect_error(const char *text, const char *msg)
+{
+	struct registry r;
+	sc_err e = { "" };
+	int x = parse(text, &r, &e);
+	if (x >= 0 || !strstr(e.msg, msg))
+		print_error("for:\n%s\nexpected an error containing \"%s\", got %d \"%s\"\n", text, msg, x, e.msg);
+	assert_true(x < 0);
+	assert_non_null(strstr(e.msg, msg));
+}
+
+static void syntax_quotes_comments_continuations(void **state)
+{
+	struct ini ini;
+	sc_err e;
+	const char *t = "# comment\n; another\n[Sec \"Sub \\\"x\\\"\"]\n"
+			"Key = value   # trailing comment\n"
+			"q = \"  spaced # not a comment \"\n"
+			"esc = a\\tb\\\\c\n"
+			"cont = one \\\n  two\n"
+			"bare\n"
+			"[other]\r\nk=v\r\n";
+	assert_int_equal(ini_parse("f", t, strlen(t), &ini, &e), 0);
+	assert_int_equal(ini.n, 6);
+	assert_string_equal(ini.entries[0].section, "sec");
+	assert_string_equal(ini.entries[0].subsection, "Sub \"x\"");
+	assert_string_equal(ini.entries[0].key, "key");
+	assert_string_equal(ini.entries[0].value, "value");
+	assert_string_equal(ini.entries[1].value, "  spaced # not a comment ");
+	assert_string_equal(ini.entries[2].value, "a\tb\\c");
+	assert_string_equal(ini.entries[3].value, "one   two");
+	assert_null(ini.entries[4].value);
+	assert_int_equal(ini.entries[4].line, 9);
+	assert_string_equal(ini.entries[5].value, "v");
+	assert_int_equal(ini.entries[5].line, 11);
+	ini_free(&ini);
+}
+
+static void syntax_errors_name_file_and_line(void **state)
+{
+	static const struct { const char *text, *msg; } c[] = {
+		{ "[defaults\n", "m.ini:1: expected ']'" },
+		{ "\n\nkey = 1\n", "m.ini:3: key \"key\" before any [section]" },
+		{ "[a]\nk = \"open\n", "m.ini:2: unterminated quote" },
+		{ "[a]\n= v\n", "m.ini:2: expected a key" },
+		{ "[a]\nk v\n", "m.ini:2: expected '='" },
+		{ "[a]\nk = \\q\n", "m.ini:2: unknown escape" },
+		{ "[a \"x]\n", "m.ini:1: unterminated quoted section name" },
+		{ "[a] junk\n", "m.ini:1: text after the section header" },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct ini ini;
+		sc_err e = { "" };
+		int r = ini_parse("m.ini", c[i].text, strlen(c[i].text), &ini, &e);
+		if (r != SC_ECONFIG || !strstr(e.msg, c[i].msg))
+			print_error("case %zu: %d \"%s\"\n", i, r, e.msg);
+		assert_int_equal(r, SC_ECONFIG);
+		assert_non_null(strstr(e.msg, c[i].msg));
+	}
+}
+
+static const char *full =
+	"[defaults]\nmodels-root = ~/ai/models\nmemory = 128G\nmem-fraction = 0.85\nhost = 127.0.0.1\n"
+	"token-file = ~/.config/sparkctl/token\n"
+	"[engine \"sglang\"]\nimage = lmsysorg/sglang:spark\ndocker-args = --gpus all --ipc=host\n"
+	"command = python3 -m sglang.launch_server --model-path {path} --port {port} {args}\n"
+	"ready-timeout = 900\nstop-timeout = 30\nunsupported = compressed-tensors, mxfp4\n"
+	"env = A=1 \"B=two words\"\nenv = C=3\n"
+	"[engine \"vllm\"]\ncommand = vllm serve {path}\n"
+	"[model \"qwen3-32b-nvfp4\"]\npath = qwen3/qwen3-32b-nvfp4\nengine = sglang\nport = 30001\n"
+	"proxy-port = 31001\ngroup = big\nargs = --quantization modelopt_fp4\ncontext = 32768\nenv = A=9\n"
+	"[model \"abs\"]\npath = /srv/m\nengine = vllm\nport = 30001\n";
+
+static void the_whole_format(void **state)
+{
+	struct registry r;
+	sc_err e;
+	setenv("HOME", "/home/u", 1);
+	assert_int_equal(parse(full, &r, &e), 0);
+	assert_string_equal(r.models_root, "/home/u/ai/models");
+	assert_int_equal(r.memory, 128ULL << 30);
+	assert_true(r.mem_fraction > 0.849 && r.mem_fraction < 0.851);
+	assert_string_equal(r.token_file, "/home/u/.config/sparkctl/token");
+	const struct reg_engine *en = registry_engine(&r, "sglang");
+	assert_non_null(en);
+	assert_string_equal(en->image, "lmsysorg/sglang:spark");
+	assert_int_equal(en->stop_timeout, 30);
+	assert_int_equal(en->n_unsupported, 2);
+	assert_string_equal(en->unsupported[1], "mxfp4");
+	assert_non_null(registry_unsupported(en, "fp8", "compressed_tensors"));
+	assert_null(registry_unsupported(en, "nvfp4", "modelopt"));
+	assert_int_equal(en->n_env, 3);
+	assert_string_equal(en->env[1], "B=two words");
+	assert_string_equal(registry_engine(&r, "vllm")->health, "/health");
+	assert_int_equal(registry_engine(&r, "vllm")->ready_timeout, 900);
+	const struct reg_model *m = registry_model(&r, "qwen3-32b-nvfp4");
+	assert_int_equal(m->port, 30001);
+	assert_int_equal(m->proxy_port, 31001);
+	assert_int_equal(m->context, 32768);
+	assert_string_equal(m->group, "big");
+	char *dir = registry_model_dir(&r, m);
+	assert_string_equal(dir, "/home/u/ai/models/qwen3/qwen3-32b-nvfp4");
+	free(dir);
+	dir = registry_model_dir(&r, registry_model(&r, "abs"));
+	assert_string_equal(dir, "/srv/m");
+	free(dir);
+	/* two models of different groups on one port: a warning */
+	assert_int_equal(r.n_warnings, 1);
+	assert_non_null(strstr(r.warnings[0], "shares port 30001"));
+	registry_free(&r);
+}
+
+static void registry_errors_name_the_line(void **state)
+{
+	expect_error("[model \"a\"]\nengine = x\n", "m.ini:1: [model \"a\"] has no path");
+	expect_error("[engine \"e\"]\ncommand = c\n[model \"a\"]\npath = p\n", "m.ini:3: [model \"a\"] has no engine");
+	expect_error("[model \"a\"]\npath = p\nengine = nope\n", "unknown engine \"nope\"");
+	expect_error("[engine \"e\"]\ncommand = c\n[model \"a\"]\npath = p\nengine = e\nport = http\n",
+		     "m.ini:6: port: not a port number");
+	expect_error("[defaults]\nmemory = lots\n", "m.ini:2: memory: not a size");
+	expect_error("[defaults]\nmem-fraction = 1.5\n", "m.ini:2: mem-fraction");
+	expect_error("[engine \"e\"]\nready-timeout = soon\n", "m.ini:2: ready-timeout");
+	expect_error("[engine \"e\"]\ncommand = c\nenv = NOEQUALS\n", "m.ini:3: env: \"NOEQUALS\" is not KEY=VALUE");
+	expect_error("[model]\n", "m.ini:1: [model] needs a name");
+	expect_error("[engine \"e\"]\ncommand = c\n[engine \"e\"]\n", "m.ini:3: [engine \"e\"] is defined twice");
+	expect_error("[engine \"e\"]\nhealth = nope\n", "m.ini:2: health: must begin with '/'");
+	expect_error("[engine \"e\"]\n", "m.ini:1: [engine \"e\"] has no command");
+}
+
+static void unknown_keys_and_sections_warn(void **state)
+{
+	struct registry r;
+	sc_err e;
+	assert_int_equal(parse("[defaults]\ncolour = blue\n[weird]\n[engine \"e\"]\ncommand = c\nfoo = 1\n", &r, &e), 0);
+	assert_int_equal(r.n_warnings, 3);
+	assert_non_null(strstr(r.warnings[0], "m.ini:3: unknown section [weird]"));
+	assert_non_null(strstr(r.warnings[1], "m.ini:2: unknown key \"colour\""));
+	registry_free(&r);
+}
+
+static void default_engine_and_sizes(void **state)
+{
+	struct registry r;
+	sc_err e;
+	assert_int_equal(parse("[defaults]\nengine = e\n[engine \"e\"]\ncommand = c\n[model \"m\"]\npath = p\n", &r, &e), 0);
+	assert_string_equal(registry_model(&r, "m")->engine, "e");
+	registry_free(&r);
+	uint64_t v;
+	assert_int_equal(sc_parse_size("1.5G", &v), 0);
+	assert_int_equal(v, 3ULL << 29);
+	assert_int_equal(sc_parse_size("512MiB", &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+	assert_true(sc_parse_size("12X", &v) < 0);
+	assert_true(sc_parse_size("-1G", &v) < 0);
+}
+
+static void relative_root_is_relative_to_the_file(void **state)
+{
+	struct registry r;
+	sc_err e;
+	const char *t = "[defaults]\nmodels-root = ../models\n";
+	assert_int_equal(registry_parse("/etc/sparkctl/models.ini", t, strlen(t), &r, &e), 0);
+	assert_string_equal(r.models_root, "/etc/sparkctl/../models");
+	registry_free(&r);
+}
+
+static void split_words_quotes_without_expansion(void **state)
+{
+	char **w;
+	size_t n;
+	sc_err e;
+	assert_int_equal(sc_split_words("a 'b c' \"d \\\"e\" f\\ g $(rm) ;", &w, &n, &e), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(w[1], "b c");
+	assert_string_equal(w[2], "d \"e");
+	assert_string_equal(w[3], "f g");
+	assert_string_equal(w[4], "$(rm)");
+	assert_string_equal(w[5], ";");
+	assert_null(w[6]);
+	sc_strv_free(w, n);
+	assert_true(sc_split_words("'open", &w, &n, &e) < 0);
+	assert_true(sc_split_words("end\\", &w, &n, &e) < 0);
+}
+
+static void lookup_order(void **state)
+{
+	char dir[] = "/tmp/sc-reg-XXXXXX", path[512], xdg[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(xdg, sizeof xdg, "%s/xdg/sparkctl", dir);
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "mkdir -p %s", xdg);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof path, "%s/models.ini", xdg);
+	FILE *f = fopen(path, "w");
+	fputs("[defaults]\nmodels-root = /from/xdg\n", f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/explicit.ini", dir);
+	f = fopen(path, "w");
+	fputs("[defaults]\nmodels-root = /from/explicit\n", f);
+	fclose(f);
+	snprintf(xdg, sizeof xdg, "%s/xdg", dir);
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	unsetenv("SPARKCTL_CONFIG");
+	struct registry r;
+	sc_err e;
+	assert_int_equal(registry_load(NULL, &r, &e), 0);
+	assert_string_equal(r.models_root, "/from/xdg");
+	registry_free(&r);
+	setenv("SPARKCTL_CONFIG", path, 1);
+	assert_int_equal(registry_load(NULL, &r, &e), 0);
+	assert_string_equal(r.models_root, "/from/explicit");
+	registry_free(&r);
+	/* an explicit file that is missing is an error, not the defaults */
+	assert_int_equal(registry_load("/nonexistent/m.ini", &r, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "/nonexistent/m.ini"));
+	unsetenv("SPARKCTL_CONFIG");
+	snprintf(xdg, sizeof xdg, "%s/none", dir);
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	setenv("HOME", dir, 1);
+	if (access("/etc/sparkctl/models.ini", F_OK) != 0) {
+		assert_int_equal(registry_load(NULL, &r, &e), 0);
+		assert_null(r.file);
+		assert_non_null(registry_engine(&r, "sglang"));
+		registry_free(&r);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(syntax_quotes_comments_continuations),
+		cmocka_unit_test(syntax_errors_name_file_and_line),
+		cmocka_unit_test(the_whole_format),
+		cmocka_unit_test(registry_errors_name_the_line),
+		cmocka_unit_test(unknown_keys_and_sections_warn),
+		cmocka_unit_test(default_engine_and_sizes),
+		cmocka_unit_test(relative_root_is_relative_to_the_file),
+		cmocka_unit_test(split_words_quotes_without_expansion),
+		cmocka_unit_test(lookup_order),
+	};
+	return RUN(tests);
+}
