@@ -60,14 +60,14 @@ sparkctl: $(B)/sparkctl
 	@ln -sf $(B)/sparkctl $@
 
 $(B)/sparkctl: $(CMD_OBJ) $(B)/libsparkctl.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libsparkctl.a $(DEP_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libsparkctl.a $(DEP_LIBS) -lpthread -lm
 
 $(B)/libsparkctl.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(B)/libsparkctl.so: $(LIB_OBJ)
-	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libsparkctl.so.0 -o $@ $^ $(DEP_LIBS) -lm
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libsparkctl.so.0 -o $@ $^ $(DEP_LIBS) -lpthread -lm
 
 $(B)/%.o: %.c $(wildcard lib/*.h cmd/*.h)
 	@mkdir -p $(dir $@)
@@ -75,11 +75,11 @@ $(B)/%.o: %.c $(wildcard lib/*.h cmd/*.h)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libsparkctl.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Itests/unit -o $@ $< $(B)/libsparkctl.a $(DEP_LIBS) -lcmocka -lm
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Itests/unit -o $@ $< $(B)/libsparkctl.a $(DEP_LIBS) -lcmocka -lpthread -lm
 
 $(B)/replay/%: fuzz/%.c fuzz/replay.c $(B)/libsparkctl.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< fuzz/replay.c $(B)/libsparkctl.a $(DEP_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< fuzz/replay.c $(B)/libsparkctl.a $(DEP_LIBS) -lpthread -lm
 
 # The tests speak TAP; prove runs them and closes with its summary.
 check: all $(B)/libsparkctl.so $(UNIT_BIN) $(REPLAY_BIN)
@@ -92,15 +92,19 @@ demo: deps
 	@echo '$$ sparkctl --config tests/fixtures/demo.ini scan'
 	@./sparkctl --config tests/fixtures/demo.ini scan --no-fail
 
-bench: all
+bench: all $(B)/bench/bench-parse
 	@python3 bench/bench-scan.py --sparkctl $(CURDIR)/$(B)/sparkctl
+
+$(B)/bench/%: bench/%.c $(B)/libsparkctl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libsparkctl.a $(DEP_LIBS) -lpthread -lm
 
 fuzz:
 	@mkdir -p build/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 		echo "clang -fsanitize=fuzzer $$f"; \
 		clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(DEP_CFLAGS) \
-			-o build/fuzz/$$n $$f $(LIB_SRC) $(DEP_LIBS) -lm || exit 1; done
+			-o build/fuzz/$$n $$f $(LIB_SRC) $(DEP_LIBS) -lpthread -lm || exit 1; done
 	@echo "run: build/fuzz/fuzz-safetensors fuzz/corpus/safetensors (likewise gguf, quantcfg)"
 
 deps:

@@ -58,10 +58,10 @@ static void rfc3339(time_t t, char *buf, size_t len)
 /* The note column: the first problem, else what is worth knowing. */
 static void note_of(const struct sc_model *m, char *buf, size_t len)
 {
-	if (m->n_problems) {
-		const struct sc_problem *p = &m->problems[0];
+	if (m->problems.n) {
+		const struct sc_problem *p = &m->problems.v[0];
 		snprintf(buf, len, "%s%s%s%s", p->file ? p->file : "", p->file ? ": " : "", p->message,
-			 m->n_problems > 1 ? " (+more)" : "");
+			 m->problems.n > 1 ? " (+more)" : "");
 		return;
 	}
 	buf[0] = '\0';

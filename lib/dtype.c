@@ -2,28 +2,32 @@
 
 #include <string.h>
 
+#define T(n, b) { n, b, sizeof(n) - 1 }
 static const struct {
 	const char *name;
 	unsigned bits;
+	size_t len;
 } st_types[ST_DTYPE_COUNT] = {
-	[ST_BOOL] = { "BOOL", 8 },       [ST_F4] = { "F4", 4 },
-	[ST_F6_E2M3] = { "F6_E2M3", 6 }, [ST_F6_E3M2] = { "F6_E3M2", 6 },
-	[ST_U8] = { "U8", 8 },           [ST_I8] = { "I8", 8 },
-	[ST_F8_E5M2] = { "F8_E5M2", 8 }, [ST_F8_E4M3] = { "F8_E4M3", 8 },
-	[ST_F8_E8M0] = { "F8_E8M0", 8 }, [ST_F8_E4M3FNUZ] = { "F8_E4M3FNUZ", 8 },
-	[ST_F8_E5M2FNUZ] = { "F8_E5M2FNUZ", 8 },
-	[ST_I16] = { "I16", 16 },        [ST_U16] = { "U16", 16 },
-	[ST_F16] = { "F16", 16 },        [ST_BF16] = { "BF16", 16 },
-	[ST_I32] = { "I32", 32 },        [ST_U32] = { "U32", 32 },
-	[ST_F32] = { "F32", 32 },        [ST_I64] = { "I64", 64 },
-	[ST_U64] = { "U64", 64 },        [ST_F64] = { "F64", 64 },
-	[ST_C64] = { "C64", 64 },
+	[ST_BOOL] = T("BOOL", 8),       [ST_F4] = T("F4", 4),
+	[ST_F6_E2M3] = T("F6_E2M3", 6), [ST_F6_E3M2] = T("F6_E3M2", 6),
+	[ST_U8] = T("U8", 8),           [ST_I8] = T("I8", 8),
+	[ST_F8_E5M2] = T("F8_E5M2", 8), [ST_F8_E4M3] = T("F8_E4M3", 8),
+	[ST_F8_E8M0] = T("F8_E8M0", 8), [ST_F8_E4M3FNUZ] = T("F8_E4M3FNUZ", 8),
+	[ST_F8_E5M2FNUZ] = T("F8_E5M2FNUZ", 8),
+	[ST_I16] = T("I16", 16),        [ST_U16] = T("U16", 16),
+	[ST_F16] = T("F16", 16),        [ST_BF16] = T("BF16", 16),
+	[ST_I32] = T("I32", 32),        [ST_U32] = T("U32", 32),
+	[ST_F32] = T("F32", 32),        [ST_I64] = T("I64", 64),
+	[ST_U64] = T("U64", 64),        [ST_F64] = T("F64", 64),
+	[ST_C64] = T("C64", 64),
 };
+#undef T
 
 int st_dtype_from_name(const char *s, size_t len)
 {
+	/* called once per tensor: compare lengths before bytes */
 	for (int i = 0; i < ST_DTYPE_COUNT; i++)
-		if (strlen(st_types[i].name) == len && memcmp(st_types[i].name, s, len) == 0)
+		if (st_types[i].len == len && s[0] == st_types[i].name[0] && memcmp(st_types[i].name, s, len) == 0)
 			return i;
 	return -1;
 }

@@ -9,17 +9,42 @@ struct cur {
 	size_t len, pos;
 	uint64_t file_size;
 	sc_err *e;
+	/* asks the reader for at least `want` bytes; NULL: parse buf alone */
+	int (*more)(void *ud, size_t want, const uint8_t **buf, size_t *len);
+	void *ud;
 };
 
-/* Need n more bytes: past the file is an error for good, past the buffer
- * means the caller must read more. */
+/* Need n more bytes: past the file is an error for good; past the buffer,
+ * the reader is asked for more, and without one the caller must read more
+ * and parse again. */
 static int need(struct cur *c, uint64_t n, const char *what)
 {
 	if (n > c->file_size - c->pos)
 		return sc_error(c->e, SC_ELENGTH, "%s of %llu bytes at offset %zu runs past the end of the file",
 				what, (unsigned long long)n, c->pos);
-	if (n > c->len - c->pos)
+	if (n > c->len - c->pos) {
+		if (c->more) {
+			int r = c->more(c->ud, c->pos + (size_t)n, &c->buf, &c->len);
+			if (r < 0)
+				return sc_error(c->e, r, "cannot read the header: %s", sc_strerror(r));
+			if (n <= c->len - c->pos)
+				return 0;
+		}
 		return sc_error(c->e, SC_ETRUNC, "header continues past the %zu bytes read", c->len);
+	}
+	return 0;
+}
+
+/* A u64 length, on the fast path when the buffer holds it. */
+static inline int rd_len(struct cur *c, uint64_t *n, const char *what)
+{
+	if (c->len - c->pos < 8) {
+		int r = need(c, 8, what);
+		if (r < 0)
+			return r;
+	}
+	memcpy(n, c->buf + c->pos, 8);
+	c->pos += 8;
 	return 0;
 }
 
@@ -49,10 +74,10 @@ static int pool_add(struct gguf_file *g, const uint8_t *s, size_t n, uint32_t *o
 static int rd_string(struct cur *c, struct gguf_file *g, uint32_t *off, const char *what)
 {
 	uint64_t n;
-	int r = rd(c, &n, 8, what);
+	int r = rd_len(c, &n, what);
 	if (r < 0)
 		return r;
-	if ((r = need(c, n, what)) < 0)
+	if (n > c->len - c->pos && (r = need(c, n, what)) < 0)
 		return r;
 	if (off && (r = pool_add(g, c->buf + c->pos, (size_t)n, off, c->e)) < 0)
 		return r;
@@ -279,11 +304,10 @@ static int parse(struct cur *c, struct gguf_file *g)
 	return 0;
 }
 
-int gguf_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct gguf_file *ret, sc_err *e)
+static int parse_cur(struct cur *c, struct gguf_file *ret)
 {
 	struct gguf_file g = { 0 };
-	struct cur c = { .buf = buf, .len = len < file_size ? len : (size_t)file_size, .file_size = file_size, .e = e };
-	int r = parse(&c, &g);
+	int r = parse(c, &g);
 	if (r < 0) {
 		gguf_file_free(&g);
 		return r;
@@ -292,29 +316,59 @@ int gguf_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct gguf_f
 	return 0;
 }
 
-/* Read a GGUF header, growing the buffer until the parser has what it
- * needs; only header bytes are ever read. */
-int gguf_read_fd(int fd, uint64_t size, struct gguf_file *ret, uint64_t *bytes_read, sc_err *e)
+int gguf_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct gguf_file *ret, sc_err *e)
 {
-	size_t cap = size < (1u << 20) ? (size_t)size : (1u << 20), have = 0;
-	_cleanup_free_ uint8_t *buf = NULL;
-	int r;
-	for (;;) {
-		uint8_t *nb = realloc(buf, cap ? cap : 1);
-		if (!nb)
-			return sc_error(e, -ENOMEM, "out of memory");
-		buf = nb;
-		if ((r = sc_pread_full(fd, buf + have, cap - have, have)) < 0)
-			return sc_error(e, r, "cannot read: %s", strerror(-r));
-		have = cap;
-		if (bytes_read)
-			*bytes_read = have;
-		r = gguf_parse(buf, have, size, ret, e);
-		if (r != SC_ETRUNC || have >= size)
-			return r;
-		if (cap >= GGUF_MAX_HEADER)
-			return sc_error(e, SC_ETOOBIG, "GGUF header larger than %u MiB", GGUF_MAX_HEADER >> 20);
-		cap = (uint64_t)cap * 2 > size ? (size_t)size : cap * 2;
-	}
+	struct cur c = { .buf = buf, .len = len < file_size ? len : (size_t)file_size, .file_size = file_size, .e = e };
+	return parse_cur(&c, ret);
 }
 
+/* The reader behind gguf_read_fd: reads what the parser asks for, plus a
+ * little read-ahead so a vocabulary of 100,000 strings costs a handful of
+ * reads, never more than READ_AHEAD past the end of the header. */
+#define READ_AHEAD (128u << 10)
+
+struct fd_reader {
+	int fd;
+	uint64_t size;
+	uint8_t *buf;
+	size_t len;
+};
+
+static int fd_more(void *ud, size_t want, const uint8_t **buf, size_t *len)
+{
+	struct fd_reader *rd = ud;
+	if (want > GGUF_MAX_HEADER)
+		return SC_ETOOBIG;
+	uint64_t to = (uint64_t)want + READ_AHEAD;
+	if (to > rd->size)
+		to = rd->size;
+	if (to <= rd->len)
+		return 0;
+	uint8_t *nb = realloc(rd->buf, (size_t)to);
+	if (!nb)
+		return -ENOMEM;
+	rd->buf = nb;
+	int r = sc_pread_full(rd->fd, nb + rd->len, (size_t)to - rd->len, rd->len);
+	if (r < 0)
+		return r;
+	rd->len = (size_t)to;
+	*buf = rd->buf;
+	*len = rd->len;
+	return 0;
+}
+
+int gguf_read_fd(int fd, uint64_t size, struct gguf_file *ret, uint64_t *bytes_read, sc_err *e)
+{
+	struct fd_reader rd = { .fd = fd, .size = size };
+	struct cur c = { .file_size = size, .e = e, .more = fd_more, .ud = &rd };
+	int r = fd_more(&rd, 24, &c.buf, &c.len);
+	if (r < 0) {
+		free(rd.buf);
+		return sc_error(e, r, "cannot read: %s", sc_strerror(r));
+	}
+	r = parse_cur(&c, ret);
+	if (bytes_read)
+		*bytes_read = rd.len;
+	free(rd.buf);
+	return r;
+}

@@ -39,19 +39,19 @@ bool sc_problem_is_warning(const char *code)
 	return streq(code, "dtype-mismatch") || streq(code, "pickle");
 }
 
-static int add_problem(struct sc_model *m, const char *code, const char *file, const char *fmt, ...)
+static int add_problem(struct sc_problems *l, const char *code, const char *file, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static int add_problem(struct sc_model *m, const char *code, const char *file, const char *fmt, ...)
+static int add_problem(struct sc_problems *l, const char *code, const char *file, const char *fmt, ...)
 {
 	char buf[768];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	if (sc_grow(&m->problems, &m->cap_problems, m->n_problems + 1, sizeof *m->problems) < 0)
+	if (sc_grow(&l->v, &l->cap, l->n + 1, sizeof *l->v) < 0)
 		return -ENOMEM;
-	struct sc_problem *p = &m->problems[m->n_problems];
+	struct sc_problem *p = &l->v[l->n];
 	p->code = code;
 	p->file = file ? strdup(file) : NULL;
 	p->message = strdup(buf);
@@ -60,8 +60,31 @@ static int add_problem(struct sc_model *m, const char *code, const char *file, c
 		free(p->message);
 		return -ENOMEM;
 	}
-	m->n_problems++;
+	l->n++;
 	return 0;
+}
+
+/* Move every problem of src to the end of dst. */
+static int move_problems(struct sc_problems *dst, struct sc_problems *src)
+{
+	if (sc_grow(&dst->v, &dst->cap, dst->n + src->n, sizeof *dst->v) < 0)
+		return -ENOMEM;
+	if (src->n)
+		memcpy(dst->v + dst->n, src->v, src->n * sizeof *src->v);
+	dst->n += src->n;
+	free(src->v);
+	*src = (struct sc_problems){ 0 };
+	return 0;
+}
+
+static void problems_free(struct sc_problems *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].file);
+		free(l->v[i].message);
+	}
+	free(l->v);
+	*l = (struct sc_problems){ 0 };
 }
 
 bool sc_is_model_dir(const char *dir)
@@ -98,7 +121,6 @@ struct walk {
 	size_t n_sub, cap_sub;
 	char **partials;
 	size_t n_partials, cap_partials;
-	bool has_index;
 };
 
 static int add_wfile(struct sc_wfile **arr, size_t *n, size_t *cap, const char *rel, enum sc_fkind k, uint64_t size)
@@ -119,10 +141,10 @@ static int walk_dir(struct walk *w, int dfd, const char *relpath, int depth)
 	struct stat st;
 	int r = 0;
 	if (fstat(dfd, &st) < 0)
-		return add_problem(m, "unreadable", relpath[0] ? relpath : ".", "cannot stat: %s", strerror(errno));
+		return add_problem(&m->problems, "unreadable", relpath[0] ? relpath : ".", "cannot stat: %s", strerror(errno));
 	for (size_t i = 0; i < w->n_seen; i++)
 		if (w->seen[i].dev == st.st_dev && w->seen[i].ino == st.st_ino)
-			return add_problem(m, "unreadable", relpath, "symlink loop: this folder was already visited");
+			return add_problem(&m->problems, "unreadable", relpath, "symlink loop: this folder was already visited");
 	if (sc_grow(&w->seen, &w->cap_seen, w->n_seen + 1, sizeof *w->seen) < 0)
 		return -ENOMEM;
 	w->seen[w->n_seen++] = (struct dirid){ st.st_dev, st.st_ino };
@@ -130,7 +152,7 @@ static int walk_dir(struct walk *w, int dfd, const char *relpath, int depth)
 	DIR *d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
-		return add_problem(m, "unreadable", relpath[0] ? relpath : ".", "cannot read folder: %s", strerror(errno));
+		return add_problem(&m->problems, "unreadable", relpath[0] ? relpath : ".", "cannot read folder: %s", strerror(errno));
 	}
 	struct dirent *de;
 	while (r >= 0 && (de = readdir(d))) {
@@ -141,7 +163,7 @@ static int walk_dir(struct walk *w, int dfd, const char *relpath, int depth)
 		if ((size_t)snprintf(rel, sizeof rel, "%s%s%s", relpath, relpath[0] ? "/" : "", n) >= sizeof rel)
 			continue;
 		if (fstatat(dirfd(d), n, &st, 0) < 0) {
-			r = add_problem(m, "unreadable", rel, "cannot stat: %s", strerror(errno));
+			r = add_problem(&m->problems, "unreadable", rel, "cannot stat: %s", strerror(errno));
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
@@ -149,7 +171,7 @@ static int walk_dir(struct walk *w, int dfd, const char *relpath, int depth)
 				continue;
 			int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (sub < 0) {
-				r = add_problem(m, "unreadable", rel, "cannot open folder: %s", strerror(errno));
+				r = add_problem(&m->problems, "unreadable", rel, "cannot open folder: %s", strerror(errno));
 				continue;
 			}
 			r = walk_dir(w, sub, rel, depth + 1);
@@ -179,8 +201,8 @@ static int walk_dir(struct walk *w, int dfd, const char *relpath, int depth)
 				r = add_wfile(&w->sub, &w->n_sub, &w->cap_sub, rel, k, (uint64_t)st.st_size);
 			break;
 		case FK_INDEX:
-			if (depth == 0)
-				w->has_index = true;
+			if (depth == 0 && sc_strv_appendf(&m->index_files, &m->n_index_files, "%s", n) < 0)
+				r = -ENOMEM;
 			break;
 		case FK_CONFIG:
 			if (depth == 0)
@@ -214,45 +236,45 @@ static bool is_lfs_pointer(int fd, uint64_t size)
 	return sc_pread_full(fd, buf, sizeof buf, 0) == 0 && memcmp(buf, LFS_SIGNATURE, sizeof buf) == 0;
 }
 
-static int read_safetensors(struct sc_model *m, struct sc_wfile *wf, int fd)
+static int read_safetensors(struct sc_wfile *wf, int fd)
 {
+	struct sc_problems *pl = &wf->problems;
 	uint8_t head[8];
 	uint64_t prefix;
 	sc_err e;
 	struct st_header h;
 	int r;
 	if (wf->size < 8 || sc_pread_full(fd, head, 8, 0) < 0)
-		return add_problem(m, "truncated", wf->rel, "file is %llu bytes, shorter than a safetensors header",
+		return add_problem(pl, "truncated", wf->rel, "file is %llu bytes, shorter than a safetensors header",
 				   (unsigned long long)wf->size);
 	r = st_prefix_len(head, 8, wf->size, &prefix, &e);
 	if (r == SC_EPASTEOF)
-		return add_problem(m, "truncated", wf->rel, "%s", e.msg);
+		return add_problem(pl, "truncated", wf->rel, "%s", e.msg);
 	if (r < 0)
-		return add_problem(m, "bad-header", wf->rel, "%s", e.msg);
+		return add_problem(pl, "bad-header", wf->rel, "%s", e.msg);
 	_cleanup_free_ uint8_t *buf = malloc(prefix);
 	if (!buf)
 		return -ENOMEM;
 	memcpy(buf, head, 8);
 	if ((r = sc_pread_full(fd, buf + 8, prefix - 8, 8)) < 0)
-		return add_problem(m, "unreadable", wf->rel, "cannot read header: %s", strerror(-r));
-	m->header_bytes += prefix;
+		return add_problem(pl, "unreadable", wf->rel, "cannot read header: %s", strerror(-r));
+	wf->header_bytes = prefix;
 	r = st_parse(buf, prefix, wf->size, &h, &e);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return add_problem(m, "bad-header", wf->rel, "%s", e.msg);
+		return add_problem(pl, "bad-header", wf->rel, "%s", e.msg);
 	uint64_t expect = prefix + h.data_len;
 	if (wf->size < expect)
-		r = add_problem(m, "truncated", wf->rel, "file is %llu bytes, its header says %llu",
+		r = add_problem(pl, "truncated", wf->rel, "file is %llu bytes, its header says %llu",
 				(unsigned long long)wf->size, (unsigned long long)expect);
 	else if (wf->size > expect)
-		r = add_problem(m, "oversized", wf->rel, "file is %llu bytes, its header says %llu",
+		r = add_problem(pl, "oversized", wf->rel, "file is %llu bytes, its header says %llu",
 				(unsigned long long)wf->size, (unsigned long long)expect);
 	for (size_t i = 0; i < h.n_tensors; i++) {
 		const struct st_tensor *t = &h.tensors[i];
-		const char *name = st_tensor_name(&h, t);
-		tstats_add(m->stats, name, strlen(name), (enum st_dtype)t->dtype, st_tensor_elements(&h, t),
-			   t->end - t->begin);
+		tstats_add(wf->stats, st_tensor_name(&h, t), t->name_len, (enum st_dtype)t->dtype,
+			   st_tensor_elements(&h, t), t->end - t->begin);
 	}
 	wf->tensors = h.n_tensors;
 	wf->parsed = true;
@@ -277,87 +299,69 @@ static const char *gguf_type_of(const struct gguf_file *g)
 	return best < 0 ? NULL : gguf_file_type_from_ggml((uint32_t)best);
 }
 
-static int read_gguf(struct sc_model *m, struct sc_wfile *wf, int fd)
+static int read_gguf(struct sc_wfile *wf, int fd)
 {
 	struct gguf_file g;
 	uint64_t nread = 0;
 	sc_err e;
 	int r = gguf_read_fd(fd, wf->size, &g, &nread, &e);
-	m->header_bytes += nread;
+	wf->header_bytes = nread;
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return add_problem(m, "bad-header", wf->rel, "%s", e.msg);
+		return add_problem(&wf->problems, "bad-header", wf->rel, "%s", e.msg);
 	if (wf->size < g.data_end)
-		r = add_problem(m, "truncated", wf->rel, "file is %llu bytes, its tensors end at %llu",
+		r = add_problem(&wf->problems, "truncated", wf->rel, "file is %llu bytes, its tensors end at %llu",
 				(unsigned long long)wf->size, (unsigned long long)g.data_end);
 	for (uint64_t i = 0; i < g.n_tensors; i++) {
 		const struct gguf_tensor *t = &g.tensors[i];
-		tstats_add_ggml(m->stats, gguf_str(&g, t->name), t->type, gguf_tensor_elements(t), t->bytes);
+		tstats_add_ggml(wf->stats, gguf_str(&g, t->name), t->type, gguf_tensor_elements(t), t->bytes);
 	}
 	wf->tensors = g.n_tensors;
 	wf->parsed = true;
-	const char *type = gguf_type_of(&g);
-	if (type && !m->gguf_type)
-		m->gguf_type = strdup(type);
-	else if (type && !strstr(m->gguf_type, type)) {
-		/* several quantizations side by side in one folder */
-		size_t n = strlen(m->gguf_type) + strlen(type) + 2;
-		char *s = malloc(n);
-		if (!s)
-			return -ENOMEM;
-		snprintf(s, n, "%s,%s", m->gguf_type, type);
-		free(m->gguf_type);
-		m->gguf_type = s;
-	}
-	const char *arch = gguf_get_str(&g, "general.architecture");
-	if (arch && !m->architecture)
-		m->architecture = strdup(arch);
-	if (!m->gguf) {
-		m->gguf = malloc(sizeof *m->gguf);
-		if (!m->gguf) {
-			gguf_file_free(&g);
-			return -ENOMEM;
-		}
-		*m->gguf = g;
-	} else
+	wf->gguf_type = gguf_type_of(&g);
+	if (!(wf->gguf = malloc(sizeof *wf->gguf))) {
 		gguf_file_free(&g);
+		return -ENOMEM;
+	}
+	*wf->gguf = g;
 	return r;
 }
 
-static int read_pickle(struct sc_model *m, struct sc_wfile *wf, const char *path)
+static int read_pickle(struct sc_wfile *wf, const char *path)
 {
 	struct pickle_info p;
 	sc_err e;
 	if (pickle_inspect(path, &p, &e) < 0)
-		return add_problem(m, "bad-header", wf->rel, "%s", e.msg);
+		return add_problem(&wf->problems, "bad-header", wf->rel, "%s", e.msg);
 	if (p.zip)
-		return add_problem(m, "pickle", wf->rel,
+		return add_problem(&wf->problems, "pickle", wf->rel,
 				   "PyTorch pickle (zip of %llu members, %llu storages): not read, prefer safetensors",
 				   (unsigned long long)p.members, (unsigned long long)p.storages);
-	return add_problem(m, "pickle", wf->rel, "legacy PyTorch pickle: not read, prefer safetensors");
+	return add_problem(&wf->problems, "pickle", wf->rel, "legacy PyTorch pickle: not read, prefer safetensors");
 }
 
-static int read_weight(struct sc_model *m, struct sc_wfile *wf, unsigned *lfs)
+int sc_model_read_weight(struct sc_model *m, size_t i)
 {
+	struct sc_wfile *wf = &m->weights[i];
 	_cleanup_free_ char *path = m->single_file ? strdup(m->single_file) : sc_path_join(m->dir, wf->rel);
-	if (!path)
+	if (!path || !(wf->stats = calloc(1, sizeof *wf->stats)))
 		return -ENOMEM;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return add_problem(m, "unreadable", wf->rel, "cannot open: %s", strerror(errno));
+		return add_problem(&wf->problems, "unreadable", wf->rel, "cannot open: %s", strerror(errno));
 	if (is_lfs_pointer(fd, wf->size)) {
-		(*lfs)++;
-		return add_problem(m, "lfs-pointer", wf->rel, "a Git LFS pointer of %llu bytes, not the weights",
+		wf->lfs = true;
+		return add_problem(&wf->problems, "lfs-pointer", wf->rel, "a Git LFS pointer of %llu bytes, not the weights",
 				   (unsigned long long)wf->size);
 	}
 	switch (wf->kind) {
 	case FK_SAFETENSORS:
-		return read_safetensors(m, wf, fd);
+		return read_safetensors(wf, fd);
 	case FK_GGUF:
-		return read_gguf(m, wf, fd);
+		return read_gguf(wf, fd);
 	default:
-		return read_pickle(m, wf, path);
+		return read_pickle(wf, path);
 	}
 }
 
@@ -373,6 +377,7 @@ static bool have_weight(const struct sc_model *m, const char *rel)
 
 static int check_index(struct sc_model *m, const char *file)
 {
+	struct sc_problems *pl = &m->index_problems;
 	_cleanup_free_ char *path = sc_path_join(m->dir, file), *buf = NULL;
 	size_t len;
 	struct st_index x;
@@ -381,15 +386,22 @@ static int check_index(struct sc_model *m, const char *file)
 		return -ENOMEM;
 	int r = sc_read_file(path, 256u << 20, &buf, &len);
 	if (r < 0)
-		return add_problem(m, "unreadable", file, "cannot read: %s", strerror(-r));
-	m->header_bytes += len;
+		return add_problem(pl, "unreadable", file, "cannot read: %s", strerror(-r));
 	if ((r = st_index_parse((const uint8_t *)buf, len, &x, &e)) < 0)
-		return r == -ENOMEM ? r : add_problem(m, "bad-header", file, "%s", e.msg);
+		return r == -ENOMEM ? r : add_problem(pl, "bad-header", file, "%s", e.msg);
 	r = 0;
 	for (size_t i = 0; r >= 0 && i < x.n_shards; i++)
 		if (!have_weight(m, x.shards[i]))
-			r = add_problem(m, "missing-shard", x.shards[i], "named in %s but not on disk", file);
+			r = add_problem(pl, "missing-shard", x.shards[i], "named in %s but not on disk", file);
 	st_index_free(&x);
+	return r;
+}
+
+int sc_model_read_index(struct sc_model *m)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < m->n_index_files; i++)
+		r = check_index(m, m->index_files[i]);
 	return r;
 }
 
@@ -410,7 +422,7 @@ static int check_split_names(struct sc_model *m)
 			char name[4096];
 			snprintf(name, sizeof name, "%.*s%05u%s", (int)(p - 5 - rel), rel, k, p);
 			if (!have_weight(m, name))
-				r = add_problem(m, "missing-shard", name, "part %u of %u is not on disk", k, count);
+				r = add_problem(&m->problems, "missing-shard", name, "part %u of %u is not on disk", k, count);
 		}
 	}
 	return r;
@@ -418,13 +430,13 @@ static int check_split_names(struct sc_model *m)
 
 static bool has_problem(const struct sc_model *m, const char *code)
 {
-	for (size_t i = 0; i < m->n_problems; i++)
-		if (streq(m->problems[i].code, code))
+	for (size_t i = 0; i < m->problems.n; i++)
+		if (streq(m->problems.v[i].code, code))
 			return true;
 	return false;
 }
 
-static void set_status(struct sc_model *m, unsigned lfs)
+static void set_status(struct sc_model *m, size_t lfs)
 {
 	if (has_problem(m, "bad-header") || has_problem(m, "oversized"))
 		m->status = ST_CORRUPT;
@@ -449,9 +461,9 @@ static int load_config(struct sc_model *m, const char *dir, sc_err *e)
 	if (m->has_config || access(path, F_OK) == 0) {
 		m->has_config = true;
 		if ((r = sc_json_load(path, 16u << 20, &j, &pe)) < 0)
-			r = add_problem(m, "bad-header", "config.json", "%s", pe.msg);
+			r = add_problem(&m->problems, "bad-header", "config.json", "%s", pe.msg);
 		else if ((r = hf_config_from_json(j, &m->config, &pe)) < 0)
-			r = add_problem(m, "bad-header", "config.json", "%s", pe.msg);
+			r = add_problem(&m->problems, "bad-header", "config.json", "%s", pe.msg);
 		if (r == -ENOMEM)
 			return sc_error(e, r, "out of memory");
 		if (m->config.architecture)
@@ -461,21 +473,50 @@ static int load_config(struct sc_model *m, const char *dir, sc_err *e)
 		if (r == -ENOMEM)
 			return sc_error(e, r, "out of memory");
 		m->decl.present = false;
-		if (add_problem(m, "bad-header", NULL, "quantization declaration: %s", pe.msg) < 0)
+		if (add_problem(&m->problems, "bad-header", NULL, "quantization declaration: %s", pe.msg) < 0)
 			return sc_error(e, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
 
-static int finish(struct sc_model *m, unsigned lfs, sc_err *e)
+int sc_model_finish(struct sc_model *m, sc_err *e)
 {
-	bool any_parsed = false, all_parsed = m->n_weights > 0;
-	bool gguf = false;
+	bool any_parsed = false, all_parsed = m->n_weights > 0, gguf = false;
+	size_t lfs = 0;
+	/* merge in file order, so the result does not depend on threads */
 	for (size_t i = 0; i < m->n_weights; i++) {
-		any_parsed |= m->weights[i].parsed;
-		all_parsed &= m->weights[i].parsed;
-		gguf |= m->weights[i].kind == FK_GGUF && m->weights[i].parsed;
+		struct sc_wfile *wf = &m->weights[i];
+		any_parsed |= wf->parsed;
+		all_parsed &= wf->parsed;
+		gguf |= wf->kind == FK_GGUF && wf->parsed;
+		lfs += wf->lfs;
+		m->header_bytes += wf->header_bytes;
+		if (wf->stats)
+			tstats_merge(m->stats, wf->stats);
+		if (move_problems(&m->problems, &wf->problems) < 0)
+			return sc_error(e, -ENOMEM, "out of memory");
+		if (wf->gguf_type && !m->gguf_type && !(m->gguf_type = strdup(wf->gguf_type)))
+			return sc_error(e, -ENOMEM, "out of memory");
+		else if (wf->gguf_type && !strstr(m->gguf_type, wf->gguf_type)) {
+			/* several quantizations side by side in one folder */
+			char *s;
+			if (asprintf(&s, "%s,%s", m->gguf_type, wf->gguf_type) < 0)
+				return sc_error(e, -ENOMEM, "out of memory");
+			free(m->gguf_type);
+			m->gguf_type = s;
+		}
+		if (wf->gguf && !m->gguf) {
+			const char *arch = gguf_get_str(wf->gguf, "general.architecture");
+			if (arch && !m->architecture && !(m->architecture = strdup(arch)))
+				return sc_error(e, -ENOMEM, "out of memory");
+			m->gguf = TAKE_PTR(wf->gguf);
+		}
 	}
+	if (move_problems(&m->problems, &m->index_problems) < 0 || check_split_names(m) < 0)
+		return sc_error(e, -ENOMEM, "out of memory");
+	if (m->n_weights == 0 && add_problem(&m->problems, "no-weights", NULL, "no weight files: only %s",
+					     m->has_config ? "configuration" : "other files") < 0)
+		return sc_error(e, -ENOMEM, "out of memory");
 	struct classify_in in = {
 		.decl = &m->decl,
 		.torch_dtype = m->config.torch_dtype,
@@ -490,7 +531,7 @@ static int finish(struct sc_model *m, unsigned lfs, sc_err *e)
 	m->quant_method = out.quant_method;
 	m->kv = out.kv;
 	m->packed_is_4bit = out.packed_is_4bit;
-	if (out.mismatch[0] && add_problem(m, "dtype-mismatch", NULL, "%s", out.mismatch) < 0)
+	if (out.mismatch[0] && add_problem(&m->problems, "dtype-mismatch", NULL, "%s", out.mismatch) < 0)
 		return sc_error(e, -ENOMEM, "out of memory");
 	m->tensors = m->stats->tensors;
 	tstats_params(m->stats, m->packed_is_4bit, m->decl.bits, &m->params);
@@ -499,13 +540,15 @@ static int finish(struct sc_model *m, unsigned lfs, sc_err *e)
 	return 0;
 }
 
-static int load_weights(struct sc_model *m, unsigned *lfs, sc_err *e)
+static void wfile_free(struct sc_wfile *wf)
 {
-	int r;
-	for (size_t i = 0; i < m->n_weights; i++)
-		if ((r = read_weight(m, &m->weights[i], lfs)) < 0)
-			return sc_error(e, r, "out of memory");
-	return 0;
+	free(wf->rel);
+	free(wf->stats);
+	problems_free(&wf->problems);
+	if (wf->gguf) {
+		gguf_file_free(wf->gguf);
+		free(wf->gguf);
+	}
 }
 
 void sc_model_free(struct sc_model *m)
@@ -518,13 +561,11 @@ void sc_model_free(struct sc_model *m)
 	free(m->single_file);
 	free(m->gguf_type);
 	free(m->architecture);
-	for (size_t i = 0; i < m->n_problems; i++) {
-		free(m->problems[i].file);
-		free(m->problems[i].message);
-	}
-	free(m->problems);
+	problems_free(&m->problems);
+	problems_free(&m->index_problems);
+	sc_strv_free(m->index_files, m->n_index_files);
 	for (size_t i = 0; i < m->n_weights; i++)
-		free(m->weights[i].rel);
+		wfile_free(&m->weights[i]);
 	free(m->weights);
 	hf_config_free(&m->config);
 	free(m->stats);
@@ -546,11 +587,10 @@ static void walk_free(struct walk *w)
 	free(w->partials);
 }
 
-int sc_model_load(const char *dir, const char *rel, struct sc_model *ret, sc_err *e)
+int sc_model_open(const char *dir, const char *rel, struct sc_model *ret, sc_err *e)
 {
 	struct sc_model m = { 0 };
 	struct walk w = { .m = &m };
-	unsigned lfs = 0;
 	int r;
 	m.dir = strdup(dir);
 	m.rel = strdup(rel);
@@ -561,7 +601,7 @@ int sc_model_load(const char *dir, const char *rel, struct sc_model *ret, sc_err
 	}
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		r = add_problem(&m, "unreadable", ".", "cannot open folder: %s", strerror(errno));
+		r = add_problem(&m.problems, "unreadable", ".", "cannot open folder: %s", strerror(errno));
 	else
 		r = walk_dir(&w, dfd, "", 0);
 	if (r < 0) {
@@ -579,50 +619,14 @@ int sc_model_load(const char *dir, const char *rel, struct sc_model *ret, sc_err
 		qsort(m.weights, m.n_weights, sizeof *m.weights, cmp_wfile);
 	if (w.n_partials > 1)
 		qsort(w.partials, w.n_partials, sizeof *w.partials, cmp_str);
+	if (m.n_index_files > 1)
+		qsort(m.index_files, m.n_index_files, sizeof *m.index_files, cmp_str);
 	for (size_t i = 0; i < w.n_partials; i++)
-		if (add_problem(&m, "partial-download", w.partials[i], "an unfinished download") < 0) {
+		if (add_problem(&m.problems, "partial-download", w.partials[i], "an unfinished download") < 0) {
 			r = sc_error(e, -ENOMEM, "out of memory");
 			goto fail;
 		}
-	if ((r = load_config(&m, dir, e)) < 0 || (r = load_weights(&m, &lfs, e)) < 0)
-		goto fail;
-	if (w.has_index) {
-		DIR *d = opendir(dir);
-		struct dirent *de;
-		char **idx = NULL;
-		size_t n_idx = 0, cap_idx = 0;
-		while (d && r >= 0 && (de = readdir(d)))
-			if (sc_file_kind(de->d_name) == FK_INDEX) {
-				if (sc_grow(&idx, &cap_idx, n_idx + 1, sizeof *idx) < 0 || !(idx[n_idx] = strdup(de->d_name)))
-					r = -ENOMEM;
-				else
-					n_idx++;
-			}
-		if (d)
-			closedir(d);
-		if (n_idx > 1)
-			qsort(idx, n_idx, sizeof *idx, cmp_str);
-		for (size_t i = 0; i < n_idx; i++) {
-			if (r >= 0)
-				r = check_index(&m, idx[i]);
-			free(idx[i]);
-		}
-		free(idx);
-		if (r < 0) {
-			r = sc_error(e, r, "out of memory");
-			goto fail;
-		}
-	}
-	if (check_split_names(&m) < 0) {
-		r = sc_error(e, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	if (m.n_weights == 0 &&
-	    add_problem(&m, "no-weights", NULL, "no weight files: only %s", m.has_config ? "configuration" : "other files") < 0) {
-		r = sc_error(e, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	if ((r = finish(&m, lfs, e)) < 0)
+	if ((r = load_config(&m, dir, e)) < 0)
 		goto fail;
 	walk_free(&w);
 	*ret = m;
@@ -633,11 +637,35 @@ fail:
 	return r;
 }
 
+/* The files and the index, one after the other. */
+static int read_all(struct sc_model *m, sc_err *e)
+{
+	for (size_t i = 0; i < m->n_weights; i++)
+		if (sc_model_read_weight(m, i) < 0)
+			return sc_error(e, -ENOMEM, "out of memory");
+	if (sc_model_read_index(m) < 0)
+		return sc_error(e, -ENOMEM, "out of memory");
+	return sc_model_finish(m, e);
+}
+
+int sc_model_load(const char *dir, const char *rel, struct sc_model *ret, sc_err *e)
+{
+	struct sc_model m;
+	int r = sc_model_open(dir, rel, &m, e);
+	if (r < 0)
+		return r;
+	if ((r = read_all(&m, e)) < 0) {
+		sc_model_free(&m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
 int sc_model_load_file(const char *path, struct sc_model *ret, sc_err *e)
 {
 	struct sc_model m = { 0 };
 	struct stat st;
-	unsigned lfs = 0;
 	int r;
 	if (stat(path, &st) < 0)
 		return sc_error(e, -errno, "%s: %s", path, strerror(errno));
@@ -656,7 +684,7 @@ int sc_model_load_file(const char *path, struct sc_model *ret, sc_err *e)
 	}
 	m.apparent_bytes = (uint64_t)st.st_size;
 	m.disk_bytes = (uint64_t)st.st_blocks * 512;
-	if ((r = load_config(&m, m.dir, e)) < 0 || (r = load_weights(&m, &lfs, e)) < 0 || (r = finish(&m, lfs, e)) < 0)
+	if ((r = load_config(&m, m.dir, e)) < 0 || (r = read_all(&m, e)) < 0)
 		goto fail;
 	*ret = m;
 	return 0;

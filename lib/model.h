@@ -25,12 +25,25 @@ struct sc_problem {
 	char *message;
 };
 
+struct sc_problems {
+	struct sc_problem *v;
+	size_t n, cap;
+};
+
+/* A weight file. Reading it fills only its own record, so the files of one
+ * model can be read on several threads; sc_model_finish merges. */
 struct sc_wfile {
 	char *rel;  /* relative to the model folder */
 	enum sc_fkind kind;
 	uint64_t size;
 	uint64_t tensors;
 	bool parsed;  /* its header was read without error */
+	bool lfs;     /* a Git LFS pointer */
+	uint64_t header_bytes;
+	struct tstats *stats;
+	struct sc_problems problems;
+	struct gguf_file *gguf;
+	const char *gguf_type;  /* static name */
 };
 
 struct sc_model {
@@ -43,8 +56,10 @@ struct sc_model {
 	enum sc_kv_dtype kv;
 	char *gguf_type;
 	enum sc_status status;
-	struct sc_problem *problems;
-	size_t n_problems, cap_problems;
+	struct sc_problems problems;   /* after sc_model_finish: all of them */
+	struct sc_problems index_problems;
+	char **index_files;            /* *.safetensors.index.json at the top */
+	size_t n_index_files;
 	uint64_t apparent_bytes, disk_bytes, header_bytes;
 	struct sc_wfile *weights;  /* primary weight files, sorted */
 	size_t n_weights, cap_weights;
@@ -67,6 +82,14 @@ bool sc_is_model_dir(const char *dir);
 /* Read a model folder. Problems with the model's files are recorded in ret,
  * not returned: <0 only for failures to do the work at all (memory). */
 int sc_model_load(const char *dir, const char *rel, struct sc_model *ret, sc_err *e);
+
+/* sc_model_load in steps, for callers that read files in parallel: open
+ * (walk, config, declaration), then any order and any thread for
+ * sc_model_read_weight(i) and sc_model_read_index, then finish. */
+int sc_model_open(const char *dir, const char *rel, struct sc_model *ret, sc_err *e);
+int sc_model_read_weight(struct sc_model *m, size_t i);
+int sc_model_read_index(struct sc_model *m);
+int sc_model_finish(struct sc_model *m, sc_err *e);
 
 /* Read one .safetensors or .gguf file as a model (config.json from its
  * folder, if any). */

@@ -33,10 +33,10 @@ json_t *sc_model_engines_json(const struct sc_model *m, const struct registry *r
 json_t *sc_model_to_json(const struct sc_model *m, const struct registry *reg)
 {
 	json_t *problems = json_array();
-	for (size_t i = 0; problems && i < m->n_problems; i++)
-		json_array_append_new(problems, json_pack("{s:s,s:o,s:s}", "code", m->problems[i].code, "file",
-							  str_or_null(m->problems[i].file), "message",
-							  m->problems[i].message));
+	for (size_t i = 0; problems && i < m->problems.n; i++)
+		json_array_append_new(problems, json_pack("{s:s,s:o,s:s}", "code", m->problems.v[i].code, "file",
+							  str_or_null(m->problems.v[i].file), "message",
+							  m->problems.v[i].message));
 	return json_pack("{s:s,s:o,s:s,s:s,s:o,s:o,s:s,s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
 			 "path", m->rel,
 			 "name", str_or_null(m->name),

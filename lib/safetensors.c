@@ -15,7 +15,7 @@ static inline void skip_ws(struct jp *j)
 		j->p++;
 }
 
-static int expect(struct jp *j, char c)
+static inline int expect(struct jp *j, char c)
 {
 	skip_ws(j);
 	if (j->p >= j->end)
@@ -26,6 +26,8 @@ static int expect(struct jp *j, char c)
 	j->p++;
 	return 0;
 }
+
+#define ONES 0x0101010101010101ULL
 
 /* Length of a valid UTF-8 sequence at p (lead byte >= 0x80), 0 if invalid. */
 static size_t utf8_seq(const uint8_t *p, const uint8_t *end)
@@ -79,6 +81,24 @@ static int scan_string(struct jp *j, const uint8_t **s, size_t *n, int *esc)
 	*esc = 0;
 	*s = p;
 	while (p < end) {
+		/* eight plain ASCII bytes at a time: none is '"', '\\', a control
+		 * character or >= 0x80 */
+		while (end - p >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+			uint64_t hit = (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w) & (ONES * 0x80);
+			if (hit) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* the lowest flagged byte is exact: borrows only run upwards */
+				p += __builtin_ctzll(hit) / 8;
+#endif
+				break;
+			}
+			p += 8;
+		}
+		if (p >= end)
+			break;
 		uint8_t c = *p;
 		if (c == '"') {
 			*n = (size_t)(p - *s);
@@ -212,23 +232,28 @@ static int skip_number(struct jp *j)
 static int parse_u64(struct jp *j, uint64_t *ret)
 {
 	skip_ws(j);
-	const uint8_t *start = j->p;
-	int r = skip_number(j);
-	if (r < 0)
-		return r;
+	const uint8_t *p = j->p, *end = j->end;
 	uint64_t v = 0;
-	const uint8_t *p = start;
-	if (*p == '-')
-		return sc_error(j->e, SC_ENOTOBJ, "negative number where a size belongs");
-	if (j->p - start > 1 && *start == '0')
-		return sc_error(j->e, SC_ENOTJSON, "number with a leading zero");
-	for (; p < j->p; p++) {
-		if (*p < '0' || *p > '9')
-			return sc_error(j->e, SC_ENOTOBJ, "fraction where an integer belongs");
-		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return sc_error(j->e, SC_ENOTOBJ, "integer over 2^64 in header");
-		v = v * 10 + (uint64_t)(*p - '0');
+	if (p < end && *p == '-') {
+		int r = skip_number(j);
+		return r < 0 ? r : sc_error(j->e, SC_ENOTOBJ, "negative number where a size belongs");
 	}
+	if (p >= end || *p < '0' || *p > '9')
+		return sc_error(j->e, SC_ENOTJSON, "bad number in header JSON");
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		/* UINT64_MAX is 18446744073709551615 */
+		if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+			return sc_error(j->e, SC_ENOTOBJ, "integer over 2^64 in header");
+		v = v * 10 + d;
+	}
+	if (p - j->p > 1 && *j->p == '0')
+		return sc_error(j->e, SC_ENOTJSON, "number with a leading zero");
+	if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) {
+		int r = skip_number(j);
+		return r < 0 ? r : sc_error(j->e, SC_ENOTOBJ, "fraction where an integer belongs");
+	}
+	j->p = p;
 	*ret = v;
 	return 0;
 }
@@ -259,7 +284,7 @@ static int begin(struct jp *j, char open, char close)
 }
 
 /* After a member: 1 when another follows, 0 at the (consumed) close. */
-static int next_member(struct jp *j, char close)
+static inline int next_member(struct jp *j, char close)
 {
 	skip_ws(j);
 	if (j->p < j->end && *j->p == ',') {
@@ -409,7 +434,7 @@ static int parse_offsets(struct jp *j, struct st_tensor *t)
 #define HAVE_SHAPE 2
 #define HAVE_OFFSETS 4
 
-static int parse_tensor(struct jp *j, struct builder *b, const char *name)
+static int parse_tensor(struct jp *j, struct builder *b, const char *name, size_t name_len)
 {
 	struct st_header *h = b->h;
 	const uint8_t *s;
@@ -420,6 +445,7 @@ static int parse_tensor(struct jp *j, struct builder *b, const char *name)
 	struct st_tensor *t = &h->tensors[h->n_tensors];
 	memset(t, 0, sizeof *t);
 	t->name = (uint32_t)(name - h->names);
+	t->name_len = (uint32_t)name_len;
 	skip_ws(j);
 	if (j->p >= j->end || *j->p != '{')
 		return wrong_kind(j, "tensor \"%s\" is not an object", name);
@@ -488,7 +514,7 @@ static int parse_json(struct jp *j, struct builder *b)
 				return r;
 		} else {
 			b->names_len += out + 1;
-			if ((r = parse_tensor(j, b, name)) < 0)
+			if ((r = parse_tensor(j, b, name, out)) < 0)
 				return r;
 		}
 		if ((r = next_member(j, '}')) < 0)
@@ -535,14 +561,12 @@ static int check_layout(struct st_header *h, sc_err *e)
 					(unsigned long long)t->begin, (unsigned long long)expected,
 					t->begin > expected ? "a hole" : "an overlap");
 		/* elements x bits must not overflow before the comparison */
-		uint64_t elems = 1;
-		for (unsigned k = 0; k < t->ndim; k++) {
-			uint64_t d = h->dims[t->dims + k];
-			if (d && elems > UINT64_MAX / 64 / d)
+		uint64_t elems = 1, bits;
+		for (unsigned k = 0; k < t->ndim; k++)
+			if (__builtin_mul_overflow(elems, h->dims[t->dims + k], &elems))
 				return sc_error(e, SC_ESIZE, "tensor \"%s\" shape overflows", name);
-			elems *= d;
-		}
-		uint64_t bits = elems * st_dtype_bits(t->dtype);
+		if (__builtin_mul_overflow(elems, (uint64_t)st_dtype_bits(t->dtype), &bits))
+			return sc_error(e, SC_ESIZE, "tensor \"%s\" shape overflows", name);
 		if (bits % 8)
 			return sc_error(e, SC_ESIZE, "tensor \"%s\": %llu elements of %s are not whole bytes",
 					name, (unsigned long long)elems, st_dtype_name(t->dtype));

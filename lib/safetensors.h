@@ -14,6 +14,7 @@
 
 struct st_tensor {
 	uint32_t name;  /* offset of the NUL-terminated name in st_header.names */
+	uint32_t name_len;
 	uint32_t dims;  /* index of the first dimension in st_header.dims */
 	uint8_t ndim;
 	uint8_t dtype;  /* enum st_dtype */

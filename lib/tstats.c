@@ -110,3 +110,14 @@ void tstats_params(const struct tstats *s, bool packed_is_4bit, int bits, struct
 	}
 	*ret = p;
 }
+
+_Static_assert(sizeof(struct tstats) % sizeof(uint64_t) == 0, "struct tstats holds only uint64_t counters");
+
+void tstats_merge(struct tstats *dst, const struct tstats *src)
+{
+	/* every field is a uint64_t counter */
+	uint64_t *d = (uint64_t *)dst;
+	const uint64_t *s = (const uint64_t *)src;
+	for (size_t i = 0; i < sizeof *dst / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}

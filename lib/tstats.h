@@ -22,6 +22,7 @@ enum tcat {
 	TC_COUNT
 };
 
+/* Only uint64_t counters: tstats_merge adds them field by field. */
 struct tstats {
 	uint64_t tensors, bytes;
 	/* [dtype][category], with expert tensors counted again in expert_elems */
@@ -37,9 +38,13 @@ struct tstats {
 };
 
 enum tcat tcat_of(const char *name, size_t len, enum st_dtype dt);
+/* name must be NUL-terminated */
 bool tensor_is_expert(const char *name);
 
+/* name: NUL-terminated, len its length */
 void tstats_add(struct tstats *s, const char *name, size_t len, enum st_dtype dt, uint64_t elems, uint64_t bytes);
+/* dst += src, field by field. */
+void tstats_merge(struct tstats *dst, const struct tstats *src);
 void tstats_add_ggml(struct tstats *s, const char *name, uint32_t type, uint64_t elems, uint64_t bytes);
 
 /* Logical parameters a stored element of this category counts for

@@ -63,17 +63,36 @@ int sc_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode))
+	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	if ((uint64_t)st.st_size > max)
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
 		return -EFBIG;
-	size_t len = (size_t)st.st_size;
-	_cleanup_free_ char *buf = malloc(len + 1);
+	/* read to the end, so /dev/null and pipes work as well as files */
+	size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096, len = 0;
+	_cleanup_free_ char *buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	int r = sc_pread_full(fd, buf, len, 0);
-	if (r < 0)
-		return r;
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap > max)
+				return -EFBIG;
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max)
+		return -EFBIG;
 	buf[len] = '\0';
 	*ret = TAKE_PTR(buf);
 	if (ret_len)
