@@ -36,7 +36,8 @@ ifneq ($(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo ok),ok)
 $(error missing build dependencies; install them with: apt-get install $(DEB_PKGS)   (or run: make deps))
 endif
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+# libarchive is loaded with dlopen when first needed (lib/pickle.c)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libarchive,$(PKGS)))
 endif
 
 CFLAGS ?= -O2 -g
@@ -94,6 +95,7 @@ demo: deps
 
 bench: all $(B)/bench/bench-parse
 	@python3 bench/bench-scan.py --sparkctl $(CURDIR)/$(B)/sparkctl
+	@python3 bench/bench-commands.py --sparkctl $(CURDIR)/$(B)/sparkctl
 
 $(B)/bench/%: bench/%.c $(B)/libsparkctl.a
 	@mkdir -p $(dir $@)

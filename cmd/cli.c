@@ -83,6 +83,8 @@ static void completion_helper(const struct sc_command *cmd)
 	for (const struct sc_option *o = cmd->options; o->name; o++)
 		printf("--%s\t%s\t%s\n", o->name, o->has_arg ? (o->complete ? o->complete : "word") : "", o->help);
 	printf("--help\t\tshow this help\n");
+	if (cmd->operands)
+		printf("@operands\t%s\toperands\n", cmd->operands);
 }
 
 int cli_parse(const struct sc_command *cmd, int argc, char **argv,

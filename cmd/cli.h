@@ -28,6 +28,7 @@ struct sc_command {
 	const char *summary;
 	const char *usage;   /* the SYNOPSIS line, without "sparkctl " */
 	const struct sc_option *options;  /* ends with { 0 } */
+	const char *operands;  /* completion of the operands: "model", "model file", or NULL */
 };
 
 /* Parse argv with the command's options. set() is called for each option
@@ -53,6 +54,6 @@ bool cli_color(FILE *f);
 /* Parse a non-negative number for an option; prints a usage error. */
 int cli_number(const char *opt, const char *arg, long min, long max, long *ret);
 
-extern const struct sc_command cmd_scan;
+extern const struct sc_command cmd_scan, cmd_inspect, cmd_list;
 
 #endif

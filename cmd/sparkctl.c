@@ -13,6 +13,8 @@
 
 static const struct sc_command *const commands[] = {
 	&cmd_scan,
+	&cmd_inspect,
+	&cmd_list,
 };
 
 static void usage(FILE *f)

@@ -3,7 +3,7 @@
 # --completion-helper`, which reads the same table as --help: they cannot
 # drift from the binary. The command list below is checked against
 # `sparkctl --list-cmds` by the test suite.
-_sparkctl_commands="scan"
+_sparkctl_commands="scan inspect list"
 
 _sparkctl() {
 	local cur prev cword i cmd=""
@@ -42,7 +42,16 @@ _sparkctl() {
 	*) COMPREPLY=($(compgen -W "$kind" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$(cut -f1 <<<"$helper")" -- "$cur"))
+		COMPREPLY=($(compgen -W "$(grep '^--' <<<"$helper" | cut -f1)" -- "$cur"))
+		return
+	fi
+	local operands
+	operands=$(while IFS=$'\t' read -r opt k _; do [[ $opt == @operands ]] && printf '%s' "$k"; done <<<"$helper")
+	if [[ $operands == *model* ]]; then
+		COMPREPLY=($(compgen -W "$(command sparkctl "${global[@]}" list --names 2>/dev/null)" -- "$cur"))
+	fi
+	if [[ $operands == *file* ]]; then
+		COMPREPLY+=($(compgen -f -- "$cur"))
 	fi
 }
 complete -o default -F _sparkctl sparkctl

@@ -6,13 +6,26 @@ complete -c sparkctl -n __fish_use_subcommand -l config -r -F -d 'the registry f
 complete -c sparkctl -n __fish_use_subcommand -l version -d 'print the version'
 complete -c sparkctl -n __fish_use_subcommand -l help -d 'show the commands'
 complete -c sparkctl -n __fish_use_subcommand -a scan -d 'inventory of the models root'
+complete -c sparkctl -n __fish_use_subcommand -a inspect -d 'one model in depth'
+complete -c sparkctl -n __fish_use_subcommand -a list -d 'the registry, with what is on disk'
 complete -c sparkctl -n __fish_use_subcommand -a help -d 'show the help of a command'
 
 function __sparkctl_options
 	set -l cmd (commandline -opc)[2]
 	for line in (sparkctl $cmd --completion-helper 2>/dev/null)
 		set -l f (string split \t -- $line)
-		printf '%s\t%s\n' $f[1] $f[3]
+		string match -q -- '--*' $f[1]; and printf '%s\t%s\n' $f[1] $f[3]
+	end
+end
+
+function __sparkctl_operands
+	set -l cmd (commandline -opc)[2]
+	for line in (sparkctl $cmd --completion-helper 2>/dev/null)
+		set -l f (string split \t -- $line)
+		if test "$f[1]" = @operands
+			string match -q '*model*' -- $f[2]; and sparkctl list --names 2>/dev/null
+			string match -q '*file*' -- $f[2]; and __fish_complete_path (commandline -ct)
+		end
 	end
 end
 
@@ -39,3 +52,4 @@ end
 
 complete -c sparkctl -n 'not __fish_use_subcommand; and string match -q -- "-*" (commandline -ct)' -a '(__sparkctl_options)'
 complete -c sparkctl -n 'not __fish_use_subcommand; and __sparkctl_values >/dev/null' -a '(__sparkctl_values)'
+complete -c sparkctl -n 'not __fish_use_subcommand; and not string match -q -- "-*" (commandline -ct); and not __sparkctl_values >/dev/null' -a '(__sparkctl_operands)'

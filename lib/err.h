@@ -26,6 +26,12 @@ enum {
 	SC_ENOTFOUND,   /* named thing does not exist */
 };
 
+/* A format error (one of the codes above), as opposed to -errno. */
+static inline int sc_is_format_error(int code)
+{
+	return code > SC_EBASE && code < SC_EBASE + 1000;
+}
+
 typedef struct sc_err {
 	char msg[512];
 } sc_err;

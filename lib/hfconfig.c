@@ -1,4 +1,5 @@
 #include "hfconfig.h"
+#include "gguf.h"
 #include "util.h"
 
 static int64_t get_int(json_t *o, const char *const *keys)
@@ -115,4 +116,50 @@ void hf_config_free(struct hf_config *c)
 	free(c->torch_dtype);
 	free(c->rope_scaling);
 	memset(c, 0, sizeof *c);
+}
+
+static int64_t gguf_int(const struct gguf_file *g, const char *arch, const char *key)
+{
+	char k[256];
+	uint64_t v;
+	snprintf(k, sizeof k, "%s.%s", arch, key);
+	return gguf_get_uint(g, k, &v) && v <= INT64_MAX ? (int64_t)v : -1;
+}
+
+int hf_config_from_gguf(const struct gguf_file *g, struct hf_config *ret)
+{
+	struct hf_config c = { .tie_word_embeddings = -1, .kv_lora_rank = -1, .qk_rope_head_dim = -1,
+			       .intermediate_size = -1, .sliding_layers = 0 };
+	const char *arch = gguf_get_str(g, "general.architecture");
+	if (!arch)
+		arch = "llama";
+	if (!(c.architecture = strdup(arch)) || !(c.model_type = strdup(arch)))
+		goto oom;
+	c.num_layers = gguf_int(g, arch, "block_count");
+	c.hidden_size = gguf_int(g, arch, "embedding_length");
+	c.intermediate_size = gguf_int(g, arch, "feed_forward_length");
+	c.num_attention_heads = gguf_int(g, arch, "attention.head_count");
+	c.num_kv_heads = gguf_int(g, arch, "attention.head_count_kv");
+	if (c.num_kv_heads < 0)
+		c.num_kv_heads = c.num_attention_heads;
+	c.head_dim = gguf_int(g, arch, "attention.key_length");
+	if (c.head_dim < 0 && c.hidden_size > 0 && c.num_attention_heads > 0)
+		c.head_dim = c.hidden_size / c.num_attention_heads;
+	c.max_position_embeddings = gguf_int(g, arch, "context_length");
+	c.num_experts = gguf_int(g, arch, "expert_count");
+	c.experts_per_token = gguf_int(g, arch, "expert_used_count");
+	c.sliding_window = gguf_int(g, arch, "attention.sliding_window");
+	c.kv_lora_rank = gguf_int(g, arch, "attention.kv_lora_rank");
+	c.qk_rope_head_dim = gguf_int(g, arch, "rope.dimension_count");
+	if (c.kv_lora_rank < 0)
+		c.qk_rope_head_dim = -1;
+	const struct gguf_kv *tok = gguf_find(g, "tokenizer.ggml.tokens");
+	c.vocab_size = tok && tok->type == GGUF_ARRAY ? (int64_t)tok->count : gguf_int(g, arch, "vocab_size");
+	if (c.sliding_window > 0 && c.num_layers > 0)
+		c.sliding_layers = -1;  /* the pattern is not in the metadata */
+	*ret = c;
+	return 0;
+oom:
+	hf_config_free(&c);
+	return -ENOMEM;
 }

@@ -1,6 +1,7 @@
 #include "model.h"
 #include "dtype.h"
 #include "pickle.h"
+#include "pool.h"
 #include "safetensors.h"
 #include "util.h"
 
@@ -239,31 +240,18 @@ static bool is_lfs_pointer(int fd, uint64_t size)
 static int read_safetensors(struct sc_wfile *wf, int fd)
 {
 	struct sc_problems *pl = &wf->problems;
-	uint8_t head[8];
-	uint64_t prefix;
 	sc_err e;
 	struct st_header h;
-	int r;
-	if (wf->size < 8 || sc_pread_full(fd, head, 8, 0) < 0)
-		return add_problem(pl, "truncated", wf->rel, "file is %llu bytes, shorter than a safetensors header",
-				   (unsigned long long)wf->size);
-	r = st_prefix_len(head, 8, wf->size, &prefix, &e);
-	if (r == SC_EPASTEOF)
-		return add_problem(pl, "truncated", wf->rel, "%s", e.msg);
-	if (r < 0)
-		return add_problem(pl, "bad-header", wf->rel, "%s", e.msg);
-	_cleanup_free_ uint8_t *buf = malloc(prefix);
-	if (!buf)
-		return -ENOMEM;
-	memcpy(buf, head, 8);
-	if ((r = sc_pread_full(fd, buf + 8, prefix - 8, 8)) < 0)
-		return add_problem(pl, "unreadable", wf->rel, "cannot read header: %s", strerror(-r));
-	wf->header_bytes = prefix;
-	r = st_parse(buf, prefix, wf->size, &h, &e);
+	int r = st_read_fd(fd, wf->size, &h, &wf->header_bytes, &e);
 	if (r == -ENOMEM)
 		return r;
+	if (r == SC_ESHORT || r == SC_EPASTEOF)
+		return add_problem(pl, "truncated", wf->rel, "%s", e.msg);
+	if (r < 0 && !sc_is_format_error(r))
+		return add_problem(pl, "unreadable", wf->rel, "%s", e.msg);
 	if (r < 0)
 		return add_problem(pl, "bad-header", wf->rel, "%s", e.msg);
+	uint64_t prefix = 8 + h.header_len;
 	uint64_t expect = prefix + h.data_len;
 	if (wf->size < expect)
 		r = add_problem(pl, "truncated", wf->rel, "file is %llu bytes, its header says %llu",
@@ -637,15 +625,19 @@ fail:
 	return r;
 }
 
-/* The files and the index, one after the other. */
+static int read_task(void *ud, size_t i, sc_err *e)
+{
+	struct sc_model *m = ud;
+	/* the index first: it is often the largest document */
+	int r = i == 0 ? sc_model_read_index(m) : sc_model_read_weight(m, i - 1);
+	return r < 0 ? sc_error(e, r, "out of memory") : 0;
+}
+
+/* The index and the files, on every core, then the merge. */
 static int read_all(struct sc_model *m, sc_err *e)
 {
-	for (size_t i = 0; i < m->n_weights; i++)
-		if (sc_model_read_weight(m, i) < 0)
-			return sc_error(e, -ENOMEM, "out of memory");
-	if (sc_model_read_index(m) < 0)
-		return sc_error(e, -ENOMEM, "out of memory");
-	return sc_model_finish(m, e);
+	int r = sc_pool_run(m->n_weights + 1, read_task, m, e);
+	return r < 0 ? r : sc_model_finish(m, e);
 }
 
 int sc_model_load(const char *dir, const char *rel, struct sc_model *ret, sc_err *e)
@@ -691,4 +683,48 @@ int sc_model_load_file(const char *path, struct sc_model *ret, sc_err *e)
 fail:
 	sc_model_free(&m);
 	return r;
+}
+
+int sc_model_foreach_tensor(const struct sc_model *m, int (*cb)(void *ud, const struct sc_tensor_row *t), void *ud,
+			    sc_err *e)
+{
+	for (size_t i = 0; i < m->n_weights; i++) {
+		const struct sc_wfile *wf = &m->weights[i];
+		if (!wf->parsed)
+			continue;
+		_cleanup_free_ char *path = m->single_file ? strdup(m->single_file) : sc_path_join(m->dir, wf->rel);
+		if (!path)
+			return sc_error(e, -ENOMEM, "out of memory");
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+		uint64_t nread;
+		int r = 0;
+		if (fd < 0)
+			return sc_error(e, -errno, "%s: %s", path, strerror(errno));
+		if (wf->kind == FK_SAFETENSORS) {
+			struct st_header h;
+			if ((r = st_read_fd(fd, wf->size, &h, &nread, e)) < 0)
+				return r;
+			for (size_t k = 0; r >= 0 && k < h.n_tensors; k++) {
+				const struct st_tensor *t = &h.tensors[k];
+				struct sc_tensor_row row = { st_tensor_name(&h, t), st_dtype_name((enum st_dtype)t->dtype),
+							     t->ndim, h.dims + t->dims, t->end - t->begin, wf->rel };
+				r = cb(ud, &row);
+			}
+			st_header_free(&h);
+		} else if (wf->kind == FK_GGUF) {
+			struct gguf_file g;
+			if ((r = gguf_read_fd(fd, wf->size, &g, &nread, e)) < 0)
+				return r;
+			for (uint64_t k = 0; r >= 0 && k < g.n_tensors; k++) {
+				const struct gguf_tensor *t = &g.tensors[k];
+				struct sc_tensor_row row = { gguf_str(&g, t->name), ggml_type_name(t->type), t->n_dims,
+							     t->dims, t->bytes, wf->rel };
+				r = cb(ud, &row);
+			}
+			gguf_file_free(&g);
+		}
+		if (r < 0)
+			return sc_error(e, r, "%s", strerror(-r));
+	}
+	return 0;
 }

@@ -97,6 +97,18 @@ int sc_model_load_file(const char *path, struct sc_model *ret, sc_err *e);
 
 void sc_model_free(struct sc_model *m);
 
+/* Every tensor of the model's readable weight files, in file order, read
+ * anew from the headers (nothing is kept in memory); cb returns <0 to stop. */
+struct sc_tensor_row {
+	const char *name, *dtype;
+	unsigned ndim;
+	const uint64_t *dims;  /* GGUF: ggml order, innermost first */
+	uint64_t bytes;
+	const char *file;
+};
+int sc_model_foreach_tensor(const struct sc_model *m, int (*cb)(void *ud, const struct sc_tensor_row *t), void *ud,
+			    sc_err *e);
+
 /* Count of problems that make the status not ok (warnings excluded). */
 bool sc_problem_is_warning(const char *code);
 

@@ -43,6 +43,11 @@ int st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_heade
 
 void st_header_free(struct st_header *h);
 
+/* Read 8 bytes and then exactly the header of an open file of size bytes,
+ * and parse it; *bytes_read tells how many bytes were read. I/O errors are
+ * -errno, format errors the parser's. */
+int st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_read, sc_err *e);
+
 static inline const char *st_tensor_name(const struct st_header *h, const struct st_tensor *t)
 {
 	return h->names + t->name;

@@ -1,10 +1,10 @@
 #include "scan.h"
+#include "pool.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
@@ -94,65 +94,10 @@ const char *registry_name_for_dir(const struct registry *reg, const char *dir)
 	return NULL;
 }
 
-/* A pool over n independent tasks on every core (at most 8), the calling
- * thread included; the first failure stops the rest. */
-struct pool {
-	size_t n, next;
-	int (*fn)(void *ud, size_t i, sc_err *e);
-	void *ud;
-	int err;
-	sc_err e;
-	pthread_mutex_t lock;
-};
-
-static void *pool_worker(void *arg)
-{
-	struct pool *p = arg;
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		size_t i = p->next++;
-		bool stop = p->err < 0 || i >= p->n;
-		pthread_mutex_unlock(&p->lock);
-		if (stop)
-			return NULL;
-		sc_err e;
-		int r = p->fn(p->ud, i, &e);
-		if (r < 0) {
-			pthread_mutex_lock(&p->lock);
-			if (p->err >= 0) {
-				p->err = r;
-				p->e = e;
-			}
-			pthread_mutex_unlock(&p->lock);
-		}
-	}
-}
-
-static int pool_run(size_t n, int (*fn)(void *ud, size_t i, sc_err *e), void *ud, sc_err *e)
-{
-	struct pool p = { .n = n, .fn = fn, .ud = ud };
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t threads = cpus < 1 ? 1 : cpus > 8 ? 8 : (size_t)cpus, started = 0;
-	pthread_t th[8];
-	if (threads > n)
-		threads = n;
-	pthread_mutex_init(&p.lock, NULL);
-	for (size_t i = 1; i < threads; i++)
-		if (pthread_create(&th[started], NULL, pool_worker, &p) == 0)
-			started++;
-	pool_worker(&p);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&p.lock);
-	if (p.err < 0)
-		return sc_error(e, p.err, "%s", p.e.msg);
-	return 0;
-}
-
 struct loading {
 	struct scan_result *res;
 	char **dirs;
-	struct { size_t model, file; } *tasks;  /* file == n_weights: the index */
+	struct { size_t model, file; } *tasks;  /* file 0: the index, k: weight k - 1 */
 };
 
 static int open_one(void *ud, size_t i, sc_err *e)
@@ -169,7 +114,7 @@ static int read_one(void *ud, size_t i, sc_err *e)
 	struct loading *l = ud;
 	struct sc_model *m = &l->res->models[l->tasks[i].model];
 	size_t f = l->tasks[i].file;
-	int r = f < m->n_weights ? sc_model_read_weight(m, f) : sc_model_read_index(m);
+	int r = f == 0 ? sc_model_read_index(m) : sc_model_read_weight(m, f - 1);
 	return r < 0 ? sc_error(e, r, "out of memory") : 0;
 }
 
@@ -179,7 +124,7 @@ static int load_all(struct scan_result *res, struct finder *f, const struct regi
 {
 	struct loading l = { .res = res, .dirs = f->dirs };
 	size_t n_tasks = 0;
-	int r = pool_run(f->n, open_one, &l, e);
+	int r = sc_pool_run(f->n, open_one, &l, e);
 	/* a failed open leaves a zeroed model that frees cleanly */
 	res->n_models = f->n;
 	if (r < 0)
@@ -194,7 +139,7 @@ static int load_all(struct scan_result *res, struct finder *f, const struct regi
 			l.tasks[n_tasks].model = i;
 			l.tasks[n_tasks++].file = k;
 		}
-	r = pool_run(n_tasks, read_one, &l, e);
+	r = sc_pool_run(n_tasks, read_one, &l, e);
 	free(l.tasks);
 	for (size_t i = 0; r >= 0 && i < f->n; i++) {
 		struct sc_model *m = &res->models[i];

@@ -8,7 +8,8 @@ static bool is_f8(enum st_dtype dt)
 
 bool tensor_is_expert(const char *name)
 {
-	return strstr(name, ".experts.") || strstr(name, "_exps.");
+	/* GGUF names begin "blk." and mark experts "_exps."; the others ".experts." */
+	return strstr(name, name[0] == 'b' && startswith(name, "blk.") ? "_exps." : ".experts.");
 }
 
 enum tcat tcat_of(const char *name, size_t len, enum st_dtype dt)
@@ -18,6 +19,8 @@ enum tcat tcat_of(const char *name, size_t len, enum st_dtype dt)
 	size_t bl = len - (size_t)(base - name);
 #define IS(s) (bl == sizeof(s) - 1 && memcmp(base, s, sizeof(s) - 1) == 0)
 #define ENDS(s) endswith_n(base, bl, s)
+	/* most frequent first: weights, then the scales that quantized
+	 * checkpoints write three of for every weight */
 	if (IS("weight")) {
 		if (dt == ST_U8)
 			return TC_PACKED_U8;
@@ -27,13 +30,16 @@ enum tcat tcat_of(const char *name, size_t len, enum st_dtype dt)
 			return TC_INT8_WEIGHT;
 		return TC_PLAIN;
 	}
+	if (ENDS("_scale") || ENDS("_scale_2") || ENDS("_scale_inv"))
+		return TC_AUX;
 	if (IS("weight_packed") || IS("qweight"))
 		return dt == ST_U8 ? TC_PACKED_U8 : dt == ST_I32 ? TC_PACKED_I32 : TC_PLAIN;
 	if (ENDS("_blocks") && dt == ST_U8)
 		return TC_MX_BLOCKS;
-	if (ENDS("_scale") || ENDS("_scale_2") || ENDS("_scale_inv") || ENDS("_zero_point") ||
-	    ENDS("_g_idx") || IS("weight_shape") || IS("qzeros") || IS("scales") || IS("g_idx") ||
-	    IS("absmax") || IS("quant_map") || IS("nested_absmax") || IS("nested_quant_map") ||
+	if (IS("bias"))
+		return TC_PLAIN;
+	if (ENDS("_zero_point") || ENDS("_g_idx") || IS("weight_shape") || IS("qzeros") || IS("scales") ||
+	    IS("g_idx") || IS("absmax") || IS("quant_map") || IS("nested_absmax") || IS("nested_quant_map") ||
 	    (ENDS("_scales") && (dt == ST_U8 || dt == ST_F8_E8M0)) || memmem(name, len, ".quant_state.", 13))
 		return TC_AUX;
 	return TC_PLAIN;

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/test-lib.sh"
 
 M="$TRASH/models"
-python3 "$TESTS/gen-fixtures.py" "$M" >/dev/null || { echo "Bail out! fixture generator failed"; exit 1; }
+gen_fixtures "$M"
 cat >"$XDG_CONFIG_HOME/models.ini" <<INI
 [defaults]
 models-root = $M

@@ -15,7 +15,7 @@ for c in $cmds; do
 		synopsis=$(sed -n "/^\.SH SYNOPSIS/,/^\.SH/p" "'$page'" | grep -v "^\." | head -1) &&
 		{ [ "$synopsis" = "sparkctl $usage" ] || { echo "man: $synopsis"; echo "-h:  sparkctl $usage"; false; }; }'
 	test_expect "sparkctl-$c.1 documents every option" '
-		for o in $(sparkctl '$c' --completion-helper | cut -f1); do
+		for o in $(sparkctl '$c' --completion-helper | grep "^--" | cut -f1); do
 			grep -q -- "$(echo "$o" | sed "s/-/\\\\\\\\-/g")" "'$page'" || { echo "missing $o"; return 1; }
 		done'
 	test_expect "sparkctl.1 lists $c" 'grep -q "^\.B '$c'$" "$ROOT/man/sparkctl.1"'
@@ -41,6 +41,13 @@ test_expect "bash completes options from the option table" '
 test_expect "bash completes --format values" '
 	complete_line sparkctl scan --format "" >"$TRASH/out" && has out "^markdown$" && has out "^prometheus$"'
 test_expect "bash completes global options" 'complete_line sparkctl --con | grep -qx -- --config'
+test_expect "bash completes registry names where a command takes a model" '
+	printf "[engine \"e\"]\ncommand = c\n[model \"qwen3-32b-nvfp4\"]\npath = p\nengine = e\n[model \"qwen3-coder\"]\npath = q\nengine = e\n" >"$TRASH/m.ini" &&
+	SPARKCTL_CONFIG="$TRASH/m.ini" complete_line sparkctl inspect qwen3- >"$TRASH/out" &&
+	has out "^qwen3-32b-nvfp4$" && has out "^qwen3-coder$"'
+test_expect "bash honours --config for the names" '
+	complete_line sparkctl --config "$TRASH/m.ini" inspect qwen3-c | grep -qx qwen3-coder'
+
 if command -v zsh >/dev/null; then
 	test_expect "the zsh completion parses" 'zsh -n "$ROOT/completions/_sparkctl"'
 fi

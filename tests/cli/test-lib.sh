@@ -22,6 +22,11 @@ trap _finish EXIT
 
 sparkctl() { "$SPARKCTL" "$@"; }
 
+# gen_fixtures DIR: the generated model tree (tests/gen-fixtures.py)
+gen_fixtures() {
+	python3 "$TESTS/gen-fixtures.py" "$1" >/dev/null || { echo "Bail out! fixture generator failed"; exit 1; }
+}
+
 test_expect() {
 	test_count=$((test_count + 1))
 	if (eval "$2") >"$TRASH/test.log" 2>&1; then

@@ -1,0 +1,245 @@
+/* sparkctl inspect: one model in depth; its tensors with --tensors. */
+#include "cli.h"
+#include "../lib/inspect.h"
+#include "../lib/sysmem.h"
+#include "../lib/util.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+
+enum { OPT_CONTEXT = 'c', OPT_ENGINE = 'e', OPT_TENSORS = 't', OPT_JSON = 256 };
+
+static const struct sc_option options[] = {
+	{ "context", OPT_CONTEXT, required_argument, "N", "the context length in tokens (default: the model's maximum)", "word" },
+	{ "engine", OPT_ENGINE, required_argument, "E", "show the flags of this engine only", "word" },
+	{ "tensors", OPT_TENSORS, no_argument, NULL, "list every tensor: name, dtype, shape, bytes, file", NULL },
+	{ "json", OPT_JSON, no_argument, NULL, "print JSON (with --tensors: one object a line)", NULL },
+	{ 0 },
+};
+
+struct opts {
+	long context;
+	const char *engine;
+	bool tensors, json;
+};
+
+static int set(void *ud, int id, const char *arg)
+{
+	struct opts *o = ud;
+	switch (id) {
+	case OPT_CONTEXT:
+		return cli_number("context", arg, 1, INT64_MAX / 2, &o->context);
+	case OPT_ENGINE: o->engine = arg; break;
+	case OPT_TENSORS: o->tensors = true; break;
+	case OPT_JSON: o->json = true; break;
+	}
+	return 0;
+}
+
+/* "8.03 B", "512.3 M" */
+static void fmt_count(uint64_t n, char *buf, size_t len)
+{
+	if (n >= 1000000000ULL)
+		snprintf(buf, len, "%.2f B", (double)n / 1e9);
+	else if (n >= 1000000ULL)
+		snprintf(buf, len, "%.1f M", (double)n / 1e6);
+	else
+		snprintf(buf, len, "%" PRIu64, n);
+}
+
+static void num(FILE *f, const char *label, int64_t v)
+{
+	if (v >= 0)
+		fprintf(f, "  %-26s %" PRId64 "\n", label, v);
+	else
+		fprintf(f, "  %-26s -\n", label);
+}
+
+static void human(FILE *f, const struct sc_inspection *x)
+{
+	const struct sc_model *m = &x->model;
+	const struct hf_config *c = &x->config;
+	const struct sc_memory *mem = &x->memory;
+	char a[32], b[32], d[32];
+	fprintf(f, "%s\n", m->name ? m->name : m->rel);
+	fprintf(f, "  %-26s %s\n", "path", m->single_file ? m->single_file : m->dir);
+	fprintf(f, "  %-26s %s\n", "status", sc_status_name(m->status));
+	fprintf(f, "  %-26s %s (%s)%s%s%s%s\n", "format", sc_format_name(m->format), sc_quant_method_name(m->quant_method),
+		m->gguf_type ? ", " : "", m->gguf_type ? m->gguf_type : "", m->kv ? ", KV cache " : "",
+		m->kv ? sc_kv_dtype_name(m->kv) : "");
+	fprintf(f, "  %-26s %s\n", "architecture", m->architecture ? m->architecture : "-");
+	sc_format_bytes(m->disk_bytes, a, sizeof a);
+	fprintf(f, "  %-26s %zu weight files, %" PRIu64 " tensors, %s on disk\n", "files", m->n_weights, m->tensors, a);
+	if (m->params_known) {
+		fmt_count(m->params.total, a, sizeof a);
+		fprintf(f, "  %-26s %s (%" PRIu64 ")", "params", a, m->params.total);
+		if (x->active_known) {
+			fmt_count(x->active_params, b, sizeof b);
+			fprintf(f, ", %s active per token", b);
+		}
+		fputc('\n', f);
+	} else
+		fprintf(f, "  %-26s unknown (not every weight file could be read)\n", "params");
+
+	fputs("\nconfig\n", f);
+	if (!x->have_config)
+		fputs("  no config.json\n", f);
+	else {
+		fprintf(f, "  %-26s %s\n", "model_type", c->model_type ? c->model_type : "-");
+		num(f, "layers", c->num_layers);
+		num(f, "hidden size", c->hidden_size);
+		num(f, "attention heads", c->num_attention_heads);
+		num(f, "KV heads", c->num_kv_heads);
+		num(f, "head_dim", c->head_dim);
+		num(f, "vocab size", c->vocab_size);
+		num(f, "max position embeddings", c->max_position_embeddings);
+		fprintf(f, "  %-26s %s\n", "rope scaling", c->rope_scaling ? c->rope_scaling : "-");
+		if (c->sliding_window > 0)
+			fprintf(f, "  %-26s %" PRId64 " tokens, on %s layers\n", "sliding window", c->sliding_window,
+				c->sliding_layers >= 0 ? (snprintf(d, sizeof d, "%" PRId64, c->sliding_layers), d) : "unknown");
+		else
+			fprintf(f, "  %-26s -\n", "sliding window");
+		if (c->num_experts > 0)
+			fprintf(f, "  %-26s %" PRId64 " experts, %" PRId64 " per token\n", "mixture of experts", c->num_experts,
+				c->experts_per_token);
+		else
+			fprintf(f, "  %-26s -\n", "mixture of experts");
+		fprintf(f, "  %-26s %s\n", "tied embeddings",
+			c->tie_word_embeddings < 0 ? "-" : c->tie_word_embeddings ? "yes" : "no");
+	}
+
+	fputs("\ndtypes\n", f);
+	struct sc_dtype_row rows[64];
+	size_t n = sc_inspection_dtypes(x, rows, 64);
+	fprintf(f, "  %-12s %10s %12s %16s\n", "DTYPE", "TENSORS", "BYTES", "PARAMS");
+	for (size_t i = 0; i < n; i++) {
+		sc_format_bytes(rows[i].bytes, a, sizeof a);
+		fprintf(f, "  %-12s %10" PRIu64 " %12s %16" PRIu64 "\n", rows[i].name, rows[i].tensors, a, rows[i].params);
+	}
+
+	fputs("\nmemory\n", f);
+	sc_format_bytes(mem->weights_bytes, a, sizeof a);
+	fprintf(f, "  %-26s %s (%" PRIu64 " bytes)\n", "weights", a, mem->weights_bytes);
+	if (mem->kv_known) {
+		sc_format_bytes(mem->kv_bytes, a, sizeof a);
+		sc_format_bytes(mem->kv_bytes_per_token, b, sizeof b);
+		fprintf(f, "  %-26s %s at %" PRIu64 " tokens (%s a token, %s)\n", "KV cache", a, mem->context, b, mem->kv_dtype);
+		if (mem->kv_fixed_bytes) {
+			sc_format_bytes(mem->kv_fixed_bytes, a, sizeof a);
+			fprintf(f, "  %-26s %s held by the sliding-window layers whatever the context\n", "", a);
+		}
+		sc_format_bytes(mem->total_bytes, a, sizeof a);
+		sc_format_bytes(mem->budget_bytes, b, sizeof b);
+		fprintf(f, "  %-26s %s of a %s budget: %s\n", "total", a, b, mem->fits ? "fits" : "DOES NOT FIT");
+		fprintf(f, "  %-26s %" PRIu64 " tokens\n", "longest context that fits", mem->max_context);
+	} else
+		fprintf(f, "  %-26s unknown (the config lacks layers, heads or head_dim)\n", "KV cache");
+
+	fputs("\nengines\n", f);
+	if (!x->n_engines)
+		fputs("  none in the registry\n", f);
+	for (size_t i = 0; i < x->n_engines; i++)
+		fprintf(f, "  %-10s %s\n", x->engines[i].engine,
+			x->engines[i].args ? (x->engines[i].args[0] ? x->engines[i].args : "(no flags needed)")
+					   : x->engines[i].reason);
+	if (m->problems.n) {
+		fputs("\nproblems\n", f);
+		for (size_t i = 0; i < m->problems.n; i++) {
+			const struct sc_problem *p = &m->problems.v[i];
+			fprintf(f, "  %-16s %s%s%s\n", p->code, p->file ? p->file : "", p->file ? ": " : "", p->message);
+		}
+	}
+}
+
+struct tensor_out {
+	FILE *f;
+	bool json;
+};
+
+static int print_tensor(void *ud, const struct sc_tensor_row *t)
+{
+	struct tensor_out *o = ud;
+	char shape[256];
+	size_t n = 0;
+	shape[0] = '\0';
+	for (unsigned i = 0; i < t->ndim && n < sizeof shape - 24; i++)
+		n += (size_t)snprintf(shape + n, sizeof shape - n, "%s%" PRIu64, i ? (o->json ? "," : ", ") : "", t->dims[i]);
+	if (o->json) {
+		json_t *j = json_pack("{s:s,s:s,s:o,s:I,s:s}", "name", t->name, "dtype", t->dtype, "shape", json_null(),
+				      "bytes", (json_int_t)t->bytes, "file", t->file);
+		json_t *dims = json_array();
+		for (unsigned i = 0; dims && i < t->ndim; i++)
+			json_array_append_new(dims, json_integer((json_int_t)t->dims[i]));
+		if (!j || !dims) {
+			json_decref(j);
+			json_decref(dims);
+			return -ENOMEM;
+		}
+		json_object_set_new(j, "shape", dims);
+		json_dumpf(j, o->f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', o->f);
+		json_decref(j);
+	} else
+		fprintf(o->f, "%s\t%s\t[%s]\t%" PRIu64 "\t%s\n", t->name, t->dtype, shape, t->bytes, t->file);
+	return ferror(o->f) ? -EIO : 0;
+}
+
+static int run(int argc, char **argv, struct sc_ctx *ctx)
+{
+	struct opts o = { 0 };
+	int optind_, r = cli_parse(&cmd_inspect, argc, argv, set, &o, &optind_);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (optind_ >= argc)
+		return cli_fail(2, "inspect: which model? (see 'sparkctl inspect --help')");
+	if (optind_ + 1 < argc)
+		return cli_fail(2, "inspect: one model at a time, not '%s'", argv[optind_ + 1]);
+	struct registry reg;
+	if (cli_load_registry(ctx, &reg))
+		return 1;
+	struct sc_inspect_opts io = { .context = (uint64_t)o.context, .engine = o.engine };
+	uint64_t avail;
+	sc_err e;
+	if (!reg.memory && sc_meminfo(&io.mem_total, &avail, &e) < 0)
+		cli_warn("%s; set memory in models.ini", e.msg);
+	struct sc_inspection x;
+	if (sc_inspect(argv[optind_], &reg, &io, &x, &e) < 0) {
+		registry_free(&reg);
+		return cli_fail(1, "inspect: %s", e.msg);
+	}
+	r = 0;
+	if (o.tensors) {
+		struct tensor_out to = { stdout, o.json };
+		if (!o.json)
+			printf("NAME\tDTYPE\tSHAPE\tBYTES\tFILE\n");
+		if (sc_model_foreach_tensor(&x.model, print_tensor, &to, &e) < 0)
+			r = cli_fail(1, "inspect: %s", e.msg);
+	} else if (o.json) {
+		json_t *j = sc_inspection_to_json(&x, &reg);
+		if (!j)
+			r = cli_fail(1, "inspect: out of memory");
+		else {
+			json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			putchar('\n');
+			json_decref(j);
+		}
+	} else
+		human(stdout, &x);
+	if (!r && x.model.status != ST_OK) {
+		fflush(stdout);
+		r = cli_fail(1, "inspect: %s is %s: %s", x.model.rel, sc_status_name(x.model.status),
+			     x.model.problems.n ? x.model.problems.v[0].message : "see above");
+	}
+	sc_inspection_free(&x);
+	registry_free(&reg);
+	return r;
+}
+
+const struct sc_command cmd_inspect = {
+	.name = "inspect",
+	.fn = run,
+	.summary = "One model in depth: parameters, memory fit, the flags to serve it",
+	.usage = "inspect [--json] [--context N] [--tensors] [--engine E] NAME|PATH",
+	.options = options,
+	.operands = "model file",
+};

@@ -1,0 +1,148 @@
+/* sparkctl list: the registry, with what is on disk. --names is for shell
+ * completion, which runs it on every Tab: it reads models.ini and nothing
+ * else. */
+#include "cli.h"
+#include "../lib/model.h"
+#include "../lib/util.h"
+
+#include <jansson.h>
+#include <sys/stat.h>
+
+enum { OPT_NAMES = 256, OPT_JSON };
+
+static const struct sc_option options[] = {
+	{ "names", OPT_NAMES, no_argument, NULL, "print the model names alone, one a line", NULL },
+	{ "json", OPT_JSON, no_argument, NULL, "print JSON", NULL },
+	{ 0 },
+};
+
+struct opts {
+	bool names, json;
+};
+
+static int set(void *ud, int id, const char *arg)
+{
+	struct opts *o = ud;
+	if (id == OPT_NAMES)
+		o->names = true;
+	else
+		o->json = true;
+	return 0;
+}
+
+struct row {
+	char *dir;
+	bool on_disk;
+	enum sc_format format;
+};
+
+static int collect(const struct registry *reg, struct row *rows)
+{
+	for (size_t i = 0; i < reg->n_models; i++) {
+		struct stat st;
+		struct sc_model m;
+		sc_err e;
+		rows[i].dir = registry_model_dir(reg, &reg->models[i]);
+		if (!rows[i].dir)
+			return cli_fail(1, "list: out of memory");
+		rows[i].on_disk = stat(rows[i].dir, &st) == 0;
+		rows[i].format = FMT_UNKNOWN;
+		if (!rows[i].on_disk)
+			continue;
+		int r = S_ISDIR(st.st_mode) ? sc_model_load(rows[i].dir, reg->models[i].path, &m, &e)
+					    : sc_model_load_file(rows[i].dir, &m, &e);
+		if (r < 0)
+			return cli_fail(1, "list: %s", e.msg);
+		rows[i].format = m.format;
+		sc_model_free(&m);
+	}
+	return 0;
+}
+
+static json_t *port_or_null(int port)
+{
+	return port ? json_integer(port) : json_null();
+}
+
+static int print_json(const struct registry *reg, const struct row *rows)
+{
+	json_t *models = json_array();
+	for (size_t i = 0; models && i < reg->n_models; i++) {
+		const struct reg_model *m = &reg->models[i];
+		json_t *o = json_pack("{s:s,s:s,s:b,s:s,s:o,s:o,s:o,s:o}", "name", m->name, "path", rows[i].dir, "on_disk",
+				      rows[i].on_disk, "format", sc_format_name(rows[i].format), "engine",
+				      m->engine ? json_string(m->engine) : json_null(), "port", port_or_null(m->port),
+				      "proxy_port", port_or_null(m->proxy_port), "group",
+				      m->group ? json_string(m->group) : json_null());
+		if (!o || json_array_append_new(models, o) < 0) {
+			json_decref(models);
+			return cli_fail(1, "list: out of memory");
+		}
+	}
+	json_t *doc = models ? json_pack("{s:o}", "models", models) : NULL;
+	if (!doc)
+		return cli_fail(1, "list: out of memory");
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(doc);
+	return 0;
+}
+
+static void print_table(const struct registry *reg, const struct row *rows)
+{
+	int w = 4;
+	for (size_t i = 0; i < reg->n_models; i++)
+		if ((int)strlen(reg->models[i].name) > w)
+			w = (int)strlen(reg->models[i].name);
+	printf("%-*s  %-8s  %-7s  %-7s  %5s  %5s  %-8s  %s\n", w, "NAME", "ENGINE", "FORMAT", "ON DISK", "PORT", "PROXY",
+	       "GROUP", "PATH");
+	for (size_t i = 0; i < reg->n_models; i++) {
+		const struct reg_model *m = &reg->models[i];
+		char port[8] = "-", proxy[8] = "-";
+		if (m->port)
+			snprintf(port, sizeof port, "%d", m->port);
+		if (m->proxy_port)
+			snprintf(proxy, sizeof proxy, "%d", m->proxy_port);
+		printf("%-*s  %-8s  %-7s  %-7s  %5s  %5s  %-8s  %s\n", w, m->name, m->engine ? m->engine : "-",
+		       rows[i].on_disk ? sc_format_name(rows[i].format) : "-", rows[i].on_disk ? "yes" : "NO", port, proxy,
+		       m->group ? m->group : "-", rows[i].dir);
+	}
+}
+
+static int run(int argc, char **argv, struct sc_ctx *ctx)
+{
+	struct opts o = { 0 };
+	int optind_, r = cli_parse(&cmd_list, argc, argv, set, &o, &optind_);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (optind_ < argc)
+		return cli_fail(2, "list: unexpected argument '%s' (see 'sparkctl list --help')", argv[optind_]);
+	struct registry reg;
+	if (cli_load_registry(ctx, &reg))
+		return 1;
+	if (o.names) {
+		for (size_t i = 0; i < reg.n_models; i++)
+			puts(reg.models[i].name);
+		registry_free(&reg);
+		return 0;
+	}
+	struct row *rows = calloc(reg.n_models ? reg.n_models : 1, sizeof *rows);
+	r = rows ? collect(&reg, rows) : cli_fail(1, "list: out of memory");
+	if (!r && o.json)
+		r = print_json(&reg, rows);
+	else if (!r)
+		print_table(&reg, rows);
+	for (size_t i = 0; rows && i < reg.n_models; i++)
+		free(rows[i].dir);
+	free(rows);
+	registry_free(&reg);
+	return r;
+}
+
+const struct sc_command cmd_list = {
+	.name = "list",
+	.fn = run,
+	.summary = "The registry: every model of models.ini, with what is on disk",
+	.usage = "list [--names] [--json]",
+	.options = options,
+};
