@@ -36,8 +36,9 @@ ifneq ($(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo ok),ok)
 $(error missing build dependencies; install them with: apt-get install $(DEB_PKGS)   (or run: make deps))
 endif
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-# libarchive is loaded with dlopen when first needed (lib/pickle.c)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libarchive,$(PKGS)))
+# libarchive and libcurl are loaded with dlopen when first needed
+# (lib/pickle.c, lib/curl_api.c): linked, they cost every start 1 to 7 ms.
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libarchive libcurl openssl,$(PKGS)))
 endif
 
 CFLAGS ?= -O2 -g

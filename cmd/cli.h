@@ -5,7 +5,10 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "../lib/registry.h"
 
@@ -54,6 +57,29 @@ bool cli_color(FILE *f);
 /* Parse a non-negative number for an option; prints a usage error. */
 int cli_number(const char *opt, const char *arg, long min, long max, long *ret);
 
-extern const struct sc_command cmd_scan, cmd_inspect, cmd_list;
+/* The result of serve, switch and stop, for --json. */
+struct action_report {
+	const char *name, *action;  /* action: started, switched, stopped, none */
+	bool ok;
+	int pid, port;
+	const char *health, *error;
+	long long elapsed_ms;
+	char **stopped;
+	size_t n_stopped;
+};
+int cli_report(const struct action_report *a, bool json);
+json_t *cli_report_json(const struct action_report *a);
+/* Print and release a JSON document (NULL: out of memory, exit 1). */
+int cli_print_json(json_t *o);
+
+/* Progress while a model starts (on a terminal only); ud is the name. */
+void cli_progress(void *ud, int64_t elapsed_ms, const char *last_line);
+void cli_progress_done(void);
+
+struct serve_result;
+/* The log tail of a failed start, on stderr. */
+void cli_print_tail(const char *name, const struct serve_result *r);
+
+extern const struct sc_command cmd_scan, cmd_inspect, cmd_list, cmd_serve, cmd_switch, cmd_stop, cmd_ps, cmd_logs;
 
 #endif

@@ -15,6 +15,11 @@ static const struct sc_command *const commands[] = {
 	&cmd_scan,
 	&cmd_inspect,
 	&cmd_list,
+	&cmd_serve,
+	&cmd_switch,
+	&cmd_stop,
+	&cmd_ps,
+	&cmd_logs,
 };
 
 static void usage(FILE *f)

@@ -8,6 +8,11 @@ complete -c sparkctl -n __fish_use_subcommand -l help -d 'show the commands'
 complete -c sparkctl -n __fish_use_subcommand -a scan -d 'inventory of the models root'
 complete -c sparkctl -n __fish_use_subcommand -a inspect -d 'one model in depth'
 complete -c sparkctl -n __fish_use_subcommand -a list -d 'the registry, with what is on disk'
+complete -c sparkctl -n __fish_use_subcommand -a serve -d 'start one registered model'
+complete -c sparkctl -n __fish_use_subcommand -a switch -d 'stop what shares its group or port, then serve it'
+complete -c sparkctl -n __fish_use_subcommand -a stop -d 'stop models'
+complete -c sparkctl -n __fish_use_subcommand -a ps -d 'what runs'
+complete -c sparkctl -n __fish_use_subcommand -a logs -d 'the log of a model'
 complete -c sparkctl -n __fish_use_subcommand -a help -d 'show the help of a command'
 
 function __sparkctl_options

@@ -20,4 +20,30 @@ enum engine_kind engine_kind_of(const struct reg_engine *en);
 int engine_model_args(const struct reg_engine *en, const struct sc_model *m, uint64_t context, double mem_fraction,
 		      char **ret_args, char **ret_reason);
 
+/* How a registered model is started. */
+struct launch {
+	char **argv;      /* NULL-terminated */
+	size_t argc;
+	char **env;       /* KEY=VALUE additions (host and script modes), NULL-terminated */
+	size_t n_env;
+	const char *mode; /* "host", "docker" or "script" */
+	char *container;  /* docker: sparkctl-<name> */
+	char *dir;        /* the model folder */
+};
+
+/* Render the command of model m: the engine's command (or the model's
+ * script) split with shell-like quoting first, then {name} {path} {host}
+ * {port} {args} substituted inside the words ({args} as a word of its own
+ * becomes the model's args, split likewise), so no value from models.ini
+ * ever reaches a shell. Docker mode wraps it in docker run. */
+int engine_launch(const struct registry *reg, const struct reg_model *m, struct launch *ret, sc_err *e);
+void launch_free(struct launch *l);
+
+/* The launch as a ready, shell-quoted serve script (the owner's pattern:
+ * stable name, port and flags, documented). */
+char *launch_script(const struct launch *l, const struct reg_model *m, const char *host);
+
+/* Quote a word for a POSIX shell. */
+char *sc_shell_quote(const char *s);
+
 #endif

@@ -89,3 +89,19 @@ test_done() {
 	echo "1..$test_count"
 	[ "$test_failed" = 0 ]
 }
+
+# free_port: a TCP port of 127.0.0.1 that nothing listens on
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds or the
+# deadline passes (never a fixed sleep)
+wait_until() {
+	_end=$(( $(date +%s%N) / 1000000 + $1 * 1000 ))
+	shift
+	until "$@"; do
+		[ $(( $(date +%s%N) / 1000000 )) -lt $_end ] || return 1
+		sleep 0.05
+	done
+}

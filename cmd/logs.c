@@ -1,0 +1,113 @@
+/* sparkctl logs: the log of a model sparkctl started. */
+#include "cli.h"
+#include "../lib/proc.h"
+#include "../lib/serve.h"
+#include "../lib/util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+enum { OPT_LINES = 'n', OPT_FOLLOW = 'f' };
+
+static const struct sc_option options[] = {
+	{ "lines", OPT_LINES, required_argument, "N", "the last N lines (default 50)", "word" },
+	{ "follow", OPT_FOLLOW, no_argument, NULL, "keep printing what is written, like tail -f", NULL },
+	{ 0 },
+};
+
+struct opts {
+	long lines;
+	bool follow;
+};
+
+static int set(void *ud, int id, const char *arg)
+{
+	struct opts *o = ud;
+	if (id == OPT_FOLLOW) {
+		o->follow = true;
+		return 0;
+	}
+	return cli_number("lines", arg, 0, 1000000, &o->lines);
+}
+
+/* Print what is appended to path, until interrupted; a log replaced by a
+ * new start is followed from its beginning. */
+static int follow(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st, now;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cli_fail(1, "logs: %s: %s", path, strerror(errno));
+	lseek(fd, 0, SEEK_END);
+	for (;;) {
+		char buf[65536];
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n > 0) {
+			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n || fflush(stdout) != 0)
+				break;
+			continue;
+		}
+		if (stat(path, &now) == 0 && (now.st_ino != st.st_ino || now.st_size < lseek(fd, 0, SEEK_CUR))) {
+			close(fd);
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)
+				return cli_fail(1, "logs: %s: %s", path, strerror(errno));
+			continue;
+		}
+		sc_sleep_ms(200);
+	}
+	close(fd);
+	return 1;
+}
+
+static int run(int argc, char **argv, struct sc_ctx *ctx)
+{
+	struct opts o = { .lines = 50 };
+	int optind_, r = cli_parse(&cmd_logs, argc, argv, set, &o, &optind_);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (optind_ + 1 != argc)
+		return cli_fail(2, "logs: name one model (see 'sparkctl logs --help')");
+	const char *name = argv[optind_];
+	struct registry reg;
+	if (cli_load_registry(ctx, &reg))
+		return 1;
+	struct run_state st = { 0 };
+	sc_err e;
+	if (state_read(reg.state_dir, name, &st, &e) < 0) {
+		/* not running: the log of its last run, if there is one */
+		if (!registry_model(&reg, name)) {
+			registry_free(&reg);
+			return cli_fail(1, "logs: %s: no such [model] in the registry", name);
+		}
+		st.log = state_log_path(reg.state_dir, name, &e);
+		if (!st.log || access(st.log, R_OK) < 0) {
+			run_state_free(&st);
+			registry_free(&reg);
+			return cli_fail(1, "logs: %s has no log yet", name);
+		}
+	}
+	if (st.container && o.follow) {
+		char *dargv[] = { "docker", "logs", "-f", st.container, NULL };
+		fflush(stdout);
+		execvp(dargv[0], dargv);
+		r = cli_fail(1, "logs: docker: %s", strerror(errno));
+	} else {
+		char *tail = o.lines ? sc_log_tail(&st, (unsigned)o.lines) : strdup("");
+		if (tail)
+			fputs(tail, stdout);
+		free(tail);
+		r = o.follow ? follow(st.log) : 0;
+	}
+	run_state_free(&st);
+	registry_free(&reg);
+	return r;
+}
+
+const struct sc_command cmd_logs = {
+	.name = "logs",
+	.fn = run,
+	.summary = "The log of a model: the last lines, or follow it",
+	.usage = "logs [-n N] [-f] NAME",
+	.options = options,
+	.operands = "model",
+};

@@ -1,0 +1,53 @@
+/* Output shared by serve, switch and stop: the action report (human or
+ * JSON) and the one-line progress shown on a terminal while waiting. */
+#include "cli.h"
+#include "../lib/util.h"
+
+#include <jansson.h>
+#include <unistd.h>
+
+void cli_progress(void *ud, int64_t elapsed_ms, const char *last_line)
+{
+	const char *name = ud;
+	char line[512];
+	int n = snprintf(line, sizeof line, "[%4llds] %s: starting", (long long)(elapsed_ms / 1000), name);
+	if (last_line && *last_line && n > 0 && (size_t)n < sizeof line)
+		snprintf(line + n, sizeof line - (size_t)n, " | %s", last_line);
+	/* one line, never wrapping: 100 columns */
+	fprintf(stderr, "\r\033[K%.100s", line);
+	fflush(stderr);
+}
+
+void cli_progress_done(void)
+{
+	fputs("\r\033[K", stderr);
+}
+
+json_t *cli_report_json(const struct action_report *a)
+{
+	json_t *stopped = json_array();
+	for (size_t i = 0; stopped && i < a->n_stopped; i++)
+		json_array_append_new(stopped, json_string(a->stopped[i]));
+	return json_pack("{s:s,s:b,s:s,s:o,s:o,s:o,s:I,s:o,s:o}", "name", a->name, "ok", a->ok, "action", a->action,
+			 "pid", a->pid > 0 ? json_integer(a->pid) : json_null(), "port",
+			 a->port ? json_integer(a->port) : json_null(), "health",
+			 a->health ? json_string(a->health) : json_null(), "elapsed_ms", (json_int_t)a->elapsed_ms,
+			 "stopped", stopped ? stopped : json_array(), "error", a->error ? json_string(a->error) : json_null());
+}
+
+int cli_print_json(json_t *o)
+{
+	if (!o)
+		return cli_fail(1, "out of memory");
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(o);
+	return 0;
+}
+
+int cli_report(const struct action_report *a, bool json)
+{
+	if (json && cli_print_json(cli_report_json(a)))
+		return 1;
+	return a->ok ? 0 : 1;
+}

@@ -1,0 +1,156 @@
+/* sparkctl ps: what runs, worked out anew from the state files, /proc,
+ * docker and the registered ports; plus engines on registered ports that
+ * sparkctl did not start. */
+#include "cli.h"
+#include "../lib/ports.h"
+#include "../lib/serve.h"
+#include "../lib/util.h"
+
+#include <jansson.h>
+
+enum { OPT_JSON = 256 };
+
+static const struct sc_option options[] = {
+	{ "json", OPT_JSON, no_argument, NULL, "print JSON", NULL },
+	{ 0 },
+};
+
+static int set(void *ud, int id, const char *arg)
+{
+	*(bool *)ud = true;
+	return 0;
+}
+
+struct row {
+	char name[256], engine[64], mode[16], container[128], log[1024], health[16];
+	int pid, pgid, port, proxy_port;
+	long long uptime;
+	long long rss;  /* -1: unknown */
+	bool managed;
+};
+
+static void from_status(const struct registry *reg, const struct run_status *s, struct row *r)
+{
+	const struct reg_model *m = registry_model(reg, s->st.name);
+	snprintf(r->name, sizeof r->name, "%s", s->st.name);
+	snprintf(r->engine, sizeof r->engine, "%s", s->st.engine ? s->st.engine : "-");
+	snprintf(r->mode, sizeof r->mode, "%s", s->st.mode);
+	snprintf(r->container, sizeof r->container, "%s", s->st.container ? s->st.container : "");
+	snprintf(r->log, sizeof r->log, "%s", s->st.log ? s->st.log : "");
+	snprintf(r->health, sizeof r->health, "%s", s->health);
+	r->pid = s->st.pid;
+	r->pgid = s->st.pgid;
+	r->port = s->st.port;
+	r->proxy_port = m ? m->proxy_port : 0;
+	r->uptime = s->uptime_s;
+	r->rss = s->rss_known ? (long long)s->rss_bytes : -1;
+	r->managed = true;
+}
+
+static json_t *row_json(const struct row *r)
+{
+	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:i,s:o,s:I,s:s,s:o,s:o,s:b}", "name", r->name, "engine", r->engine,
+			 "mode", r->mode, "pid", r->pid ? json_integer(r->pid) : json_null(), "pgid",
+			 r->pgid ? json_integer(r->pgid) : json_null(), "container",
+			 r->container[0] ? json_string(r->container) : json_null(), "port", r->port, "proxy_port",
+			 r->proxy_port ? json_integer(r->proxy_port) : json_null(), "uptime_s", (json_int_t)r->uptime,
+			 "health", r->health, "rss_bytes", r->rss >= 0 ? json_integer(r->rss) : json_null(), "log",
+			 r->log[0] ? json_string(r->log) : json_null(), "managed", r->managed);
+}
+
+static int run(int argc, char **argv, struct sc_ctx *ctx)
+{
+	bool json = false;
+	int optind_, r = cli_parse(&cmd_ps, argc, argv, set, &json, &optind_);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (optind_ < argc)
+		return cli_fail(2, "ps: unexpected argument '%s'", argv[optind_]);
+	struct registry reg;
+	if (cli_load_registry(ctx, &reg))
+		return 1;
+	char **names;
+	size_t n;
+	sc_err e;
+	if (state_list(reg.state_dir, &names, &n, &e) < 0) {
+		registry_free(&reg);
+		return cli_fail(1, "ps: %s", e.msg);
+	}
+	struct row *rows = calloc(n + reg.n_models + 1, sizeof *rows);
+	size_t k = 0;
+	if (!rows) {
+		sc_strv_free(names, n);
+		registry_free(&reg);
+		return cli_fail(1, "ps: out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct run_status s;
+		if (sc_run_status(&reg, names[i], &s, &e) < 0) {
+			cli_warn("%s", e.msg);
+			continue;
+		}
+		from_status(&reg, &s, &rows[k++]);
+		run_status_free(&s);
+	}
+	/* registered ports that answer although sparkctl started nothing there */
+	for (size_t i = 0; i < reg.n_models; i++) {
+		const struct reg_model *m = &reg.models[i];
+		bool seen = !m->port;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = rows[j].port == m->port;
+		if (seen || !sc_port_listening(reg.host, m->port))
+			continue;
+		struct row *u = &rows[k++];
+		char comm[64], **ids = NULL;
+		size_t nid = 0;
+		const struct reg_engine *en = m->engine ? registry_engine(&reg, m->engine) : NULL;
+		/* name it by what it serves, else by the registry */
+		bool named = sc_served_ids(reg.host, m->port, NULL, &ids, &nid, &e) == 0 && nid;
+		snprintf(u->name, sizeof u->name, "%s", named ? ids[0] : m->name);
+		sc_strv_free(ids, nid);
+		snprintf(u->engine, sizeof u->engine, "%s", m->engine ? m->engine : "-");
+		snprintf(u->mode, sizeof u->mode, "unmanaged");
+		u->pid = sc_port_owner(m->port, comm, sizeof comm);
+		u->port = m->port;
+		u->proxy_port = m->proxy_port;
+		u->rss = -1;
+		snprintf(u->health, sizeof u->health, "%s",
+			 sc_probe_health(reg.host, m->port, en && en->health ? en->health : "/health", true));
+	}
+	r = 0;
+	if (json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; arr && i < k; i++)
+			json_array_append_new(arr, row_json(&rows[i]));
+		r = cli_print_json(arr ? json_pack("{s:o}", "models", arr) : NULL);
+	} else {
+		printf("%-28s %-8s %-9s %7s %5s %5s %8s %-9s %8s  %s\n", "NAME", "ENGINE", "MODE", "PID", "PORT", "PROXY",
+		       "UPTIME", "HEALTH", "RSS", "LOG");
+		for (size_t i = 0; i < k; i++) {
+			const struct row *x = &rows[i];
+			char pid[16] = "-", proxy[8] = "-", up[32], rss[16] = "-";
+			if (x->pid)
+				snprintf(pid, sizeof pid, "%d", x->pid);
+			if (x->proxy_port)
+				snprintf(proxy, sizeof proxy, "%d", x->proxy_port);
+			snprintf(up, sizeof up, "%lldh%02lldm", x->uptime / 3600, x->uptime / 60 % 60);
+			if (x->rss >= 0)
+				sc_format_bytes((uint64_t)x->rss, rss, sizeof rss);
+			printf("%-28s %-8s %-9s %7s %5d %5s %8s %-9s %8s  %s\n", x->name, x->engine, x->mode,
+			       x->container[0] ? x->container : pid, x->port, proxy, x->managed ? up : "-", x->health, rss,
+			       x->log[0] ? x->log : "-");
+		}
+	}
+	free(rows);
+	sc_strv_free(names, n);
+	registry_free(&reg);
+	return r;
+}
+
+const struct sc_command cmd_ps = {
+	.name = "ps",
+	.fn = run,
+	.summary = "What runs: health, memory, uptime; also engines sparkctl did not start",
+	.usage = "ps [--json]",
+	.options = options,
+};

@@ -1,0 +1,127 @@
+/* sparkctl serve: start one registered model and wait until it is healthy;
+ * --dry-run prints it as a serve script instead. */
+#include "cli.h"
+#include "../lib/engine.h"
+#include "../lib/serve.h"
+#include "../lib/util.h"
+
+#include <unistd.h>
+
+enum { OPT_DRY_RUN = 256, OPT_NO_WAIT, OPT_TIMEOUT, OPT_FORCE, OPT_JSON };
+
+static const struct sc_option options[] = {
+	{ "dry-run", OPT_DRY_RUN, no_argument, NULL, "print the serve script and start nothing", NULL },
+	{ "no-wait", OPT_NO_WAIT, no_argument, NULL, "return once started, without waiting until healthy", NULL },
+	{ "timeout", OPT_TIMEOUT, required_argument, "S", "seconds to wait until healthy (default: ready-timeout)", "word" },
+	{ "force", OPT_FORCE, no_argument, NULL, "start even when the checkpoint, engine or memory checks refuse", NULL },
+	{ "json", OPT_JSON, no_argument, NULL, "print the result as JSON", NULL },
+	{ 0 },
+};
+
+struct opts {
+	bool dry_run, json;
+	long timeout;
+	struct serve_opts so;
+};
+
+static int set(void *ud, int id, const char *arg)
+{
+	struct opts *o = ud;
+	switch (id) {
+	case OPT_DRY_RUN: o->dry_run = true; break;
+	case OPT_NO_WAIT: o->so.no_wait = true; break;
+	case OPT_FORCE: o->so.force = true; break;
+	case OPT_JSON: o->json = true; break;
+	case OPT_TIMEOUT: return cli_number("timeout", arg, 1, 86400, &o->timeout);
+	}
+	return 0;
+}
+
+/* The log tail of a failed start, on stderr. */
+void cli_print_tail(const char *name, const struct serve_result *r)
+{
+	if (r->log_tail && r->log_tail[0]) {
+		fprintf(stderr, "--- the last lines of %s's log:\n%s", name, r->log_tail);
+		if (r->log_tail[strlen(r->log_tail) - 1] != '\n')
+			fputc('\n', stderr);
+	}
+}
+
+static int dry_run(const struct registry *reg, const char *name)
+{
+	const struct reg_model *m = registry_model(reg, name);
+	struct launch l;
+	sc_err e;
+	if (!m)
+		return cli_fail(1, "serve: %s: no such [model] in the registry", name);
+	if (engine_launch(reg, m, &l, &e) < 0)
+		return cli_fail(1, "serve: %s", e.msg);
+	char *s = launch_script(&l, m, reg->host);
+	launch_free(&l);
+	if (!s)
+		return cli_fail(1, "serve: out of memory");
+	fputs(s, stdout);
+	free(s);
+	return 0;
+}
+
+static int run(int argc, char **argv, struct sc_ctx *ctx)
+{
+	struct opts o = { 0 };
+	int optind_, r = cli_parse(&cmd_serve, argc, argv, set, &o, &optind_);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (optind_ + 1 != argc)
+		return cli_fail(2, "serve: name one model (see 'sparkctl serve --help')");
+	const char *name = argv[optind_];
+	struct registry reg;
+	if (cli_load_registry(ctx, &reg))
+		return 1;
+	if (o.dry_run) {
+		r = dry_run(&reg, name);
+		registry_free(&reg);
+		return r;
+	}
+	struct serve_result res;
+	sc_err e;
+	o.so.timeout_s = (int)o.timeout;
+	if (!o.json && isatty(2)) {
+		o.so.progress = cli_progress;
+		o.so.ud = (void *)name;
+	}
+	r = sc_serve(&reg, name, &o.so, &res, &e);
+	if (o.so.progress)
+		cli_progress_done();
+	struct action_report a = { .name = name, .ok = r >= 0, .pid = res.pid, .port = res.port,
+				   .health = res.health, .elapsed_ms = res.elapsed_ms };
+	if (r < 0 && r != -ECHILD && r != -ETIMEDOUT && r != -EADDRINUSE)
+		a.port = registry_model(&reg, name) ? registry_model(&reg, name)->port : 0;
+	a.action = r < 0 ? "none" : res.already ? "none" : "started";
+	a.error = r < 0 ? e.msg : NULL;
+	if (r < 0) {
+		cli_fail(1, "serve: %s", e.msg);
+		cli_print_tail(name, &res);
+	} else if (!o.json) {
+		if (res.already)
+			printf("%s: already running and healthy on port %d\n", name, res.port);
+		else
+			printf("%s: %s on %s:%d (%s %d) after %.1f s\n", name, o.so.no_wait ? "started" : "healthy",
+			       reg.host, res.port, res.container ? "container" : "pid",
+			       res.container ? 0 : res.pid, (double)res.elapsed_ms / 1000);
+	}
+	r = cli_report(&a, o.json);
+	if (r >= 0 && a.ok)
+		r = 0;
+	serve_result_free(&res);
+	registry_free(&reg);
+	return r;
+}
+
+const struct sc_command cmd_serve = {
+	.name = "serve",
+	.fn = run,
+	.summary = "Start one registered model and wait until it is healthy",
+	.usage = "serve [--dry-run] [--no-wait] [--timeout S] [--force] [--json] NAME",
+	.options = options,
+	.operands = "model",
+};

@@ -1,0 +1,96 @@
+/* sparkctl stop: stop models: the whole process group (or container). */
+#include "cli.h"
+#include "../lib/proc.h"
+#include "../lib/serve.h"
+#include "../lib/state.h"
+#include "../lib/util.h"
+
+enum { OPT_ALL = 'a', OPT_JSON = 256 };
+
+static const struct sc_option options[] = {
+	{ "all", OPT_ALL, no_argument, NULL, "stop every model sparkctl started", NULL },
+	{ "json", OPT_JSON, no_argument, NULL, "print the result as JSON", NULL },
+	{ 0 },
+};
+
+struct opts {
+	bool all, json;
+};
+
+static int set(void *ud, int id, const char *arg)
+{
+	struct opts *o = ud;
+	if (id == OPT_ALL)
+		o->all = true;
+	else
+		o->json = true;
+	return 0;
+}
+
+static int stop_one(const struct registry *reg, const char *name, bool json, json_t *reports)
+{
+	bool killed;
+	sc_err e;
+	long long t0 = (long long)sc_now_ms();
+	int r = sc_stop(reg, name, &killed, &e);
+	struct action_report a = { .name = name, .ok = r >= 0, .action = r > 0 ? "stopped" : "none",
+				   .elapsed_ms = (long long)sc_now_ms() - t0, .health = r > 0 ? "dead" : NULL,
+				   .error = r < 0 ? e.msg : NULL };
+	const struct reg_model *m = registry_model(reg, name);
+	a.port = m ? m->port : 0;
+	if (r < 0)
+		cli_fail(1, "stop: %s: %s", name, e.msg);
+	else if (killed)
+		cli_warn("%s ignored SIGTERM for its stop-timeout and was killed with SIGKILL", name);
+	if (r >= 0 && !json)
+		printf("%s: %s\n", name, r > 0 ? "stopped" : "was not running");
+	if (reports)
+		json_array_append_new(reports, cli_report_json(&a));
+	else if (json)
+		return cli_report(&a, true);
+	return a.ok ? 0 : 1;
+}
+
+static int run(int argc, char **argv, struct sc_ctx *ctx)
+{
+	struct opts o = { 0 };
+	int optind_, r = cli_parse(&cmd_stop, argc, argv, set, &o, &optind_);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (o.all == (optind_ < argc))
+		return cli_fail(2, "stop: name models or give --all (see 'sparkctl stop --help')");
+	struct registry reg;
+	if (cli_load_registry(ctx, &reg))
+		return 1;
+	char **names = argv + optind_;
+	size_t n = (size_t)(argc - optind_);
+	char **all = NULL;
+	sc_err e;
+	if (o.all) {
+		if (state_list(reg.state_dir, &all, &n, &e) < 0) {
+			registry_free(&reg);
+			return cli_fail(1, "stop: %s", e.msg);
+		}
+		names = all;
+	}
+	r = 0;
+	/* one model: one object; several or --all: an array */
+	json_t *reports = o.json && (o.all || n > 1) ? json_array() : NULL;
+	for (size_t i = 0; i < n; i++)
+		if (stop_one(&reg, names[i], o.json, reports))
+			r = 1;
+	if (reports && cli_print_json(reports))
+		r = 1;
+	sc_strv_free(all, o.all ? n : 0);
+	registry_free(&reg);
+	return r;
+}
+
+const struct sc_command cmd_stop = {
+	.name = "stop",
+	.fn = run,
+	.summary = "Stop models: the whole process group, or the container",
+	.usage = "stop [--json] NAME...|--all",
+	.options = options,
+	.operands = "model",
+};

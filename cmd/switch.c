@@ -1,0 +1,94 @@
+/* sparkctl switch: exclusive start: stop what shares the model's group or
+ * port, then serve it. */
+#include "cli.h"
+#include "../lib/serve.h"
+#include "../lib/util.h"
+
+#include <unistd.h>
+
+enum { OPT_TIMEOUT = 256, OPT_ROLLBACK, OPT_FORCE, OPT_JSON };
+
+static const struct sc_option options[] = {
+	{ "timeout", OPT_TIMEOUT, required_argument, "S", "seconds to wait until healthy (default: ready-timeout)", "word" },
+	{ "rollback", OPT_ROLLBACK, no_argument, NULL, "when the model fails, start the one that ran before", NULL },
+	{ "force", OPT_FORCE, no_argument, NULL, "start even when the checkpoint, engine or memory checks refuse", NULL },
+	{ "json", OPT_JSON, no_argument, NULL, "print the result as JSON", NULL },
+	{ 0 },
+};
+
+struct opts {
+	bool rollback, json;
+	long timeout;
+	struct serve_opts so;
+};
+
+static int set(void *ud, int id, const char *arg)
+{
+	struct opts *o = ud;
+	switch (id) {
+	case OPT_ROLLBACK: o->rollback = true; break;
+	case OPT_FORCE: o->so.force = true; break;
+	case OPT_JSON: o->json = true; break;
+	case OPT_TIMEOUT: return cli_number("timeout", arg, 1, 86400, &o->timeout);
+	}
+	return 0;
+}
+
+static int run(int argc, char **argv, struct sc_ctx *ctx)
+{
+	struct opts o = { 0 };
+	int optind_, r = cli_parse(&cmd_switch, argc, argv, set, &o, &optind_);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (optind_ + 1 != argc)
+		return cli_fail(2, "switch: name one model (see 'sparkctl switch --help')");
+	const char *name = argv[optind_];
+	struct registry reg;
+	if (cli_load_registry(ctx, &reg))
+		return 1;
+	struct switch_result res;
+	sc_err e;
+	o.so.timeout_s = (int)o.timeout;
+	if (!o.json && isatty(2)) {
+		o.so.progress = cli_progress;
+		o.so.ud = (void *)name;
+	}
+	r = sc_switch(&reg, name, &o.so, o.rollback, &res, &e);
+	if (o.so.progress)
+		cli_progress_done();
+	for (size_t i = 0; !o.json && i < res.n_stopped; i++)
+		printf("%s: stopped\n", res.stopped[i]);
+	if (res.killed)
+		cli_warn("a model ignored SIGTERM and was killed with SIGKILL");
+	struct action_report a = { .name = name, .ok = r >= 0, .pid = res.serve.pid, .port = res.serve.port,
+				   .health = res.serve.health, .elapsed_ms = res.serve.elapsed_ms,
+				   .stopped = res.stopped, .n_stopped = res.n_stopped,
+				   .action = r < 0 || res.serve.already ? "none" : "switched", .error = r < 0 ? e.msg : NULL };
+	if (r < 0) {
+		cli_fail(1, "switch: %s", e.msg);
+		cli_print_tail(name, &res.serve);
+		if (res.rolled_back)
+			fprintf(stderr, "sparkctl: switch: rolled back: %s runs again\n", res.rolled_back);
+		else if (o.rollback && res.n_stopped)
+			fprintf(stderr, "sparkctl: switch: the rollback to %s failed too\n", res.stopped[0]);
+	} else if (!o.json) {
+		if (res.serve.already)
+			printf("%s: already running and healthy on port %d\n", name, res.serve.port);
+		else
+			printf("%s: healthy on %s:%d after %.1f s\n", name, reg.host, res.serve.port,
+			       (double)res.serve.elapsed_ms / 1000);
+	}
+	r = cli_report(&a, o.json);
+	switch_result_free(&res);
+	registry_free(&reg);
+	return r;
+}
+
+const struct sc_command cmd_switch = {
+	.name = "switch",
+	.fn = run,
+	.summary = "Stop what shares a model's group or port, then serve it",
+	.usage = "switch [--timeout S] [--rollback] [--force] [--json] NAME",
+	.options = options,
+	.operands = "model",
+};

@@ -1,0 +1,49 @@
+#include "curl_api.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+
+static struct curl_api api;
+static const char *load_error;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void load(void)
+{
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		load_error = dlerror();
+		return;
+	}
+	struct curl_api a;
+#define SYM(field, name) *(void **)&a.field = dlsym(h, name)
+	SYM(easy_init, "curl_easy_init");
+	SYM(easy_setopt, "curl_easy_setopt");
+	SYM(easy_perform, "curl_easy_perform");
+	SYM(easy_getinfo, "curl_easy_getinfo");
+	SYM(easy_cleanup, "curl_easy_cleanup");
+	SYM(easy_strerror, "curl_easy_strerror");
+	SYM(slist_append, "curl_slist_append");
+	SYM(slist_free_all, "curl_slist_free_all");
+#undef SYM
+	CURLcode (*global_init)(long) = (CURLcode(*)(long))dlsym(h, "curl_global_init");
+	if (!a.easy_init || !a.easy_setopt || !a.easy_perform || !a.easy_getinfo || !a.easy_cleanup ||
+	    !a.easy_strerror || !a.slist_append || !a.slist_free_all || !global_init) {
+		load_error = "libcurl.so.4 lacks a function sparkctl needs";
+		return;
+	}
+	if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		load_error = "curl_global_init failed";
+		return;
+	}
+	api = a;
+}
+
+const struct curl_api *sc_curl(sc_err *e)
+{
+	pthread_once(&once, load);
+	if (!api.easy_init) {
+		sc_error(e, -ENOSYS, "cannot load libcurl: %s", load_error ? load_error : "unknown error");
+		return NULL;
+	}
+	return &api;
+}

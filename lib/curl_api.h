@@ -1,0 +1,26 @@
+/* libcurl, loaded the first time sparkctl speaks HTTP. Linked normally it
+ * brings ~30 libraries (LDAP, GSSAPI, SSH, RTMP, ...) into every start:
+ * 7.8 ms instead of 1.2 ms, paid on every Tab of shell completion. */
+#ifndef SC_CURL_API_H
+#define SC_CURL_API_H
+
+#include <curl/curl.h>
+
+#include "err.h"
+
+struct curl_api {
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+};
+
+/* The loaded library (once, thread-safe); NULL with e filled when it
+ * cannot be loaded. */
+const struct curl_api *sc_curl(sc_err *e);
+
+#endif

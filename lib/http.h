@@ -1,0 +1,21 @@
+/* HTTP with libcurl: small requests to engines on this machine. */
+#ifndef SC_HTTP_H
+#define SC_HTTP_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct http_resp {
+	long status;
+	char *body;   /* NUL-terminated, at most 16 MiB */
+	size_t len;
+};
+
+/* GET url. 0 on any HTTP answer (check status); <0 on a transport error:
+ * -ECONNREFUSED, -ETIMEDOUT, or -EIO with libcurl's message in e. bearer,
+ * when set, is sent as Authorization: Bearer and never appears in e. */
+int sc_http_get(const char *url, const char *bearer, int timeout_ms, struct http_resp *ret, sc_err *e);
+void http_resp_free(struct http_resp *r);
+
+#endif

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""A stand-in for SGLang and vLLM: their real flags, endpoints and response
+shapes, without a GPU. Steered by environment variables (models.ini `env`):
+
+  STANDIN_LOAD_MS      loading time (default 0)
+  STANDIN_BIND_LATE=1  do not listen until loaded (SGLang: connection refused
+                       before the HTTP server is up); else listen at once and
+                       answer 503 on /health while loading (vLLM)
+  STANDIN_EXIT=N       exit with status N after STANDIN_EXIT_AFTER_MS (crash)
+  STANDIN_IGNORE_TERM=1  ignore SIGTERM
+  STANDIN_CHILDREN=N   fork N children (scheduler, detokenizer) that outlive
+                       the leader unless the whole group is signalled
+  STANDIN_SERVED=ID    the id /v1/models reports instead of the served name
+  STANDIN_TOKEN=T      /v1/* need "Authorization: Bearer T" (/health does not)
+  STANDIN_TTFT_MS      delay before the first streamed token
+  STANDIN_STREAM=broken|cut|empty|nojson   misbehave while streaming
+  STANDIN_NOT_JSON=1   /v1/models answers with HTML
+  STANDIN_REQUIRE_DOWN=PORT  exit 3 at start if something still listens on
+                       PORT (proves a switch stopped the old model first)
+usage: engine.py sglang [--model-path P] [--served-model-name N] [--host H] [--port P] ...
+       engine.py vllm serve MODEL [--served-model-name N] [--host H] [--port P] ..."""
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+E = os.environ.get
+
+
+def parse(argv):
+    kind = argv[0]
+    args = argv[1:]
+    o = {"kind": kind, "host": "127.0.0.1", "port": 30000 if kind == "sglang" else 8000, "path": None,
+         "name": None, "max_len": 32768}
+    if kind == "vllm":
+        if not args or args[0] != "serve":
+            sys.exit("usage: vllm serve MODEL [options]")
+        args = args[1:]
+        if args and not args[0].startswith("-"):
+            o["path"] = args.pop(0)
+    i = 0
+    while i < len(args):
+        a = args[i]
+        val = args[i + 1] if i + 1 < len(args) else None
+        if "=" in a and a.startswith("--"):
+            a, val = a.split("=", 1)
+            i -= 1
+        if a in ("--model-path", "--model"):
+            o["path"] = val
+        elif a == "--served-model-name":
+            o["name"] = val
+        elif a == "--host":
+            o["host"] = val
+        elif a == "--port":
+            o["port"] = int(val)
+        elif a in ("--context-length", "--max-model-len"):
+            o["max_len"] = int(val)
+        elif a.startswith("--") and (val is None or val.startswith("--")):
+            i += 1
+            continue
+        i += 2
+    if not o["name"]:
+        o["name"] = o["path"]  # without --served-model-name both show the path
+    return o
+
+
+O = parse(sys.argv[1:])
+STATE = {"ready": False}
+
+
+def log(msg):
+    print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        log("%s %s" % (self.command, self.path))
+
+    def send(self, code, body, ctype="application/json"):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def authorized(self):
+        tok = E("STANDIN_TOKEN")
+        if tok and self.headers.get("Authorization") != "Bearer " + tok:
+            self.send(401, {"error": {"message": "Invalid API key", "type": "invalid_request_error",
+                                      "code": 401}})
+            return False
+        return True
+
+    def do_GET(self):
+        if self.path in ("/health", "/health_generate"):
+            return self.send(200 if STATE["ready"] else 503, b"" if STATE["ready"] else b"loading", "text/plain")
+        if self.path == "/v1/models":
+            if not self.authorized():
+                return
+            if E("STANDIN_NOT_JSON"):
+                return self.send(200, b"<html>not an API</html>", "text/html")
+            mid = E("STANDIN_SERVED") or O["name"]
+            return self.send(200, {"object": "list", "data": [{
+                "id": mid, "object": "model", "created": int(time.time()), "owned_by": O["kind"],
+                "root": O["path"], "parent": None, "max_model_len": O["max_len"]}]})
+        self.send(404, {"detail": "Not Found"})
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n)
+        if self.path != "/v1/chat/completions":
+            return self.send(404, {"detail": "Not Found"})
+        if not self.authorized():
+            return
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            return self.send(400, {"error": {"message": "bad JSON", "type": "BadRequestError", "code": 400}})
+        if req.get("model") not in (O["name"], E("STANDIN_SERVED")):
+            return self.send(404, {"error": {"message": "The model `%s` does not exist." % req.get("model"),
+                                             "type": "NotFoundError", "code": 404}})
+        words = ["Paris"] if "one word" in json.dumps(req.get("messages")) else ["Hello", " there", "!"]
+        words = words[:max(1, int(req.get("max_tokens") or 16))]
+        cid, created = "chatcmpl-standin%d" % int(time.time() * 1000), int(time.time())
+        usage = {"prompt_tokens": 12, "completion_tokens": len(words), "total_tokens": 12 + len(words)}
+        if not req.get("stream"):
+            return self.send(200, {"id": cid, "object": "chat.completion", "created": created, "model": O["name"],
+                                   "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(words)},
+                                                "logprobs": None, "finish_reason": "stop"}], "usage": usage})
+        mode = E("STANDIN_STREAM", "")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+        def chunk(delta, finish=None, use=None):
+            c = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": O["name"],
+                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+            if use is not None:
+                c["choices"] = []
+                c["usage"] = use
+            return ("data: %s\n\n" % json.dumps(c)).encode()
+        out = self.wfile
+        out.write(chunk({"role": "assistant", "content": ""}))
+        out.flush()
+        time.sleep(int(E("STANDIN_TTFT_MS", "0")) / 1000)
+        if mode == "nojson":
+            out.write(b"data: {not json\n\n")
+        elif mode == "broken":
+            out.write(b"event without data\nrandom: noise\n\n")
+        if mode != "empty":
+            for i, w in enumerate(words):
+                out.write(chunk({"content": w}))
+                out.flush()
+                if mode == "cut" and i == 0:
+                    self.close_connection = True
+                    return
+        out.write(chunk({}, "stop"))
+        if (req.get("stream_options") or {}).get("include_usage"):
+            out.write(chunk({}, use={**usage, "completion_tokens": 0 if mode == "empty" else len(words)}))
+        out.write(b"data: [DONE]\n\n")
+        out.flush()
+        self.close_connection = True
+
+
+def main():
+    down = E("STANDIN_REQUIRE_DOWN")
+    if down:
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", int(down)), timeout=1).close()
+            log("FATAL: port %s still answers: two models would be loaded" % down)
+            sys.exit(3)
+        except OSError:
+            log("port %s is free" % down)
+    if E("STANDIN_IGNORE_TERM"):
+        signal.signal(signal.SIGTERM, lambda *a: log("SIGTERM ignored"))
+    else:
+        signal.signal(signal.SIGTERM, lambda *a: (log("SIGTERM: shutting down"), os._exit(0)))
+    for i in range(int(E("STANDIN_CHILDREN", "0"))):
+        if os.fork() == 0:
+            if not E("STANDIN_IGNORE_TERM"):
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            while True:
+                time.sleep(3600)
+    log("%s stand-in: model %s, served as %s, on %s:%d" % (O["kind"], O["path"], O["name"], O["host"], O["port"]))
+    if E("STANDIN_EXIT"):
+        def crash():
+            time.sleep(int(E("STANDIN_EXIT_AFTER_MS", "100")) / 1000)
+            log("RuntimeError: CUDA error: out of memory (stand-in crash)")
+            os._exit(int(E("STANDIN_EXIT")))
+        threading.Thread(target=crash, daemon=True).start()
+    load = int(E("STANDIN_LOAD_MS", "0")) / 1000
+    if E("STANDIN_BIND_LATE"):
+        log("loading weights")
+        time.sleep(load)
+    srv = ThreadingHTTPServer((O["host"], O["port"]), H)
+    srv.daemon_threads = True
+
+    def ready():
+        if not E("STANDIN_BIND_LATE"):
+            log("loading weights")
+            time.sleep(load)
+        STATE["ready"] = True
+        log("The server is fired up and ready to roll!")
+    threading.Thread(target=ready, daemon=True).start()
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
