@@ -14,7 +14,10 @@
 #include <time.h>
 
 #define HEALTH_TIMEOUT_MS 5000  /* SGLang's /health runs a one-token generation */
-#define POLL_MS 100
+/* poll fast at first (small models are up in a fraction of a second), then
+ * settle at POLL_MAX_MS */
+#define POLL_MIN_MS 10
+#define POLL_MAX_MS 100
 
 void serve_result_free(struct serve_result *r)
 {
@@ -320,6 +323,7 @@ static int wait_ready(const struct registry *reg, const struct run_state *st, co
 {
 	const char *hp = health_path(reg, st->engine);
 	int64_t deadline = t0 + (int64_t)timeout_s * 1000, last_progress = 0;
+	int poll_ms = POLL_MIN_MS;
 	char url[512];
 	snprintf(url, sizeof url, "http://%s:%d%s", st->host, st->port, hp);
 	for (;;) {
@@ -370,7 +374,8 @@ static int wait_ready(const struct registry *reg, const struct run_state *st, co
 			o->progress(o->ud, sc_now_ms() - t0, line ? line : "");
 			last_progress = sc_now_ms();
 		}
-		sc_sleep_ms(POLL_MS);
+		sc_sleep_ms(poll_ms);
+		poll_ms = poll_ms * 2 > POLL_MAX_MS ? POLL_MAX_MS : poll_ms * 2;
 	}
 }
 
