@@ -18,7 +18,7 @@ DOCDIR := $(PREFIX)/share/doc/sparkctl
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := jansson libcurl libarchive openssl
-DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev perl python3
+DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev perl python3 curl
 
 ifeq ($(SANITIZE),1)
 B := build/san
@@ -85,7 +85,8 @@ $(B)/replay/%: fuzz/%.c fuzz/replay.c $(B)/libsparkctl.a
 
 # The tests speak TAP; prove runs them and closes with its summary.
 check: all $(B)/libsparkctl.so $(UNIT_BIN) $(REPLAY_BIN)
-	@SPARKCTL_BUILD=$(CURDIR)/$(B) SPARKCTL=$(CURDIR)/$(B)/sparkctl CMOCKA_MESSAGE_OUTPUT=TAP \
+	@SPARKCTL_BUILD=$(CURDIR)/$(B) SPARKCTL=$(CURDIR)/$(B)/sparkctl SPARKCTL_NODE=$(CURDIR)/build/node \
+		CMOCKA_MESSAGE_OUTPUT=TAP \
 		prove --exec '' --timer $(UNIT_BIN) $(sort $(wildcard tests/cli/t[0-9]*.sh))
 
 demo: deps
@@ -98,6 +99,7 @@ bench: all $(B)/bench/bench-parse
 	@python3 bench/bench-scan.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-commands.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-switch.py --sparkctl $(CURDIR)/$(B)/sparkctl
+	@python3 bench/bench-test.py --sparkctl $(CURDIR)/$(B)/sparkctl
 
 $(B)/bench/%: bench/%.c $(B)/libsparkctl.a
 	@mkdir -p $(dir $@)
@@ -111,7 +113,16 @@ fuzz:
 			-o build/fuzz/$$n $$f $(LIB_SRC) $(DEP_LIBS) -lpthread -lm || exit 1; done
 	@echo "run: build/fuzz/fuzz-safetensors fuzz/corpus/safetensors (likewise gguf, quantcfg)"
 
+# The official clients the stand-ins are checked against once (npm; the
+# tests skip that check where Node is absent).
+NODE_CLIENTS := openai@4.95.0
+
 deps:
+	@if command -v npm >/dev/null && [ ! -d build/node/node_modules/openai ]; then \
+		echo "installing the npm clients the tests check the stand-ins with: $(NODE_CLIENTS)"; \
+		npm install --silent --no-audit --no-fund --no-save --prefix build/node $(NODE_CLIENTS) || \
+		echo "npm install failed: the real-client checks will be skipped" >&2; \
+	fi
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		if ! command -v apt-get >/dev/null; then echo "install:$$missing" >&2; exit 1; fi; \

@@ -91,8 +91,8 @@ int cli_parse(const struct sc_command *cmd, int argc, char **argv,
 	      int (*set)(void *ud, int id, const char *arg), void *ud, int *ret_optind)
 {
 	struct option longs[64];
-	char shorts[128] = "+:h";
-	size_t n = 0, s = 3;
+	char shorts[128] = ":h";
+	size_t n = 0, s = 2;
 	for (const struct sc_option *o = cmd->options; o->name && n < ARRAY_SIZE(longs) - 3; o++) {
 		longs[n++] = (struct option){ o->name, o->has_arg, NULL, o->id };
 		if (o->id < 256 && s + 3 < sizeof shorts) {

@@ -20,6 +20,7 @@ static const struct sc_command *const commands[] = {
 	&cmd_stop,
 	&cmd_ps,
 	&cmd_logs,
+	&cmd_test,
 };
 
 static void usage(FILE *f)

@@ -1,23 +1,26 @@
 /* sparkctl switch: exclusive start: stop what shares the model's group or
  * port, then serve it. */
 #include "cli.h"
+#include "../lib/openai.h"
 #include "../lib/serve.h"
+#include "../lib/token.h"
 #include "../lib/util.h"
 
 #include <unistd.h>
 
-enum { OPT_TIMEOUT = 256, OPT_ROLLBACK, OPT_FORCE, OPT_JSON };
+enum { OPT_TIMEOUT = 256, OPT_ROLLBACK, OPT_FORCE, OPT_JSON, OPT_TEST };
 
 static const struct sc_option options[] = {
 	{ "timeout", OPT_TIMEOUT, required_argument, "S", "seconds to wait until healthy (default: ready-timeout)", "word" },
 	{ "rollback", OPT_ROLLBACK, no_argument, NULL, "when the model fails, start the one that ran before", NULL },
+	{ "test", OPT_TEST, no_argument, NULL, "once ready, run the smoke test of sparkctl test; its failure fails the switch", NULL },
 	{ "force", OPT_FORCE, no_argument, NULL, "start even when the checkpoint, engine or memory checks refuse", NULL },
 	{ "json", OPT_JSON, no_argument, NULL, "print the result as JSON", NULL },
 	{ 0 },
 };
 
 struct opts {
-	bool rollback, json;
+	bool rollback, json, test;
 	long timeout;
 	struct serve_opts so;
 };
@@ -27,11 +30,43 @@ static int set(void *ud, int id, const char *arg)
 	struct opts *o = ud;
 	switch (id) {
 	case OPT_ROLLBACK: o->rollback = true; break;
+	case OPT_TEST: o->test = true; break;
 	case OPT_FORCE: o->so.force = true; break;
 	case OPT_JSON: o->json = true; break;
 	case OPT_TIMEOUT: return cli_number("timeout", arg, 1, 86400, &o->timeout);
 	}
 	return 0;
+}
+
+struct tester {
+	char *token;
+	char source[512];
+	bool json;
+};
+
+/* switch --test: the smoke test on the internal port, printed like
+ * sparkctl test prints it */
+static int smoke(void *ud, const char *name, const char *host, int port, sc_err *e)
+{
+	struct tester *t = ud;
+	char base[300];
+	snprintf(base, sizeof base, "http://%s:%d", host, port);
+	struct smoke_opts so = { .base = base, .model = name, .token = t->token, .token_source = t->source,
+				 .prompt = "Answer with one word: what is the capital of France?", .max_tokens = 32,
+				 .timeout_ms = 60000 };
+	struct smoke_result res;
+	int r = sc_smoke_test(&so, &res, e);
+	if (r < 0)
+		return r;
+	for (int i = 0; !res.ok && i < CHECK_COUNT; i++)
+		if (res.checks[i].error[0]) {
+			r = sc_error(e, -EPROTO, "the smoke test failed: %s: %s", res.checks[i].name, res.checks[i].error);
+			break;
+		}
+	if (!r && !t->json)
+		printf("%s: smoke test passed: TTFT %.1f ms, %.1f tokens/s\n", name, res.ttft_ms, res.tokens_per_s);
+	smoke_result_free(&res);
+	return r;
 }
 
 static int run(int argc, char **argv, struct sc_ctx *ctx)
@@ -47,8 +82,17 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	if (cli_load_registry(ctx, &reg))
 		return 1;
 	struct switch_result res;
+	struct tester t = { .json = o.json };
 	sc_err e;
 	o.so.timeout_s = (int)o.timeout;
+	if (o.test) {
+		if (cli_token(NULL, &reg, &t.token, t.source, sizeof t.source) < 0) {
+			registry_free(&reg);
+			return 1;
+		}
+		o.so.verify = smoke;
+		o.so.verify_ud = &t;
+	}
 	if (!o.json && isatty(2)) {
 		o.so.progress = cli_progress;
 		o.so.ud = (void *)name;
@@ -80,6 +124,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	}
 	r = cli_report(&a, o.json);
 	switch_result_free(&res);
+	sc_secret_free(t.token);
 	registry_free(&reg);
 	return r;
 }
@@ -88,7 +133,7 @@ const struct sc_command cmd_switch = {
 	.name = "switch",
 	.fn = run,
 	.summary = "Stop what shares a model's group or port, then serve it",
-	.usage = "switch [--timeout S] [--rollback] [--force] [--json] NAME",
+	.usage = "switch [--timeout S] [--test] [--rollback] [--force] [--json] NAME",
 	.options = options,
 	.operands = "model",
 };

@@ -24,14 +24,14 @@ static void load(void)
 	SYM(easy_strerror, "curl_easy_strerror");
 	SYM(slist_append, "curl_slist_append");
 	SYM(slist_free_all, "curl_slist_free_all");
+	SYM(global_init, "curl_global_init");
 #undef SYM
-	CURLcode (*global_init)(long) = (CURLcode(*)(long))dlsym(h, "curl_global_init");
 	if (!a.easy_init || !a.easy_setopt || !a.easy_perform || !a.easy_getinfo || !a.easy_cleanup ||
-	    !a.easy_strerror || !a.slist_append || !a.slist_free_all || !global_init) {
+	    !a.easy_strerror || !a.slist_append || !a.slist_free_all || !a.global_init) {
 		load_error = "libcurl.so.4 lacks a function sparkctl needs";
 		return;
 	}
-	if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (a.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		load_error = "curl_global_init failed";
 		return;
 	}

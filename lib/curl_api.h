@@ -17,6 +17,7 @@ struct curl_api {
 	const char *(*easy_strerror)(CURLcode);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
+	CURLcode (*global_init)(long);
 };
 
 /* The loaded library (once, thread-safe); NULL with e filled when it

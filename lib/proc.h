@@ -52,8 +52,9 @@ int sc_pgrp_members(pid_t pgid, uint64_t start_time, uint64_t *rss_bytes);
  * start_time (the PGID was reused). */
 int sc_pgrp_stop(pid_t pgid, uint64_t start_time, int timeout_ms, bool *killed, sc_err *e);
 
-/* Milliseconds of CLOCK_MONOTONIC. */
+/* Milliseconds of CLOCK_MONOTONIC; sc_now_msf with the fraction. */
 int64_t sc_now_ms(void);
+double sc_now_msf(void);
 /* Sleep ms milliseconds (restarts after signals). */
 void sc_sleep_ms(int ms);
 

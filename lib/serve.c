@@ -427,6 +427,8 @@ int sc_serve(const struct registry *reg, const char *name, const struct serve_op
 	const struct reg_engine *en = rm->engine ? registry_engine(reg, rm->engine) : NULL;
 	int timeout = o->timeout_s ? o->timeout_s : en ? (int)en->ready_timeout : 900;
 	r = wait_ready(reg, &st, o, t0, timeout, &res, e);
+	if (r >= 0 && o->verify)
+		r = o->verify(o->verify_ud, name, st.host, st.port, e);
 	res.elapsed_ms = sc_now_ms() - t0;
 	if (r < 0) {
 		/* leave nothing behind on the port */
@@ -481,11 +483,14 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 		res.serve.port = rm->port;
 		run_status_free(&cur);
 		if (healthy) {
+			/* nothing to do; --test still checks it, and a failure
+			 * leaves the model that served before as it is */
 			res.serve.already = true;
 			res.serve.health = "ok";
+			r = o->verify ? o->verify(o->verify_ud, name, reg->host, rm->port, e) : 0;
 			close(lock);
 			*ret = res;
-			return 0;
+			return r;
 		}
 	}
 	if ((r = state_list(reg->state_dir, &running, &n, e)) < 0)
@@ -513,6 +518,7 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 		struct serve_opts bo = *o;
 		bo.force = true;  /* it ran before */
 		bo.progress = NULL;
+		bo.verify = NULL;
 		if (sc_serve(reg, res.stopped[0], &bo, &back, &re) == 0)
 			res.rolled_back = strdup(res.stopped[0]);
 		serve_result_free(&back);

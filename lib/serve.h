@@ -21,6 +21,10 @@ struct serve_opts {
 	int timeout_s;     /* 0: the engine's ready-timeout */
 	void (*progress)(void *ud, int64_t elapsed_ms, const char *last_log_line);
 	void *ud;
+	/* run once healthy (switch --test): <0 fails the start like a crash,
+	 * with the reason in e */
+	int (*verify)(void *ud, const char *name, const char *host, int port, sc_err *e);
+	void *verify_ud;
 };
 
 struct serve_result {
