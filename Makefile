@@ -109,16 +109,16 @@ fuzz:
 	@mkdir -p build/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 		echo "clang -fsanitize=fuzzer $$f"; \
-		clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(DEP_CFLAGS) \
+		clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DSPARKCTL_VERSION='"$(VERSION)"' -fsanitize=fuzzer,address,undefined $(DEP_CFLAGS) \
 			-o build/fuzz/$$n $$f $(LIB_SRC) $(DEP_LIBS) -lpthread -lm || exit 1; done
-	@echo "run: build/fuzz/fuzz-safetensors fuzz/corpus/safetensors (likewise gguf, quantcfg)"
+	@echo "run: build/fuzz/fuzz-safetensors fuzz/corpus/safetensors (likewise gguf, quantcfg, sse)"
 
 # The official clients the stand-ins are checked against once (npm; the
 # tests skip that check where Node is absent).
-NODE_CLIENTS := openai@4.95.0
+NODE_CLIENTS := openai@4.95.0 @huggingface/hub@2.17.5
 
 deps:
-	@if command -v npm >/dev/null && [ ! -d build/node/node_modules/openai ]; then \
+	@if command -v npm >/dev/null && { [ ! -d build/node/node_modules/openai ] || [ ! -d build/node/node_modules/@huggingface/hub ]; }; then \
 		echo "installing the npm clients the tests check the stand-ins with: $(NODE_CLIENTS)"; \
 		npm install --silent --no-audit --no-fund --no-save --prefix build/node $(NODE_CLIENTS) || \
 		echo "npm install failed: the real-client checks will be skipped" >&2; \

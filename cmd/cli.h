@@ -80,7 +80,7 @@ struct serve_result;
 /* The log tail of a failed start, on stderr. */
 void cli_print_tail(const char *name, const struct serve_result *r);
 
-extern const struct sc_command cmd_scan, cmd_inspect, cmd_list, cmd_serve, cmd_switch, cmd_stop, cmd_ps, cmd_logs, cmd_test;
+extern const struct sc_command cmd_scan, cmd_inspect, cmd_list, cmd_serve, cmd_switch, cmd_stop, cmd_ps, cmd_logs, cmd_test, cmd_download;
 
 /* The bearer token for an engine or proxy and its source, for messages. */
 int cli_token(const char *explicit_file, const struct registry *reg, char **token, char *source, size_t len);

@@ -3,7 +3,7 @@
 # --completion-helper`, which reads the same table as --help: they cannot
 # drift from the binary. The command list below is checked against
 # `sparkctl --list-cmds` by the test suite.
-_sparkctl_commands="scan inspect list serve switch stop ps logs test"
+_sparkctl_commands="scan inspect list serve switch stop ps logs test download"
 
 _sparkctl() {
 	local cur prev cword i cmd=""

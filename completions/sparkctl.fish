@@ -14,6 +14,7 @@ complete -c sparkctl -n __fish_use_subcommand -a stop -d 'stop models'
 complete -c sparkctl -n __fish_use_subcommand -a ps -d 'what runs'
 complete -c sparkctl -n __fish_use_subcommand -a logs -d 'the log of a model'
 complete -c sparkctl -n __fish_use_subcommand -a test -d 'the three-request smoke test'
+complete -c sparkctl -n __fish_use_subcommand -a download -d 'Hub downloads that resume and verify every byte'
 complete -c sparkctl -n __fish_use_subcommand -a help -d 'show the help of a command'
 
 function __sparkctl_options

@@ -25,9 +25,20 @@ static void load(void)
 	SYM(slist_append, "curl_slist_append");
 	SYM(slist_free_all, "curl_slist_free_all");
 	SYM(global_init, "curl_global_init");
+	SYM(multi_init, "curl_multi_init");
+	SYM(multi_add_handle, "curl_multi_add_handle");
+	SYM(multi_remove_handle, "curl_multi_remove_handle");
+	SYM(multi_perform, "curl_multi_perform");
+	SYM(multi_poll, "curl_multi_poll");
+	SYM(multi_info_read, "curl_multi_info_read");
+	SYM(multi_cleanup, "curl_multi_cleanup");
+	SYM(easy_escape, "curl_easy_escape");
+	SYM(free, "curl_free");
 #undef SYM
 	if (!a.easy_init || !a.easy_setopt || !a.easy_perform || !a.easy_getinfo || !a.easy_cleanup ||
-	    !a.easy_strerror || !a.slist_append || !a.slist_free_all || !a.global_init) {
+	    !a.easy_strerror || !a.slist_append || !a.slist_free_all || !a.global_init || !a.multi_init || !a.multi_add_handle ||
+	    !a.multi_remove_handle || !a.multi_perform || !a.multi_poll || !a.multi_info_read || !a.multi_cleanup ||
+	    !a.easy_escape || !a.free) {
 		load_error = "libcurl.so.4 lacks a function sparkctl needs";
 		return;
 	}

@@ -1,6 +1,8 @@
 #include "http.h"
 #include "util.h"
 
+#include <strings.h>
+
 #include "curl_api.h"
 
 #define MAX_BODY (16u << 20)
@@ -21,12 +23,53 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
+static size_t collect_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct http_resp *r = ud;
+	size_t len = size * n;
+	/* a new status line (after a 100 Continue) starts the headers anew */
+	if (len > 5 && memcmp(p, "HTTP/", 5) == 0)
+		r->hlen = 0;
+	if (r->hlen + len > 256 * 1024)
+		return 0;
+	char *h = realloc(r->headers, r->hlen + len + 1);
+	if (!h)
+		return 0;
+	memcpy(h + r->hlen, p, len);
+	r->headers = h;
+	r->hlen += len;
+	h[r->hlen] = '\0';
+	return len;
+}
+
+const char *http_header(const struct http_resp *r, const char *name, char *buf, size_t len)
+{
+	size_t nl = strlen(name);
+	for (const char *p = r->headers; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+		if (ll > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
+			const char *v = p + nl + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			size_t vl = (size_t)(p + ll - v);
+			while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+				vl--;
+			snprintf(buf, len, "%.*s", (int)vl, v);
+			return buf;
+		}
+		p = eol ? eol + 1 : p + ll;
+	}
+	return NULL;
+}
+
 void http_resp_free(struct http_resp *r)
 {
 	if (r) {
 		free(r->body);
-		r->body = NULL;
-		r->len = 0;
+		free(r->headers);
+		r->body = r->headers = NULL;
+		r->len = r->hlen = 0;
 	}
 }
 
@@ -52,6 +95,9 @@ int sc_http_get(const char *url, const char *bearer, int timeout_ms, struct http
 	cu->easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	cu->easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	cu->easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_header);
+	cu->easy_setopt(c, CURLOPT_HEADERDATA, &r);
+	cu->easy_setopt(c, CURLOPT_USERAGENT, "sparkctl/" SPARKCTL_VERSION);
 	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);

@@ -10,7 +10,12 @@ struct http_resp {
 	long status;
 	char *body;   /* NUL-terminated, at most 16 MiB */
 	size_t len;
+	char *headers;  /* the raw header lines of the answer */
+	size_t hlen;
 };
+
+/* The value of header name (case-insensitive) into buf; NULL if absent. */
+const char *http_header(const struct http_resp *r, const char *name, char *buf, size_t len);
 
 /* GET url. 0 on any HTTP answer (check status); <0 on a transport error:
  * -ECONNREFUSED, -ETIMEDOUT, or -EIO with libcurl's message in e. bearer,

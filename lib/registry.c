@@ -1,4 +1,5 @@
 #include "registry.h"
+#include "atomicfile.h"
 #include "ini.h"
 #include "util.h"
 
@@ -514,4 +515,50 @@ int registry_load(const char *explicit_path, struct registry *ret, sc_err *e)
 	if (x < 0)
 		return sc_error(e, x, "%s: %s", path, x == -EFBIG ? "file too large" : strerror(-x));
 	return registry_parse(path, buf, len, ret, e);
+}
+
+int registry_append_model(const char *file, const char *name, const char *path, const char *engine, sc_err *e)
+{
+	_cleanup_free_ char *buf = NULL, *text = NULL;
+	size_t len = 0;
+	int x = sc_read_file(file, 4u << 20, &buf, &len);
+	if (x < 0 && x != -ENOENT)
+		return sc_error(e, x, "%s: %s", file, strerror(-x));
+	if (x == -ENOENT) {
+		buf = strdup("");
+		len = 0;
+		if (!buf)
+			return sc_error(e, -ENOMEM, "out of memory");
+	}
+	struct registry r;
+	if ((x = registry_parse(file, buf, len, &r, e)) < 0)
+		return x;
+	bool exists = registry_model(&r, name) != NULL;
+	bool known_engine = !engine || registry_engine(&r, engine);
+	registry_free(&r);
+	if (exists)
+		return sc_error(e, -EEXIST, "%s: [model \"%s\"] exists already", file, name);
+	for (const char *p = name; *p; p++)
+		if (*p == '"' || *p == '\\' || *p == '\n' || *p == ']')
+			return sc_error(e, -EINVAL, "\"%s\" cannot be a model name", name);
+	/* appended as text: every comment and line of the file stays as it was */
+	if (asprintf(&text, "%s%s\n[model \"%s\"]\npath = \"%s\"\n%s%s%s", buf,
+		     len && buf[len - 1] != '\n' ? "\n" : "", name, path, engine && known_engine ? "engine = " : "",
+		     engine && known_engine ? engine : "", engine && known_engine ? "\n" : "") < 0)
+		return sc_error(e, -ENOMEM, "out of memory");
+	if ((x = sc_mkdir_parents(file, 0755)) < 0)
+		return sc_error(e, x, "%s: %s", file, strerror(-x));
+	return sc_write_atomic(file, text, strlen(text), e);
+}
+
+char *registry_user_file(const char *explicit_path)
+{
+	const char *env = getenv("SPARKCTL_CONFIG");
+	if (explicit_path)
+		return strdup(explicit_path);
+	if (env && env[0])
+		return strdup(env);
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	_cleanup_free_ char *base = xdg && xdg[0] == '/' ? strdup(xdg) : sc_expand_home("~/.config");
+	return base ? sc_path_join(base, "sparkctl/models.ini") : NULL;
 }

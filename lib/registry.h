@@ -66,6 +66,15 @@ char *registry_model_dir(const struct registry *r, const struct reg_model *m);
  * matching entry or NULL. */
 const char *registry_unsupported(const struct reg_engine *en, const char *format, const char *quant_method);
 
+/* Append [model "NAME"] with path (and engine, if the file has it) to the
+ * user's models.ini, keeping everything else in it as it was; the file is
+ * created if missing. A name that exists is an error. */
+int registry_append_model(const char *file, const char *name, const char *path, const char *engine, sc_err *e);
+
+/* The file --register writes: the one the lookup would read, never the
+ * system-wide one. */
+char *registry_user_file(const char *explicit_path);
+
 /* "128G" -> bytes (binary units K, M, G, T). */
 int sc_parse_size(const char *s, uint64_t *ret);
 

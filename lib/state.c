@@ -9,30 +9,12 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-/* mkdir -p with mode 0700: state holds PIDs and logs of this user */
-static int mkdirs(const char *path)
-{
-	_cleanup_free_ char *p = strdup(path);
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, 0700) < 0 && errno != EEXIST)
-				return -errno;
-			*s = '/';
-		}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static char *sub(const char *state_dir, const char *folder, const char *name, const char *ext, sc_err *e)
 {
 	char *dir, *p = NULL;
 	if (asprintf(&dir, "%s/%s", state_dir, folder) < 0)
 		return sc_error(e, -ENOMEM, "out of memory"), NULL;
-	int r = mkdirs(dir);
+	int r = sc_mkdir_p(dir, 0700);  /* state holds PIDs and logs of this user */
 	if (r < 0)
 		sc_error(e, r, "%s: %s", dir, strerror(-r));
 	else if (name && asprintf(&p, "%s/%s%s", dir, name, ext) < 0) {

@@ -207,3 +207,26 @@ int sc_strv_appendf(char ***v, size_t *n, const char *fmt, ...)
 	*v = nv;
 	return 0;
 }
+
+int sc_mkdir_parents(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST)
+				return -errno;
+			*s = '/';
+		}
+	return 0;
+}
+
+int sc_mkdir_p(const char *path, mode_t mode)
+{
+	int r = sc_mkdir_parents(path, mode);
+	if (r < 0)
+		return r;
+	return mkdir(path, mode) < 0 && errno != EEXIST ? -errno : 0;
+}

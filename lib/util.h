@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static inline void sc_freep(void *p) { free(*(void **)p); }
@@ -42,6 +43,10 @@ int sc_pread_full(int fd, void *buf, size_t len, uint64_t off);
 
 /* "~/x" -> "$HOME/x"; a copy otherwise. */
 char *sc_expand_home(const char *path);
+
+/* mkdir -p of the folders above path, or of path and those above it. */
+int sc_mkdir_parents(const char *path, mode_t mode);
+int sc_mkdir_p(const char *path, mode_t mode);
 
 /* a + "/" + b, newly allocated. */
 char *sc_path_join(const char *a, const char *b);
