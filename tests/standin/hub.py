@@ -14,7 +14,7 @@ number of requests they apply to):
   cut           N CDN answers that close after half the bytes
   wrong         a path whose CDN bytes are corrupted (same length)
   ignore_range  the CDN answers 200 with everything, whatever Range says
-  slow          the CDN sends 64 KiB every 20 ms
+  slow          the CDN sends 64 KiB every 50 ms
 GET /_stats: requests by kind, CDN bytes sent, Authorization headers the
 CDN saw (must stay 0).
 usage: hub.py --dir D --repo ORG/NAME --port P --cdn-port Q [--page-size N]"""
@@ -124,7 +124,7 @@ class Base(BaseHTTPRequestHandler):
                         STATS.get("cdn_bytes" if self.server.server_port == a.cdn_port else "resolve_bytes", 0) + len(chunk)
                 if slow:
                     self.wfile.flush()
-                    time.sleep(0.02)
+                    time.sleep(0.05)
         except (BrokenPipeError, ConnectionResetError):
             return
         if cut:
