@@ -55,7 +55,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz-*.c))
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(B)/replay/%)
 
-.PHONY: all check demo bench fuzz deps install uninstall clean test-unit test-cli help
+.PHONY: all check demo bench bench-deps fuzz deps install uninstall clean help
 all: sparkctl
 
 sparkctl: $(B)/sparkctl
@@ -95,11 +95,15 @@ demo: deps
 	@echo '$$ sparkctl --config tests/fixtures/demo.ini scan'
 	@./sparkctl --config tests/fixtures/demo.ini scan --no-fail
 
-bench: all $(B)/bench/bench-parse
+# the download benchmark compares with nginx, curl and aria2c
+BENCH_PKGS := nginx-light aria2 curl
+
+bench: all $(B)/bench/bench-parse bench-deps
 	@python3 bench/bench-scan.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-commands.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-switch.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-test.py --sparkctl $(CURDIR)/$(B)/sparkctl
+	@python3 bench/bench-download.py --sparkctl $(CURDIR)/$(B)/sparkctl
 
 $(B)/bench/%: bench/%.c $(B)/libsparkctl.a
 	@mkdir -p $(dir $@)
@@ -116,6 +120,9 @@ fuzz:
 # The official clients the stand-ins are checked against once (npm; the
 # tests skip that check where Node is absent).
 NODE_CLIENTS := openai@4.95.0 @huggingface/hub@2.17.5
+
+bench-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(BENCH_PKGS)" NODE_CLIENTS=
 
 deps:
 	@if command -v npm >/dev/null && { [ ! -d build/node/node_modules/openai ] || [ ! -d build/node/node_modules/@huggingface/hub ]; }; then \

@@ -13,6 +13,9 @@
 
 #define MAX_ATTEMPTS 5   /* failures in a row without a byte arriving */
 #define MAX_REDIRECTS 10
+/* libcurl hands over 16 KiB at a time: written in blocks of this size,
+ * the syscalls drop 64-fold */
+#define WBUF_SIZE (1u << 20)
 static const int backoff_s[] = { 1, 2, 4, 8, 8 };  /* as huggingface_hub */
 
 struct xfer {
@@ -22,7 +25,10 @@ struct xfer {
 	int fd;
 	char *tmp;
 	struct sc_hash *h;
-	uint64_t have;
+	uint64_t have;   /* bytes received and hashed: on disk plus in wbuf */
+	uint64_t disk;   /* bytes written to the file */
+	uint8_t *wbuf;
+	size_t wlen;
 	char *url;
 	bool auth;
 	int redirects, attempts;
@@ -65,7 +71,8 @@ static int truncate_partial(struct xfer *x, sc_err *e)
 {
 	if (ftruncate(x->fd, 0) < 0)
 		return sc_error(e, -errno, "%s: %s", x->tmp, strerror(errno));
-	x->have = 0;
+	x->have = x->disk = 0;
+	x->wlen = 0;
 	return rehash(x, e);
 }
 
@@ -80,9 +87,11 @@ static int prepare(struct xfer *x, const struct fetch_opts *o, sc_err *e)
 	x->fd = open(x->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (x->fd < 0 || fstat(x->fd, &st) < 0)
 		return sc_error(e, -errno, "%s: %s", x->tmp, strerror(errno));
-	x->have = (uint64_t)st.st_size;
+	if (!x->wbuf && !(x->wbuf = malloc(WBUF_SIZE)))
+		return sc_error(e, -ENOMEM, "out of memory");
+	x->have = x->disk = (uint64_t)st.st_size;
 	if (x->it->size && x->have > x->it->size && ftruncate(x->fd, 0) == 0)
-		x->have = 0;  /* longer than the file can be: start over */
+		x->have = x->disk = 0;  /* longer than the file can be: start over */
 	x->it->resumed_at = x->have;
 	return rehash(x, e);
 }
@@ -129,6 +138,33 @@ static int check_status(struct xfer *x, const struct curl_api *cu)
 	return 0;
 }
 
+static int write_at(struct xfer *x, const uint8_t *p, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		ssize_t w = pwrite(x->fd, p + off, len - off, (off_t)(x->disk + off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			x->write_err = w < 0 ? errno : ENOSPC;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	x->disk += len;
+	return 0;
+}
+
+/* What is buffered goes to the file. */
+static int flush(struct xfer *x)
+{
+	if (!x->wlen)
+		return x->write_err ? -1 : 0;
+	int r = write_at(x, x->wbuf, x->wlen);
+	if (r == 0)
+		x->wlen = 0;
+	return r;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct xfer *x = ud;
@@ -149,15 +185,15 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 		}
 		return len;
 	}
-	for (size_t off = 0; off < len;) {
-		ssize_t w = pwrite(x->fd, p + off, len - off, (off_t)(x->have + off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			x->write_err = w < 0 ? errno : ENOSPC;
+	if (x->wlen + len > WBUF_SIZE && flush(x) < 0)
+		return 0;
+	if (len > WBUF_SIZE) {
+		/* never more than 16 KiB in practice; write a larger one through */
+		if (write_at(x, (const uint8_t *)p, len) < 0)
 			return 0;
-		}
-		off += (size_t)w;
+	} else {
+		memcpy(x->wbuf + x->wlen, p, len);
+		x->wlen += len;
 	}
 	if (sc_hash_update(x->h, p, len) < 0)
 		return 0;
@@ -265,9 +301,10 @@ static int ended(struct xfer *x, CURLcode cc, const struct fetch_opts *o, const 
 	long status = 0;
 	char buf[2048];
 	cu->easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &status);
+	flush(x);
 	if (x->write_err) {
 		fail(x, "cannot write %s: %s; the %llu bytes so far are kept: run again to resume", x->tmp,
-		     strerror(x->write_err), (unsigned long long)x->have);
+		     strerror(x->write_err), (unsigned long long)x->disk);
 		return sc_error(e, -x->write_err, "%s", x->it->error);
 	}
 	if (status >= 300 && status < 400) {
@@ -308,6 +345,13 @@ static int ended(struct xfer *x, CURLcode cc, const struct fetch_opts *o, const 
 		return 0;
 	}
 	if (status != 200 && status != 206) {
+		char origin[256];
+		url_origin(x->url, origin, sizeof origin);
+		if (o->origin && !streq(origin, o->origin)) {
+			/* not the Hub: its token hints would mislead */
+			fail(x, "HTTP %ld from %s", status, origin);
+			return 0;
+		}
 		struct hub h = { .token = o->token ? (char *)"" : NULL, .token_source = "the Hub token" };
 		sc_err he;
 		x->resp.status = status;
@@ -338,6 +382,7 @@ static void xfer_free(struct xfer *x, const struct curl_api *cu)
 	free(x->tmp);
 	free(x->url);
 	sc_hash_free(x->h);
+	free(x->wbuf);
 	http_resp_free(&x->resp);
 	if (cu)
 		cu->slist_free_all(x->hdr);

@@ -34,28 +34,48 @@ ap.add_argument("--port", type=int, required=True)
 ap.add_argument("--cdn-port", type=int, required=True)
 ap.add_argument("--page-size", type=int, default=1000)
 ap.add_argument("--lfs-min", type=int, default=4096)
+ap.add_argument("--cdn-base", help="redirect LFS files to BASE/<path> (a real server, e.g. nginx) "
+                                   "instead of the built-in CDN; files are then read from disk, not memory")
 a = ap.parse_args()
 
-FILES = {}
+
+class Lazy(dict):
+    """path -> bytes, read from disk when asked (for --cdn-base)."""
+    def __missing__(self, path):
+        return open(os.path.join(a.dir, path), "rb").read()
+
+
+FILES = Lazy() if a.cdn_base else {}
+SIZES = {}
 for root, dirs, files in os.walk(a.dir):
     for f in files:
         p = os.path.join(root, f)
-        FILES[os.path.relpath(p, a.dir)] = open(p, "rb").read()
+        SIZES[os.path.relpath(p, a.dir)] = os.path.getsize(p)
+        if not a.cdn_base:
+            FILES[os.path.relpath(p, a.dir)] = open(p, "rb").read()
 
 
 def blob_oid(data):
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(os.path.join(a.dir, path), "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 24), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 ENTRIES = {}
-for path, data in sorted(FILES.items()):
-    e = {"type": "file", "path": path, "size": len(data)}
-    if len(data) >= a.lfs_min or path.endswith(".safetensors"):
-        sha = hashlib.sha256(data).hexdigest()
-        pointer = ("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n" % (sha, len(data))).encode()
-        e.update(oid=blob_oid(pointer), lfs={"oid": sha, "size": len(data), "pointerSize": len(pointer)})
+for path, size in sorted(SIZES.items()):
+    e = {"type": "file", "path": path, "size": size}
+    if size >= a.lfs_min or path.endswith(".safetensors"):
+        sha = sha256_of(path)
+        pointer = ("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n" % (sha, size)).encode()
+        e.update(oid=blob_oid(pointer), lfs={"oid": sha, "size": size, "pointerSize": len(pointer)})
     else:
-        e["oid"] = blob_oid(data)
+        e["oid"] = blob_oid(FILES[path])
     ENTRIES[path] = e
 COMMIT = hashlib.sha1(json.dumps(sorted(ENTRIES.items())).encode()).hexdigest()
 BY_SHA = {e["lfs"]["oid"]: p for p, e in ENTRIES.items() if "lfs" in e}
@@ -219,6 +239,9 @@ class Hub(Base):
                 sha = e["lfs"]["oid"]
                 loc = "http://127.0.0.1:%d/cdn/%s?X-Amz-Signature=%s&Expires=%d" % (
                     a.cdn_port, sha, hashlib.md5(sha.encode()).hexdigest(), int(time.time()) + 3600)
+                if a.cdn_base:
+                    loc = "%s/%s?X-Amz-Signature=%s" % (a.cdn_base, urllib.parse.quote(fpath),
+                                                        hashlib.md5(sha.encode()).hexdigest())
                 return self.answer(302, b"", hdr + [("Location", loc), ("X-Linked-Etag", '"%s"' % sha),
                                                    ("X-Linked-Size", str(e["size"])), ("ETag", '"%s"' % e["oid"])])
             return self.send_range(FILES[fpath], hdr + [("ETag", '"%s"' % e["oid"])])
