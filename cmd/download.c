@@ -1,6 +1,6 @@
 /* sparkctl download: Hub repositories into model folders, verified and
  * resumable; plain files and archives from a URL. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/download.h"
 #include "../lib/model.h"
 #include "../lib/unpack.h"

@@ -1,5 +1,5 @@
 /* sparkctl inspect: one model in depth; its tensors with --tensors. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/inspect.h"
 #include "../lib/sysmem.h"
 #include "../lib/util.h"

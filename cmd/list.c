@@ -1,7 +1,7 @@
 /* sparkctl list: the registry, with what is on disk. --names is for shell
  * completion, which runs it on every Tab: it reads models.ini and nothing
  * else. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/model.h"
 #include "../lib/util.h"
 

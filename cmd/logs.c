@@ -1,5 +1,5 @@
 /* sparkctl logs: the log of a model sparkctl started. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/proc.h"
 #include "../lib/serve.h"
 #include "../lib/util.h"

@@ -1,6 +1,6 @@
 /* Output shared by serve, switch and stop: the action report (human or
  * JSON) and the one-line progress shown on a terminal while waiting. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/util.h"
 
 #include <jansson.h>

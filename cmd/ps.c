@@ -1,7 +1,7 @@
 /* sparkctl ps: what runs, worked out anew from the state files, /proc,
  * docker and the registered ports; plus engines on registered ports that
  * sparkctl did not start. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/ports.h"
 #include "../lib/serve.h"
 #include "../lib/util.h"

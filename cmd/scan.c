@@ -1,6 +1,6 @@
 /* sparkctl scan: the inventory of the models root as a table, Markdown,
  * JSON or Prometheus textfile metrics. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/atomicfile.h"
 #include "../lib/model_json.h"
 #include "../lib/scan.h"

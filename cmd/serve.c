@@ -1,6 +1,6 @@
 /* sparkctl serve: start one registered model and wait until it is healthy;
  * --dry-run prints it as a serve script instead. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/engine.h"
 #include "../lib/serve.h"
 #include "../lib/util.h"

@@ -1,5 +1,5 @@
 /* sparkctl: global options, the command table, help and dispatch. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/util.h"
 
 #include <errno.h>

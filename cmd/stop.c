@@ -1,5 +1,5 @@
 /* sparkctl stop: stop models: the whole process group (or container). */
-#include "cli.h"
+#include "common.h"
 #include "../lib/proc.h"
 #include "../lib/serve.h"
 #include "../lib/state.h"

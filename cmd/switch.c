@@ -1,6 +1,6 @@
 /* sparkctl switch: exclusive start: stop what shares the model's group or
  * port, then serve it. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/openai.h"
 #include "../lib/serve.h"
 #include "../lib/token.h"

@@ -1,6 +1,6 @@
 /* sparkctl test: the three-request smoke test of a model, on its internal
  * port or through the token proxy, with figures. */
-#include "cli.h"
+#include "common.h"
 #include "../lib/openai.h"
 #include "../lib/state.h"
 #include "../lib/token.h"

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -16,6 +17,94 @@
 /* libcurl hands over 16 KiB at a time: written in blocks of this size,
  * the syscalls drop 64-fold */
 #define WBUF_SIZE (1u << 20)
+#define WRITEBACK_EVERY (8u << 20)
+
+/* Hashing runs on a thread of its own, one block behind the writes: while
+ * libcurl fills one buffer, the other is hashed, so a transfer is bound by
+ * the slower of the two, not their sum. One block in flight keeps the hash
+ * in byte order. */
+struct hasher {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct sc_hash **h;
+	const uint8_t *job;
+	size_t len;
+	bool busy, stop, running;
+	int err;
+};
+
+static void *hasher_main(void *ud)
+{
+	struct hasher *hs = ud;
+	pthread_mutex_lock(&hs->mu);
+	for (;;) {
+		while (!hs->busy && !hs->stop)
+			pthread_cond_wait(&hs->cv, &hs->mu);
+		if (!hs->busy)
+			break;
+		struct sc_hash *h = *hs->h;
+		const uint8_t *p = hs->job;
+		size_t n = hs->len;
+		pthread_mutex_unlock(&hs->mu);
+		int r = sc_hash_update(h, p, n);
+		pthread_mutex_lock(&hs->mu);
+		if (r < 0)
+			hs->err = r;
+		hs->busy = false;
+		pthread_cond_broadcast(&hs->cv);
+	}
+	pthread_mutex_unlock(&hs->mu);
+	return NULL;
+}
+
+static int hasher_start(struct hasher *hs, struct sc_hash **h)
+{
+	*hs = (struct hasher){ .h = h };
+	pthread_mutex_init(&hs->mu, NULL);
+	pthread_cond_init(&hs->cv, NULL);
+	if (pthread_create(&hs->th, NULL, hasher_main, hs) != 0)
+		return -EAGAIN;
+	hs->running = true;
+	return 0;
+}
+
+/* Wait until the block in flight is hashed. */
+static int hasher_wait(struct hasher *hs)
+{
+	pthread_mutex_lock(&hs->mu);
+	while (hs->busy)
+		pthread_cond_wait(&hs->cv, &hs->mu);
+	int r = hs->err;
+	pthread_mutex_unlock(&hs->mu);
+	return r;
+}
+
+static void hasher_submit(struct hasher *hs, const uint8_t *p, size_t n)
+{
+	pthread_mutex_lock(&hs->mu);
+	while (hs->busy)
+		pthread_cond_wait(&hs->cv, &hs->mu);
+	hs->job = p;
+	hs->len = n;
+	hs->busy = true;
+	pthread_cond_broadcast(&hs->cv);
+	pthread_mutex_unlock(&hs->mu);
+}
+
+static void hasher_stop(struct hasher *hs)
+{
+	if (!hs->running)
+		return;
+	pthread_mutex_lock(&hs->mu);
+	hs->stop = true;
+	pthread_cond_broadcast(&hs->cv);
+	pthread_mutex_unlock(&hs->mu);
+	pthread_join(hs->th, NULL);
+	pthread_mutex_destroy(&hs->mu);
+	pthread_cond_destroy(&hs->cv);
+	hs->running = false;
+}
 static const int backoff_s[] = { 1, 2, 4, 8, 8 };  /* as huggingface_hub */
 
 struct xfer {
@@ -27,8 +116,9 @@ struct xfer {
 	struct sc_hash *h;
 	uint64_t have;   /* bytes received and hashed: on disk plus in wbuf */
 	uint64_t disk;   /* bytes written to the file */
-	uint8_t *wbuf;
+	uint8_t *bufs[2], *wbuf;  /* wbuf: the one being filled */
 	size_t wlen;
+	struct hasher hs;
 	char *url;
 	bool auth;
 	int redirects, attempts;
@@ -58,6 +148,8 @@ static void fail(struct xfer *x, const char *fmt, ...)
 /* (Re)start the hash over the bytes already on disk. */
 static int rehash(struct xfer *x, sc_err *e)
 {
+	if (x->hs.running)
+		hasher_wait(&x->hs);
 	sc_hash_free(x->h);
 	x->h = NULL;
 	int r = x->it->sha256[0] || !x->it->blob_sha1[0] ? sc_hash_new(SC_SHA256, &x->h, e)
@@ -87,13 +179,19 @@ static int prepare(struct xfer *x, const struct fetch_opts *o, sc_err *e)
 	x->fd = open(x->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (x->fd < 0 || fstat(x->fd, &st) < 0)
 		return sc_error(e, -errno, "%s: %s", x->tmp, strerror(errno));
-	if (!x->wbuf && !(x->wbuf = malloc(WBUF_SIZE)))
+	if (!x->bufs[0] && (!(x->bufs[0] = malloc(WBUF_SIZE)) || !(x->bufs[1] = malloc(WBUF_SIZE))))
 		return sc_error(e, -ENOMEM, "out of memory");
+	x->wbuf = x->bufs[0];
 	x->have = x->disk = (uint64_t)st.st_size;
 	if (x->it->size && x->have > x->it->size && ftruncate(x->fd, 0) == 0)
 		x->have = x->disk = 0;  /* longer than the file can be: start over */
 	x->it->resumed_at = x->have;
-	return rehash(x, e);
+	int k = rehash(x, e);
+	if (k < 0)
+		return k;
+	if (!x->hs.running && hasher_start(&x->hs, &x->h) < 0)
+		return sc_error(e, -EAGAIN, "cannot start a hashing thread");
+	return 0;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
@@ -154,15 +252,22 @@ static int write_at(struct xfer *x, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* What is buffered goes to the file. */
+/* What is buffered goes to the file, then to the hasher; filling goes on
+ * in the other buffer. */
 static int flush(struct xfer *x)
 {
 	if (!x->wlen)
 		return x->write_err ? -1 : 0;
-	int r = write_at(x, x->wbuf, x->wlen);
-	if (r == 0)
-		x->wlen = 0;
-	return r;
+	if (write_at(x, x->wbuf, x->wlen) < 0)
+		return -1;
+	/* start writeback as we go: the fsync before the rename then has
+	 * little left to wait for, and dirty pages do not pile up */
+	if (x->disk % WRITEBACK_EVERY < x->wlen && x->disk >= WRITEBACK_EVERY)
+		sync_file_range(x->fd, (off64_t)(x->disk - WRITEBACK_EVERY), WRITEBACK_EVERY, SYNC_FILE_RANGE_WRITE);
+	hasher_submit(&x->hs, x->wbuf, x->wlen);
+	x->wbuf = x->wbuf == x->bufs[0] ? x->bufs[1] : x->bufs[0];
+	x->wlen = 0;
+	return 0;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -187,16 +292,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	}
 	if (x->wlen + len > WBUF_SIZE && flush(x) < 0)
 		return 0;
-	if (len > WBUF_SIZE) {
-		/* never more than 16 KiB in practice; write a larger one through */
-		if (write_at(x, (const uint8_t *)p, len) < 0)
-			return 0;
-	} else {
-		memcpy(x->wbuf + x->wlen, p, len);
-		x->wlen += len;
-	}
-	if (sc_hash_update(x->h, p, len) < 0)
+	/* libcurl never hands over more than CURL_MAX_WRITE_SIZE (16 KiB) */
+	if (len > WBUF_SIZE)
 		return 0;
+	memcpy(x->wbuf + x->wlen, p, len);
+	x->wlen += len;
 	x->have += len;
 	x->it->fetched += len;
 	x->attempts = 0;  /* bytes arrived: the retry count starts again */
@@ -276,7 +376,7 @@ static void verify_and_place(struct xfer *x, const struct fetch_opts *o)
 {
 	char got[65];
 	const char *want = x->it->sha256[0] ? x->it->sha256 : x->it->blob_sha1;
-	if (sc_hash_final(x->h, got) < 0) {
+	if (hasher_wait(&x->hs) < 0 || sc_hash_final(x->h, got) < 0) {
 		fail(x, "hashing failed");
 		return;
 	}
@@ -381,8 +481,10 @@ static void xfer_free(struct xfer *x, const struct curl_api *cu)
 		close(x->fd);
 	free(x->tmp);
 	free(x->url);
+	hasher_stop(&x->hs);
 	sc_hash_free(x->h);
-	free(x->wbuf);
+	free(x->bufs[0]);
+	free(x->bufs[1]);
 	http_resp_free(&x->resp);
 	if (cu)
 		cu->slist_free_all(x->hdr);
@@ -447,6 +549,13 @@ int sc_fetch(struct fetch_item *items, size_t n, const struct fetch_opts *o, sc_
 					failed++;
 				close(x->fd);
 				x->fd = -1;
+				/* memory stays at --jobs buffers, whatever the number of files */
+				hasher_stop(&x->hs);
+				free(x->bufs[0]);
+				free(x->bufs[1]);
+				x->bufs[0] = x->bufs[1] = x->wbuf = NULL;
+				sc_hash_free(x->h);
+				x->h = NULL;
 				if (o->finished)
 					o->finished(o->ud, x->it);
 			}

@@ -1,4 +1,4 @@
-#include "cli.h"
+#include "common.h"
 #include "../lib/util.h"
 
 #include <errno.h>

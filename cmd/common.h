@@ -1,7 +1,7 @@
 /* What the commands share: the option tables (which also render --help and
  * feed shell completion), the command table entry, and printing helpers. */
-#ifndef SC_CLI_H
-#define SC_CLI_H
+#ifndef SC_COMMON_H
+#define SC_COMMON_H
 
 #include <getopt.h>
 #include <stdbool.h>
