@@ -199,15 +199,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	struct xfer *x = ud;
 	size_t len = size * n;
 	if (len > 5 && memcmp(p, "HTTP/", 5) == 0)
-		x->resp.hlen = 0;
-	char *h = realloc(x->resp.headers, x->resp.hlen + len + 1);
-	if (!h)
-		return 0;
-	memcpy(h + x->resp.hlen, p, len);
-	x->resp.headers = h;
-	x->resp.hlen += len;
-	h[x->resp.hlen] = '\0';
-	return len;
+		x->resp.hlen = 0;  /* the headers of the last answer only */
+	return http_append(&x->resp.headers, &x->resp.hlen, p, len, 256 * 1024) < 0 ? 0 : len;
 }
 
 /* The first bytes of a body: is it the file, from where we asked? */
@@ -278,16 +271,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	if (!x->checked && check_status(x, cu) < 0)
 		return 0;
 	if (x->sink) {
-		/* an error's body, kept for its message */
-		if (x->resp.len < 65536) {
-			char *b = realloc(x->resp.body, x->resp.len + len + 1);
-			if (!b)
-				return 0;
-			memcpy(b + x->resp.len, p, len);
-			x->resp.body = b;
-			x->resp.len += len;
-			b[x->resp.len] = '\0';
-		}
+		/* an error's body, kept for its message (the first 64 KiB) */
+		if (x->resp.len < 65536 && http_append(&x->resp.body, &x->resp.len, p, len, 1 << 20) < 0)
+			return 0;
 		return len;
 	}
 	if (x->wlen + len > WBUF_SIZE && flush(x) < 0)

@@ -7,20 +7,24 @@
 
 #define MAX_BODY (16u << 20)
 
+int http_append(char **buf, size_t *len, const void *p, size_t n, size_t max)
+{
+	if (*len + n > max)
+		return -EFBIG;
+	char *b = realloc(*buf, *len + n + 1);
+	if (!b)
+		return -ENOMEM;
+	memcpy(b + *len, p, n);
+	*buf = b;
+	*len += n;
+	b[*len] = '\0';
+	return 0;
+}
+
 static size_t collect(char *p, size_t size, size_t n, void *ud)
 {
 	struct http_resp *r = ud;
-	size_t len = size * n;
-	if (r->len + len > MAX_BODY)
-		return 0;
-	char *b = realloc(r->body, r->len + len + 1);
-	if (!b)
-		return 0;
-	memcpy(b + r->len, p, len);
-	r->body = b;
-	r->len += len;
-	b[r->len] = '\0';
-	return len;
+	return http_append(&r->body, &r->len, p, size * n, MAX_BODY) < 0 ? 0 : size * n;
 }
 
 static size_t collect_header(char *p, size_t size, size_t n, void *ud)
@@ -30,16 +34,7 @@ static size_t collect_header(char *p, size_t size, size_t n, void *ud)
 	/* a new status line (after a 100 Continue) starts the headers anew */
 	if (len > 5 && memcmp(p, "HTTP/", 5) == 0)
 		r->hlen = 0;
-	if (r->hlen + len > 256 * 1024)
-		return 0;
-	char *h = realloc(r->headers, r->hlen + len + 1);
-	if (!h)
-		return 0;
-	memcpy(h + r->hlen, p, len);
-	r->headers = h;
-	r->hlen += len;
-	h[r->hlen] = '\0';
-	return len;
+	return http_append(&r->headers, &r->hlen, p, len, 256 * 1024) < 0 ? 0 : len;
 }
 
 const char *http_header(const struct http_resp *r, const char *name, char *buf, size_t len)

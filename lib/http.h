@@ -14,6 +14,10 @@ struct http_resp {
 	size_t hlen;
 };
 
+/* Append n bytes to a NUL-terminated buffer of *len bytes, refusing to
+ * grow past max; <0 when it would (or memory is out). */
+int http_append(char **buf, size_t *len, const void *p, size_t n, size_t max);
+
 /* The value of header name (case-insensitive) into buf; NULL if absent. */
 const char *http_header(const struct http_resp *r, const char *name, char *buf, size_t len);
 

@@ -1,5 +1,6 @@
 #include "openai.h"
 #include "curl_api.h"
+#include "http.h"
 #include "proc.h"
 #include "util.h"
 
@@ -145,16 +146,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 		}
 		return len;
 	}
-	if (r->len + len > MAX_BODY)
-		return 0;
-	char *b = realloc(r->body, r->len + len + 1);
-	if (!b)
-		return 0;
-	memcpy(b + r->len, p, len);
-	r->body = b;
-	r->len += len;
-	b[r->len] = '\0';
-	return len;
+	return http_append(&r->body, &r->len, p, len, MAX_BODY) < 0 ? 0 : len;
 }
 
 /* The error of an answer that is not 2xx: the server's message if any. */

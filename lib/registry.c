@@ -477,19 +477,11 @@ out:
 static char *config_path(const char *explicit_path, bool *must_exist)
 {
 	const char *env = getenv("SPARKCTL_CONFIG");
-	*must_exist = true;
-	if (explicit_path)
-		return strdup(explicit_path);
-	if (env && env[0])
-		return strdup(env);
-	*must_exist = false;
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	char *base = xdg && xdg[0] == '/' ? strdup(xdg) : sc_expand_home("~/.config");
-	if (!base)
-		return NULL;
-	char *p = sc_path_join(base, "sparkctl/models.ini");
-	free(base);
-	if (p && access(p, F_OK) == 0)
+	/* a file named by --config or $SPARKCTL_CONFIG must exist; the user's
+	 * file may be absent, and then the system-wide one is looked at */
+	*must_exist = explicit_path || (env && env[0]);
+	char *p = registry_user_file(explicit_path);
+	if (!p || *must_exist || access(p, F_OK) == 0)
 		return p;
 	free(p);
 	return strdup("/etc/sparkctl/models.ini");
