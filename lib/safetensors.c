@@ -240,6 +240,9 @@ static int parse_u64(struct jp *j, uint64_t *ret)
 	}
 	if (p >= end || *p < '0' || *p > '9')
 		return sc_error(j->e, SC_ENOTJSON, "bad number in header JSON");
+	/* 19 digits cannot overflow: only the 20th needs the check */
+	for (const uint8_t *stop = end - p > 19 ? p + 19 : end; p < stop && (unsigned)(*p - '0') < 10; p++)
+		v = v * 10 + (unsigned)(*p - '0');
 	for (; p < end && *p >= '0' && *p <= '9'; p++) {
 		unsigned d = (unsigned)(*p - '0');
 		/* UINT64_MAX is 18446744073709551615 */
@@ -430,6 +433,34 @@ static int parse_offsets(struct jp *j, struct st_tensor *t)
 	return expect(j, ']');
 }
 
+/* The exact string "k" (no escapes) at the cursor? Consumed if so. */
+static inline int plain_string(struct jp *j, const char *k, size_t n)
+{
+	if ((size_t)(j->end - j->p) < n + 2 || j->p[0] != '"' || j->p[n + 1] != '"' || memcmp(j->p + 1, k, n) != 0)
+		return 0;
+	j->p += n + 2;
+	return 1;
+}
+
+/* A string of at most 15 plain ASCII characters (dtype names) at the
+ * cursor; 0 leaves anything else to the general scanner. */
+static inline int short_plain_string(struct jp *j, const uint8_t **s, size_t *n)
+{
+	const uint8_t *p = j->p + 1;
+	for (size_t i = 0; i < 16 && p + i < j->end; i++) {
+		uint8_t c = p[i];
+		if (c == '"') {
+			*s = p;
+			*n = i;
+			j->p = p + i + 1;
+			return 1;
+		}
+		if (c == '\\' || c < 0x20 || c >= 0x80)
+			return 0;
+	}
+	return 0;
+}
+
 #define HAVE_DTYPE 1
 #define HAVE_SHAPE 2
 #define HAVE_OFFSETS 4
@@ -452,7 +483,18 @@ static int parse_tensor(struct jp *j, struct builder *b, const char *name, size_
 	if ((r = begin(j, '{', '}')) < 0)
 		return r;
 	while (r > 0) {
-		if ((r = scan_string(j, &s, &n, &esc)) < 0 || (r = expect(j, ':')) < 0)
+		/* every writer spells the three keys the same: recognized here
+		 * without the general scanner, which stays for anything else */
+		skip_ws(j);
+		if (plain_string(j, "dtype", 5)) {
+			s = (const uint8_t *)"dtype", n = 5, esc = 0;
+		} else if (plain_string(j, "shape", 5)) {
+			s = (const uint8_t *)"shape", n = 5, esc = 0;
+		} else if (plain_string(j, "data_offsets", 12)) {
+			s = (const uint8_t *)"data_offsets", n = 12, esc = 0;
+		} else if ((r = scan_string(j, &s, &n, &esc)) < 0)
+			return r;
+		if ((r = expect(j, ':')) < 0)
 			return r;
 		if (!esc && n == 5 && memcmp(s, "dtype", 5) == 0) {
 			const uint8_t *v;
@@ -460,7 +502,7 @@ static int parse_tensor(struct jp *j, struct builder *b, const char *name, size_
 			skip_ws(j);
 			if (j->p >= j->end || *j->p != '"')
 				return wrong_kind(j, "dtype of \"%s\" is not a string", name);
-			if ((r = scan_string(j, &v, &vn, &esc)) < 0)
+			if (!short_plain_string(j, &v, &vn) && (r = scan_string(j, &v, &vn, &esc)) < 0)
 				return r;
 			int d = st_dtype_from_name((const char *)v, vn);
 			if (d < 0 || esc)
@@ -686,12 +728,16 @@ static int index_object(struct jp *j, struct st_index *x, size_t *cap, int kind)
 				return wrong_kind(j, "weight_map value is not a file name");
 			if ((r = scan_string(j, &v, &vn, &esc)) < 0)
 				return r;
+			x->n_entries++;
+			/* weight_map names the same shard in long runs */
+			if (!esc && x->n_shards && strlen(x->shards[x->n_shards - 1]) == vn &&
+			    memcmp(x->shards[x->n_shards - 1], v, vn) == 0)
+				continue;
 			if (vn >= sizeof tmp)
 				return sc_error(j->e, SC_ENOTOBJ, "weight_map file name too long");
 			if ((r = decode_string(j, v, vn, esc, tmp, &vn)) < 0 ||
 			    (r = index_add_shard(x, cap, tmp, vn, j->e)) < 0)
 				return r;
-			x->n_entries++;
 		} else if (!esc && n == 10 && memcmp(s, "total_size", 10) == 0) {
 			skip_ws(j);
 			const uint8_t *start = j->p;

@@ -142,6 +142,9 @@ static void not_an_object(void **state)
 	expect_error("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1,2]}}", 1, SC_ENOTOBJ);
 	expect_error("{\"__metadata__\":{\"k\":1}}", 0, SC_ENOTOBJ);
 	expect_error("{\"a\":{\"dtype\":\"U8\",\"shape\":[99999999999999999999],\"data_offsets\":[0,1]}}", 1, SC_ENOTOBJ);
+	/* the boundary: 2^64 - 1 is a number (whose size then overflows), 2^64 is not */
+	expect_error("{\"a\":{\"dtype\":\"U8\",\"shape\":[18446744073709551616],\"data_offsets\":[0,0]}}", 0, SC_ENOTOBJ);
+	expect_error("{\"a\":{\"dtype\":\"U8\",\"shape\":[18446744073709551615],\"data_offsets\":[0,0]}}", 0, SC_ESIZE);
 }
 
 static void unknown_dtype(void **state)
