@@ -149,6 +149,7 @@ install: all $(B)/libsparkctl.so
 	install -Dm644 completions/_sparkctl $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sparkctl
 	install -Dm644 completions/sparkctl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
 	install -Dm644 models.ini $(DESTDIR)$(DOCDIR)/models.ini.example
+	for h in lib/*.h; do install -Dm644 $$h $(DESTDIR)$(PREFIX)/include/sparkctl/$$(basename $$h); done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sparkctl $(DESTDIR)$(LIBDIR)/libsparkctl.a $(DESTDIR)$(LIBDIR)/libsparkctl.so \
@@ -158,6 +159,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
 	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done
+	rm -rf $(DESTDIR)$(PREFIX)/include/sparkctl
 
 clean:
 	rm -rf build sparkctl
