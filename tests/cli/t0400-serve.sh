@@ -194,6 +194,11 @@ test_expect "not healthy before --timeout: fails and leaves nothing" '
 test_expect "--no-wait returns at once; ps says loading" '
 	run 0 sparkctl serve --no-wait --json slow && json "j[\"health\"] == \"loading\"" &&
 	run 0 sparkctl ps --json && json "j[\"models\"][0][\"health\"] == \"loading\"" && run 0 sparkctl stop slow'
+if command -v script >/dev/null; then
+	test_expect "on a terminal, one status line while it starts: elapsed time and the last log line" '
+		script -qec "\"$SPARKCTL\" serve a" /dev/null >"$TRASH/out" 2>&1 && has out "\[ +0s\] a: starting" &&
+		has out "a: healthy on 127.0.0.1:'$P1'" && run 0 sparkctl stop a'
+fi
 test_expect "the previous log is kept as .1" '
 	run 0 sparkctl serve a && run 0 sparkctl stop a && run 0 sparkctl serve a && [ -s "$TRASH/state/logs/a.log.1" ] && run 0 sparkctl stop a'
 test_expect "logs -f follows what is written" '

@@ -114,6 +114,13 @@ if mkdir -p "$TRASH/small" && mount -t tmpfs -o size=1m tmpfs "$TRASH/small" 2>/
 else
 	test_count=$((test_count + 1)); echo "ok $test_count # SKIP cannot mount a small tmpfs here"
 fi
+if command -v script >/dev/null; then
+	test_expect "on a terminal: a live line per active file and a total with rate and ETA" '
+		ctl "{\"slow\": true}" && script -qec "\"$SPARKCTL\" download --to \"$TRASH/tty\" --include $BIG org/tiny" /dev/null >"$TRASH/out" 2>&1;
+		rc=$?; ctl "{\"slow\": false}"; [ $rc = 0 ] &&
+		has out "  $BIG +[0-9.]+[BKM] / [0-9.]+M" && has out "total [0-9.]+[BKM] / [0-9.]+M, [0-9.]+[BKM]?/s, ETA [0-9]+ s" &&
+		cmp "$SRC/$BIG" "$TRASH/tty/$BIG"'
+fi
 test_expect "--dry-run lists what would be fetched and fetches nothing" '
 	ctl "{\"reset_stats\": true}" && run 0 sparkctl download --dry-run --to "$TRASH/dry" org/tiny &&
 	has out "^would fetch $BIG \(" && has out "7 to fetch" && [ ! -e "$TRASH/dry" ] && [ "$(stat_of resolve)" = 0 ]'
