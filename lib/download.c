@@ -100,7 +100,6 @@ int sc_download_repo(const struct download_opts *o, struct download_result *ret,
 		if (!hub_keep(f->path, o->include, o->n_include, o->exclude, o->n_exclude))
 			continue;
 		res.n_selected++;
-		res.bytes_selected += f->size;
 		if (up_to_date(o->dir, f, l.commit)) {
 			res.n_up_to_date++;
 			continue;

@@ -28,7 +28,7 @@ struct download_opts {
 struct download_result {
 	char *commit;
 	size_t n_selected, n_up_to_date;
-	uint64_t bytes_selected, bytes_missing, bytes_fetched;
+	uint64_t bytes_missing, bytes_fetched;
 	unsigned api_requests;
 	struct fetch_item *items;  /* what needed fetching (or would, with dry_run) */
 	size_t n_items;

@@ -242,7 +242,8 @@ static int read_safetensors(struct sc_wfile *wf, int fd)
 	struct sc_problems *pl = &wf->problems;
 	sc_err e;
 	struct st_header h;
-	int r = st_read_fd(fd, wf->size, &h, &wf->header_bytes, &e);
+	uint64_t nread;
+	int r = st_read_fd(fd, wf->size, &h, &nread, &e);
 	if (r == -ENOMEM)
 		return r;
 	if (r == SC_ESHORT || r == SC_EPASTEOF)
@@ -293,7 +294,6 @@ static int read_gguf(struct sc_wfile *wf, int fd)
 	uint64_t nread = 0;
 	sc_err e;
 	int r = gguf_read_fd(fd, wf->size, &g, &nread, &e);
-	wf->header_bytes = nread;
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
@@ -478,7 +478,6 @@ int sc_model_finish(struct sc_model *m, sc_err *e)
 		all_parsed &= wf->parsed;
 		gguf |= wf->kind == FK_GGUF && wf->parsed;
 		lfs += wf->lfs;
-		m->header_bytes += wf->header_bytes;
 		if (wf->stats)
 			tstats_merge(m->stats, wf->stats);
 		if (move_problems(&m->problems, &wf->problems) < 0)

@@ -39,7 +39,6 @@ struct sc_wfile {
 	uint64_t tensors;
 	bool parsed;  /* its header was read without error */
 	bool lfs;     /* a Git LFS pointer */
-	uint64_t header_bytes;
 	struct tstats *stats;
 	struct sc_problems problems;
 	struct gguf_file *gguf;
@@ -60,7 +59,7 @@ struct sc_model {
 	struct sc_problems index_problems;
 	char **index_files;            /* *.safetensors.index.json at the top */
 	size_t n_index_files;
-	uint64_t apparent_bytes, disk_bytes, header_bytes;
+	uint64_t apparent_bytes, disk_bytes;
 	struct sc_wfile *weights;  /* primary weight files, sorted */
 	size_t n_weights, cap_weights;
 	uint64_t tensors;

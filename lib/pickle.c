@@ -29,8 +29,6 @@ int pickle_inspect(const char *path, struct pickle_info *ret, sc_err *e)
 	while (r == ARCHIVE_OK && (r = la->next_header(a, &ent)) == ARCHIVE_OK) {
 		const char *name = la->entry_pathname(ent);
 		p.members++;
-		if (name && (endswith(name, "/data.pkl") || streq(name, "data.pkl")))
-			p.has_pickle = true;
 		if (name && strstr(name, "/data/"))
 			p.storages++;
 		la->data_skip(a);

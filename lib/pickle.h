@@ -12,7 +12,6 @@ struct pickle_info {
 	bool zip;          /* torch >= 1.6 zip container; false: legacy raw pickle */
 	uint64_t members;  /* zip members */
 	uint64_t storages; /* members under data/: one per tensor storage */
-	bool has_pickle;   /* a data.pkl member */
 };
 
 int pickle_inspect(const char *path, struct pickle_info *ret, sc_err *e);
