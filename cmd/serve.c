@@ -92,10 +92,9 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	r = sc_serve(&reg, name, &o.so, &res, &e);
 	if (o.so.progress)
 		cli_progress_done();
-	struct action_report a = { .name = name, .ok = r >= 0, .pid = res.pid, .port = res.port,
+	const struct reg_model *rm = registry_model(&reg, name);
+	struct action_report a = { .name = name, .ok = r >= 0, .pid = res.pid, .port = rm ? rm->port : 0,
 				   .health = res.health, .elapsed_ms = res.elapsed_ms };
-	if (r < 0 && r != -ECHILD && r != -ETIMEDOUT && r != -EADDRINUSE)
-		a.port = registry_model(&reg, name) ? registry_model(&reg, name)->port : 0;
 	a.action = r < 0 ? "none" : res.already ? "none" : "started";
 	a.error = r < 0 ? e.msg : NULL;
 	if (r < 0) {

@@ -41,7 +41,8 @@ static int set(void *ud, int id, const char *arg)
 struct tester {
 	char *token;
 	char source[512];
-	bool json;
+	bool passed;
+	double ttft_ms, tokens_per_s;
 };
 
 /* switch --test: the smoke test on the internal port, printed like
@@ -63,8 +64,11 @@ static int smoke(void *ud, const char *name, const char *host, int port, sc_err 
 			r = sc_error(e, -EPROTO, "the smoke test failed: %s: %s", res.checks[i].name, res.checks[i].error);
 			break;
 		}
-	if (!r && !t->json)
-		printf("%s: smoke test passed: TTFT %.1f ms, %.1f tokens/s\n", name, res.ttft_ms, res.tokens_per_s);
+	if (!r) {
+		t->passed = true;
+		t->ttft_ms = res.ttft_ms;
+		t->tokens_per_s = res.tokens_per_s;
+	}
 	smoke_result_free(&res);
 	return r;
 }
@@ -82,7 +86,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	if (cli_load_registry(ctx, &reg))
 		return 1;
 	struct switch_result res;
-	struct tester t = { .json = o.json };
+	struct tester t = { 0 };
 	sc_err e;
 	o.so.timeout_s = (int)o.timeout;
 	if (o.test) {
@@ -121,6 +125,8 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		else
 			printf("%s: healthy on %s:%d after %.1f s\n", name, reg.host, res.serve.port,
 			       (double)res.serve.elapsed_ms / 1000);
+		if (t.passed)
+			printf("%s: smoke test passed: TTFT %.1f ms, %.1f tokens/s\n", name, t.ttft_ms, t.tokens_per_s);
 	}
 	r = cli_report(&a, o.json);
 	switch_result_free(&res);
