@@ -18,6 +18,16 @@ static char *get_str(json_t *o, const char *key)
 	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
+/* What both sources leave implicit: KV heads default to the attention
+ * heads (no grouped-query attention), head_dim to hidden / heads. */
+static void derive(struct hf_config *c)
+{
+	if (c->num_kv_heads < 0)
+		c->num_kv_heads = c->num_attention_heads;
+	if (c->head_dim < 0 && c->hidden_size > 0 && c->num_attention_heads > 0)
+		c->head_dim = c->hidden_size / c->num_attention_heads;
+}
+
 #define KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 int sc_json_load(const char *path, size_t max, json_t **ret, sc_err *e)
@@ -82,11 +92,8 @@ int hf_config_from_json(json_t *root, struct hf_config *ret, sc_err *e)
 	c.intermediate_size = get_int(o, KEYS("intermediate_size"));
 	c.num_attention_heads = get_int(o, KEYS("num_attention_heads", "n_head"));
 	c.num_kv_heads = get_int(o, KEYS("num_key_value_heads", "num_kv_heads"));
-	if (c.num_kv_heads < 0)
-		c.num_kv_heads = c.num_attention_heads;
 	c.head_dim = get_int(o, KEYS("head_dim"));
-	if (c.head_dim < 0 && c.hidden_size > 0 && c.num_attention_heads > 0)
-		c.head_dim = c.hidden_size / c.num_attention_heads;
+	derive(&c);
 	c.vocab_size = get_int(o, KEYS("vocab_size"));
 	c.max_position_embeddings = get_int(o, KEYS("max_position_embeddings", "n_positions", "max_sequence_length"));
 	c.sliding_window = get_int(o, KEYS("sliding_window"));
@@ -140,11 +147,8 @@ int hf_config_from_gguf(const struct gguf_file *g, struct hf_config *ret)
 	c.intermediate_size = gguf_int(g, arch, "feed_forward_length");
 	c.num_attention_heads = gguf_int(g, arch, "attention.head_count");
 	c.num_kv_heads = gguf_int(g, arch, "attention.head_count_kv");
-	if (c.num_kv_heads < 0)
-		c.num_kv_heads = c.num_attention_heads;
 	c.head_dim = gguf_int(g, arch, "attention.key_length");
-	if (c.head_dim < 0 && c.hidden_size > 0 && c.num_attention_heads > 0)
-		c.head_dim = c.hidden_size / c.num_attention_heads;
+	derive(&c);
 	c.max_position_embeddings = gguf_int(g, arch, "context_length");
 	c.num_experts = gguf_int(g, arch, "expert_count");
 	c.experts_per_token = gguf_int(g, arch, "expert_used_count");
