@@ -10,13 +10,14 @@ Source files are sparse (no disk cost to serve); the targets are real."""
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from benchlib import free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ap = argparse.ArgumentParser()
@@ -27,14 +28,6 @@ args = ap.parse_args()
 for tool in ("nginx", "aria2c", "curl"):
     if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
         sys.exit("bench-download: %s is missing; install it with: apt-get install nginx-light aria2 curl" % tool)
-
-
-def port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 tmp = tempfile.mkdtemp(prefix="sparkctl-bench-dl.")
@@ -49,7 +42,7 @@ try:
         with open(os.path.join(src, "shard-%02d.bin" % i), "wb") as f:
             f.truncate(64 << 20)
     open(os.path.join(src, "config.json"), "w").write("{}")
-    ng, hub, cdn = port(), port(), port()
+    ng, hub, cdn = free_port(), free_port(), free_port()
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
         f.write("worker_processes 2; pid %s/nginx.pid; error_log %s/nginx.err; daemon off;\n"

@@ -8,7 +8,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -16,10 +15,7 @@ import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.join(HERE, "..", "tests")
-sys.path.insert(0, TESTS)
-from ckpt import llama_config, llama_layers, scheme_tensors, write_json, write_safetensors  # noqa: E402
+from benchlib import TESTS, free_port, small_model
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--sparkctl", required=True)
@@ -27,20 +23,10 @@ ap.add_argument("--runs", type=int, default=21)
 args = ap.parse_args()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 tmp = tempfile.mkdtemp(prefix="sparkctl-bench-switch.")
 try:
     d = os.path.join(tmp, "models", "m")
-    os.makedirs(d)
-    write_json(os.path.join(d, "config.json"), llama_config(256, 512, 2, 4, 2, 1024))
-    write_safetensors(os.path.join(d, "model.safetensors"), scheme_tensors(llama_layers(256, 512, 2, 4, 2, 1024), "bf16"))
+    small_model(d)
     pa, pb = free_port(), free_port()
     env = dict(os.environ, PYTHONPATH=os.path.join(TESTS, "standin", "py"), SPARKCTL_CONFIG=os.path.join(tmp, "m.ini"))
     with open(env["SPARKCTL_CONFIG"], "w") as f:

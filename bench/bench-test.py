@@ -6,7 +6,6 @@ goal: sparkctl / curl <= 1.2."""
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -14,26 +13,17 @@ import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.join(HERE, "..", "tests")
-sys.path.insert(0, TESTS)
-from ckpt import llama_config, llama_layers, scheme_tensors, write_json, write_safetensors  # noqa: E402
+from benchlib import TESTS, free_port, small_model
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--sparkctl", required=True)
 ap.add_argument("--runs", type=int, default=31)
 args = ap.parse_args()
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-port = s.getsockname()[1]
-s.close()
+port = free_port()
 tmp = tempfile.mkdtemp(prefix="sparkctl-bench-test.")
 env = dict(os.environ, SPARKCTL_CONFIG=os.path.join(tmp, "m.ini"), PYTHONPATH=os.path.join(TESTS, "standin", "py"))
 try:
-    d = os.path.join(tmp, "models", "m")
-    os.makedirs(d)
-    write_json(os.path.join(d, "config.json"), llama_config(256, 512, 2, 4, 2, 1024))
-    write_safetensors(os.path.join(d, "model.safetensors"), scheme_tensors(llama_layers(256, 512, 2, 4, 2, 1024), "bf16"))
+    small_model(os.path.join(tmp, "models", "m"))
     with open(env["SPARKCTL_CONFIG"], "w") as f:
         f.write("[defaults]\nmodels-root = %s/models\nstate-dir = %s/state\n" % (tmp, tmp))
         f.write('[engine "sglang"]\ncommand = python3 -m sglang.launch_server --model-path {path} '
