@@ -120,7 +120,7 @@ int sc_run(char *const *argv, char *out, size_t cap, int timeout_ms, sc_err *e)
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, 0);
 		dup2(pfd[1], 1);
-		dup2(null, 2);
+		dup2(pfd[1], 2);  /* docker says why it failed on stderr */
 		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);
 		_exit(127);

@@ -20,9 +20,9 @@ struct spawn_opts {
  * reason in the log. */
 int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e);
 
-/* Run argv to completion, capturing up to cap bytes of stdout into out (NUL
- * terminated; may be NULL); stderr goes to the log or /dev/null. Returns the
- * exit status (>= 0) or <0. timeout_ms 0: none. */
+/* Run argv to completion, capturing up to cap bytes of its stdout and
+ * stderr into out (NUL terminated; may be NULL). Returns the exit status
+ * (>= 0) or <0. timeout_ms 0: none. */
 int sc_run(char *const *argv, char *out, size_t cap, int timeout_ms, sc_err *e);
 
 struct proc_stat {

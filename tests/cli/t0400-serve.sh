@@ -88,7 +88,15 @@ env = STANDIN_LOAD_MS=20000 STANDIN_BIND_LATE=1
 path = phi4/phi4-reasoning
 engine = dock
 port = $P8
+group = docker
 env = STANDIN_LOAD_MS=200
+[model "noimage"]
+path = phi4/phi4-reasoning
+engine = dock
+image = missing/none:1
+port = $P8
+group = docker
+
 [model "scripted"]
 path = phi4/phi4-reasoning
 script = $TRASH/serve-phi.sh
@@ -220,6 +228,9 @@ test_expect "Docker mode: logs come from docker logs; stop is docker stop -t the
 	run 0 sparkctl logs dockered && has out "fired up" &&
 	run 0 sparkctl stop dockered && grep -q "^stop -t 1 sparkctl-dockered$" "$STANDIN_DOCKER_LOG" &&
 	tail -n 3 "$STANDIN_DOCKER_LOG" | grep -q "^rm -f sparkctl-dockered$" && ! listening '$P8''
+test_expect "Docker mode: a docker run that fails says docker's reason and records nothing" '
+	run 1 sparkctl serve noimage && has err "docker run failed \(exit 125\): Unable to find image .missing/none:1. locally" &&
+	[ ! -e "$TRASH/state/run/noimage.json" ] && ! listening '$P8''
 test_expect "script mode: the owner's serve script, supervised the same way" '
 	run 0 sparkctl serve --json scripted && json "j[\"ok\"]" && run 0 sparkctl ps && has out "^scripted +- +script " &&
 	run 0 sparkctl stop scripted && ! listening '$P9''
