@@ -1,7 +1,9 @@
 /* sparkctl download: Hub repositories into model folders, verified and
  * resumable; plain files and archives from a URL. */
 #include "common.h"
+#include "../lib/curl_api.h"
 #include "../lib/download.h"
+#include "../lib/hub.h"
 #include "../lib/model.h"
 #include "../lib/unpack.h"
 #include "../lib/util.h"
@@ -69,6 +71,11 @@ static void on_progress(void *ud, const struct fetch_progress *p)
 		sc_format_bytes(p->have[i], a, sizeof a);
 		sc_format_bytes(p->items[i]->size, b, sizeof b);
 		fprintf(stderr, "  %-60.60s %7s / %-7s\n", p->items[i]->rel, a, b);
+		v->lines++;
+	}
+	if (p->waiting) {
+		fprintf(stderr, "  retry %d/%d of %.40s in %lld s: %.60s\n", p->waiting->attempts, FETCH_MAX_ATTEMPTS,
+			p->waiting->rel, (long long)(p->wait_ms + 999) / 1000, p->waiting->retry_why);
 		v->lines++;
 	}
 	sc_format_bytes(p->done_bytes, a, sizeof a);
@@ -140,9 +147,13 @@ static int url_download(const struct sc_ctx *ctx, const char *url, const struct 
 	_cleanup_free_ char *dir = strdup(o->to ? o->to : "."), *name = NULL, *rel = NULL;
 	const char *base = strrchr(url, '/');
 	size_t n = base ? strcspn(base + 1, "?#") : 0;
+	if (!sc_url_is_http(url))
+		return cli_fail(2, "download: %s: only http:// and https:// URLs are fetched", url);
 	if (!dir || !base || !n)
 		return cli_fail(2, "download: %s: no file name in the URL", url);
 	name = strndup(base + 1, n);
+	if (name && (streq(name, ".") || streq(name, "..")))
+		return cli_fail(2, "download: %s: the URL ends in \"%s\", not a file name", url, name);
 	bool archive = name && sc_is_archive_name(name);
 	if (!name || asprintf(&rel, "%s%s", archive ? ".sparkctl/archives/" : "", name) < 0)
 		return cli_fail(1, "out of memory");
@@ -180,9 +191,9 @@ static int repo(const struct sc_ctx *ctx, struct opts *o, const char *spec)
 			return cli_fail(2, "download: give the revision once: %s or --revision", spec);
 		o->rev = at + 1;
 	}
-	const char *slash = strchr(repo, '/');
-	if (!slash || slash == repo || !slash[1] || strchr(slash + 1, '/'))
-		return cli_fail(2, "download: \"%s\" is not ORG/NAME", repo);
+	if (!sc_repo_id_valid(repo))
+		return cli_fail(2, "download: \"%s\" is not a Hub repository id: ORG/NAME of letters, digits, '.', '_' "
+				"and '-', not starting or ending with '.' or '-'", repo);
 	struct registry reg;
 	if (cli_load_registry(ctx, &reg))
 		return 1;

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <strings.h>
 
 static struct curl_api api;
 static const char *load_error;
@@ -57,4 +58,35 @@ const struct curl_api *sc_curl(sc_err *e)
 		return NULL;
 	}
 	return &api;
+}
+
+/* CURLOPT_PROTOCOLS_STR came with libcurl 7.85; the bitmask options are
+ * what older ones know (and newer ones still honour). */
+#ifndef CURLOPT_PROTOCOLS_STR
+#define CURLOPT_PROTOCOLS_STR 10318
+#define CURLOPT_REDIR_PROTOCOLS_STR 10319
+#endif
+
+CURL *sc_curl_easy(const struct curl_api *cu)
+{
+	CURL *c = cu->easy_init();
+	if (!c)
+		return NULL;
+	if (cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    cu->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		if (cu->easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK ||
+		    cu->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK) {
+#pragma GCC diagnostic pop
+			cu->easy_cleanup(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+bool sc_url_is_http(const char *url)
+{
+	return url && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0);
 }

@@ -5,6 +5,7 @@
 #define SC_CURL_API_H
 
 #include <curl/curl.h>
+#include <stdbool.h>
 
 #include "err.h"
 
@@ -32,5 +33,14 @@ struct curl_api {
 /* The loaded library (once, thread-safe); NULL with e filled when it
  * cannot be loaded. */
 const struct curl_api *sc_curl(sc_err *e);
+
+/* A new easy handle that speaks http and https only, in the URL given and
+ * in any redirect: every handle sparkctl makes comes from here, so a
+ * Location: gopher://, file:// or dict:// from a hostile server never
+ * reaches another protocol. NULL when out of memory. */
+CURL *sc_curl_easy(const struct curl_api *cu);
+
+/* Is url http:// or https:// (case-insensitive)? */
+bool sc_url_is_http(const char *url);
 
 #endif

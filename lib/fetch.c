@@ -7,13 +7,19 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <jansson.h>
 #include <strings.h>
 #include <sys/stat.h>
 
-#define MAX_ATTEMPTS 5   /* failures in a row without a byte arriving */
+#define MAX_ATTEMPTS FETCH_MAX_ATTEMPTS  /* failures in a row without a byte arriving */
 #define MAX_REDIRECTS 10
+/* a server's Retry-After is honoured up to this (a hostile one says
+ * 2000000000) */
+#define MAX_RETRY_AFTER_S 300
+/* what an error answer may say: its message is in the first bytes */
+#define MAX_ERROR_BODY (64u << 10)
 /* libcurl hands over 16 KiB at a time: written in blocks of this size,
  * the syscalls drop 64-fold */
 #define WBUF_SIZE (1u << 20)
@@ -124,6 +130,7 @@ struct xfer {
 	int redirects, attempts;
 	int64_t not_before;
 	bool started, checked, sink;  /* sink: a body that is not the file */
+	bool oversize;                /* more bytes came than the listing said */
 	int write_err;
 	struct http_resp resp;        /* headers, and the body of an error */
 	char errbuf[CURL_ERROR_SIZE];
@@ -271,10 +278,15 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	if (!x->checked && check_status(x, cu) < 0)
 		return 0;
 	if (x->sink) {
-		/* an error's body, kept for its message (the first 64 KiB) */
-		if (x->resp.len < 65536 && http_append(&x->resp.body, &x->resp.len, p, len, 1 << 20) < 0)
+		/* an error's body, kept for its message; an endless one is cut */
+		if (x->resp.len + len > MAX_ERROR_BODY)
 			return 0;
-		return len;
+		return http_append(&x->resp.body, &x->resp.len, p, len, MAX_ERROR_BODY) < 0 ? 0 : len;
+	}
+	/* past the listed size: stop now, whatever the server would send */
+	if (x->it->size && x->have + len > x->it->size) {
+		x->oversize = true;
+		return 0;
 	}
 	if (x->wlen + len > WBUF_SIZE && flush(x) < 0)
 		return 0;
@@ -294,12 +306,12 @@ static int start(struct xfer *x, CURLM *m, const struct curl_api *cu, const stru
 	char origin[256];
 	url_origin(x->url, origin, sizeof origin);
 	x->auth = o->token && o->origin && streq(origin, o->origin);
-	x->checked = x->sink = false;
+	x->checked = x->sink = x->oversize = false;
 	x->errbuf[0] = '\0';
 	http_resp_free(&x->resp);
 	cu->slist_free_all(x->hdr);
 	x->hdr = NULL;
-	if (!(x->c = cu->easy_init()))
+	if (!(x->c = sc_curl_easy(cu)))
 		return sc_error(e, -ENOMEM, "out of memory");
 	char range[64];
 	if (x->have) {
@@ -351,8 +363,11 @@ static void retry(struct xfer *x, const char *why, int retry_after)
 		fail(x, "%s; gave up after %d attempts", why, MAX_ATTEMPTS);
 		return;
 	}
-	int wait = retry_after > 0 ? retry_after : backoff_s[x->attempts - 1];
+	int wait = retry_after > 0 ? (retry_after > MAX_RETRY_AFTER_S ? MAX_RETRY_AFTER_S : retry_after)
+				   : backoff_s[x->attempts - 1];
 	x->not_before = sc_now_ms() + (int64_t)wait * 1000;
+	x->it->attempts = x->attempts;
+	snprintf(x->it->retry_why, sizeof x->it->retry_why, "%s", why);
 	free(x->url);
 	x->url = strdup(x->it->url);
 	x->redirects = 0;
@@ -388,6 +403,13 @@ static int ended(struct xfer *x, CURLcode cc, const struct fetch_opts *o, const 
 	char buf[2048];
 	cu->easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &status);
 	flush(x);
+	if (x->oversize) {
+		unlink(x->tmp);
+		x->have = x->disk = 0;
+		fail(x, "refused: the server sent more than the %llu bytes the listing gives; the bytes were discarded",
+		     (unsigned long long)x->it->size);
+		return 0;
+	}
 	if (x->write_err) {
 		fail(x, "cannot write %s: %s; the %llu bytes so far are kept: run again to resume", x->tmp,
 		     strerror(x->write_err), (unsigned long long)x->disk);
@@ -400,12 +422,21 @@ static int ended(struct xfer *x, CURLcode cc, const struct fetch_opts *o, const 
 			fail(x, "HTTP %ld without a usable Location", status);
 			return 0;
 		}
+		if (!sc_url_is_http(loc)) {
+			fail(x, "refused: HTTP %ld redirects to %.*s, which is not http or https", status,
+			     (int)strcspn(loc, ":"), loc);
+			return 0;
+		}
 		char *u = strdup(loc);
 		if (!u)
 			return sc_error(e, -ENOMEM, "out of memory");
 		free(x->url);
 		x->url = u;
 		x->not_before = 0;
+		return 0;
+	}
+	if (cc == CURLE_UNSUPPORTED_PROTOCOL) {
+		fail(x, "refused: %s is not an http or https URL", x->url);
 		return 0;
 	}
 	if (cc != CURLE_OK && cc != CURLE_WRITE_ERROR) {
@@ -415,9 +446,9 @@ static int ended(struct xfer *x, CURLcode cc, const struct fetch_opts *o, const 
 	}
 	if (status == 408 || status == 429 || status >= 500) {
 		char ra[32];
-		int after = http_header(&x->resp, "Retry-After", ra, sizeof ra) ? atoi(ra) : 0;
+		long after = http_header(&x->resp, "Retry-After", ra, sizeof ra) ? strtol(ra, NULL, 10) : 0;
 		snprintf(buf, sizeof buf, "HTTP %ld", status);
-		retry(x, buf, after);
+		retry(x, buf, after > INT_MAX ? INT_MAX : after < 0 ? 0 : (int)after);
 		return 0;
 	}
 	if (status == 416 && x->it->size && x->have == x->it->size) {
@@ -554,6 +585,11 @@ int sc_fetch(struct fetch_item *items, size_t n, const struct fetch_opts *o, sc_
 			struct fetch_progress p = { .total_bytes = total };
 			for (size_t i = 0; i < n; i++) {
 				p.done_bytes += xs[i].it->done ? xs[i].it->size : xs[i].have;
+				if (!xs[i].started && !xs[i].it->done && !xs[i].it->failed && xs[i].not_before > sc_now_ms() &&
+				    !p.waiting) {
+					p.waiting = xs[i].it;
+					p.wait_ms = xs[i].not_before - sc_now_ms();
+				}
 				if (xs[i].started && p.active < ARRAY_SIZE(p.items)) {
 					p.items[p.active] = xs[i].it;
 					p.have[p.active++] = xs[i].have;

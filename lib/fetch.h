@@ -22,6 +22,8 @@ struct fetch_item {
 	char error[512];
 	uint64_t fetched;     /* bytes that came over the network */
 	uint64_t resumed_at;  /* bytes already on disk when it started */
+	int attempts;         /* failed attempts in a row so far */
+	char retry_why[256];  /* why the last one failed */
 };
 
 struct fetch_progress {
@@ -30,7 +32,11 @@ struct fetch_progress {
 	size_t active;
 	const struct fetch_item *items[16];  /* the active files */
 	uint64_t have[16];
+	const struct fetch_item *waiting;  /* a file waiting to be retried */
+	int64_t wait_ms;                   /* ... in this many ms */
 };
+
+#define FETCH_MAX_ATTEMPTS 5
 
 struct fetch_opts {
 	const char *dir;      /* the target folder */

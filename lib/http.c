@@ -7,6 +7,12 @@
 
 #define MAX_BODY (16u << 20)
 
+struct collector {
+	struct http_resp *r;
+	size_t max;
+	bool over;
+};
+
 int http_append(char **buf, size_t *len, const void *p, size_t n, size_t max)
 {
 	if (*len + n > max)
@@ -23,8 +29,12 @@ int http_append(char **buf, size_t *len, const void *p, size_t n, size_t max)
 
 static size_t collect(char *p, size_t size, size_t n, void *ud)
 {
-	struct http_resp *r = ud;
-	return http_append(&r->body, &r->len, p, size * n, MAX_BODY) < 0 ? 0 : size * n;
+	struct collector *c = ud;
+	if (c->r->len + size * n > c->max) {
+		c->over = true;
+		return 0;
+	}
+	return http_append(&c->r->body, &c->r->len, p, size * n, c->max) < 0 ? 0 : size * n;
 }
 
 static size_t collect_header(char *p, size_t size, size_t n, void *ud)
@@ -70,13 +80,21 @@ void http_resp_free(struct http_resp *r)
 
 int sc_http_get(const char *url, const char *bearer, int timeout_ms, struct http_resp *ret, sc_err *e)
 {
+	return sc_http_get_max(url, bearer, timeout_ms, MAX_BODY, ret, e);
+}
+
+int sc_http_get_max(const char *url, const char *bearer, int timeout_ms, size_t max_body, struct http_resp *ret,
+		    sc_err *e)
+{
 	const struct curl_api *cu = sc_curl(e);
 	if (!cu)
 		return -ENOSYS;
-	CURL *c = cu->easy_init();
+	CURL *c = sc_curl_easy(cu);
 	struct curl_slist *hdr = NULL;
 	struct http_resp r = { 0 };
+	struct collector col = { .r = &r, .max = max_body };
 	char errbuf[CURL_ERROR_SIZE] = "";
+	*ret = (struct http_resp){ 0 };
 	if (!c)
 		return sc_error(e, -ENOMEM, "out of memory");
 	if (bearer) {
@@ -89,7 +107,7 @@ int sc_http_get(const char *url, const char *bearer, int timeout_ms, struct http
 	cu->easy_setopt(c, CURLOPT_URL, url);
 	cu->easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	cu->easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	cu->easy_setopt(c, CURLOPT_WRITEDATA, &col);
 	cu->easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_header);
 	cu->easy_setopt(c, CURLOPT_HEADERDATA, &r);
 	cu->easy_setopt(c, CURLOPT_USERAGENT, "sparkctl/" SPARKCTL_VERSION);
@@ -104,7 +122,10 @@ int sc_http_get(const char *url, const char *bearer, int timeout_ms, struct http
 		*ret = r;
 	} else {
 		http_resp_free(&r);
-		if (cc == CURLE_COULDNT_CONNECT)
+		if (col.over)
+			rv = sc_error(e, -EFBIG, "%s: the answer is larger than %zu MiB; sparkctl reads no more of it", url,
+				      max_body >> 20);
+		else if (cc == CURLE_COULDNT_CONNECT)
 			rv = sc_error(e, -ECONNREFUSED, "%s: connection refused", url);
 		else if (cc == CURLE_OPERATION_TIMEDOUT)
 			rv = sc_error(e, -ETIMEDOUT, "%s: no answer within %d ms", url, timeout_ms);

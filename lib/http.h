@@ -25,6 +25,9 @@ const char *http_header(const struct http_resp *r, const char *name, char *buf, 
  * -ECONNREFUSED, -ETIMEDOUT, or -EIO with libcurl's message in e. bearer,
  * when set, is sent as Authorization: Bearer and never appears in e. */
 int sc_http_get(const char *url, const char *bearer, int timeout_ms, struct http_resp *ret, sc_err *e);
+/* The same with another cap on the body: -EFBIG past it. */
+int sc_http_get_max(const char *url, const char *bearer, int timeout_ms, size_t max_body, struct http_resp *ret,
+		    sc_err *e);
 void http_resp_free(struct http_resp *r);
 
 #endif

@@ -1,6 +1,7 @@
 #include "hub.h"
 #include "curl_api.h"
 #include "http.h"
+#include "hfconfig.h"
 #include "token.h"
 #include "util.h"
 
@@ -10,6 +11,10 @@
 #include <jansson.h>
 
 #define API_TIMEOUT_MS 60000
+/* A listing page of the Hub holds at most 1,000 entries (well under 1 MiB);
+ * this is far past any real one, and says so when a server sends more. */
+#define MAX_PAGE_BYTES (64u << 20)
+#define MAX_PAGES 100000
 
 void hub_free(struct hub *h)
 {
@@ -109,7 +114,7 @@ int hub_error(const struct hub *h, const char *what, const struct http_resp *r, 
 static int get_json(const struct hub *h, const char *url, const char *what, struct http_resp *r, json_t **ret,
 		    sc_err *e)
 {
-	int x = sc_http_get(url, h->token, API_TIMEOUT_MS, r, e);
+	int x = sc_http_get_max(url, h->token, API_TIMEOUT_MS, MAX_PAGE_BYTES, r, e);
 	if (x < 0)
 		return x;
 	if (r->status != 200)
@@ -181,37 +186,107 @@ void hub_listing_free(struct hub_listing *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->files[i].path);
 	free(l->files);
+	sc_strset_done(&l->paths);
 	memset(l, 0, sizeof *l);
 }
 
-static int add_entries(struct hub_listing *l, size_t *cap, json_t *arr, sc_err *e)
+bool sc_repo_id_valid(const char *id)
 {
-	size_t i;
+	/* huggingface_hub's validate_repo_id: [A-Za-z0-9._-], no "--" or
+	 * "..", not starting or ending with '-' or '.', at most 96 a part */
+	const char *slash = id ? strchr(id, '/') : NULL;
+	if (!slash || strchr(slash + 1, '/'))
+		return false;
+	for (const char *p = id; p;) {
+		size_t n = strcspn(p, "/");
+		if (!n || n > 96 || p[0] == '-' || p[0] == '.' || p[n - 1] == '-' || p[n - 1] == '.')
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)p[i]) && !strchr("._-", p[i]))
+				return false;
+		if (memmem(p, n, "--", 2) || memmem(p, n, "..", 2))
+			return false;
+		p = p[n] ? p + n + 1 : NULL;
+	}
+	return true;
+}
+
+static bool is_hex(const char *s, size_t n)
+{
+	if (!s || strlen(s) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* A path the files may go to: relative, no segment "." or "..", nothing
+ * under .sparkctl/ (the records of what is up to date live there). */
+static const char *unsafe_path(const char *path)
+{
+	if (!path || !*path || path[0] == '/')
+		return "not a relative path";
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+		if (!n || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return "a path with an empty, . or .. segment";
+		if (p == path && n == 9 && memcmp(p, ".sparkctl", 9) == 0)
+			return "a path under .sparkctl/, where sparkctl keeps its records";
+		if (memchr(p, '\\', n))
+			return "a path with a backslash";
+		p += n;
+		if (*p)
+			p++;
+	}
+	return NULL;
+}
+
+int hub_listing_add_page(struct hub_listing *l, const char *body, size_t len, sc_err *e)
+{
+	json_error_t je;
+	_cleanup_json_ json_t *arr = json_loadb(body, len, 0, &je);
+	size_t i, cap = l->n;
 	json_t *it;
+	if (!arr)
+		return sc_error(e, SC_ENOTJSON, "the file listing is not JSON: %s", je.text);
 	if (!json_is_array(arr))
 		return sc_error(e, SC_ENOTOBJ, "the file listing is not a JSON array");
 	json_array_foreach(arr, i, it) {
 		const char *type = json_string_value(json_object_get(it, "type"));
 		const char *path = json_string_value(json_object_get(it, "path"));
+		const char *why;
 		if (!type || !streq(type, "file"))
 			continue;
-		if (!path || strstr(path, "..") || path[0] == '/')
-			return sc_error(e, SC_ENOTOBJ, "the listing names an unsafe path \"%s\"", path ? path : "(none)");
-		if (sc_grow(&l->files, cap, l->n + 1, sizeof *l->files) < 0)
+		if ((why = unsafe_path(path)))
+			return sc_error(e, SC_ENOTOBJ, "refused: the listing names an unsafe path \"%s\" (%s)", path ? path : "(none)",
+					why);
+		int k = sc_strset_add(&l->paths, path, strlen(path));
+		if (k < 0)
+			return sc_error(e, -ENOMEM, "out of memory");
+		if (!k)
+			return sc_error(e, SC_ENOTOBJ, "refused: the listing names \"%s\" twice", path);
+		if (sc_grow(&l->files, &cap, l->n + 1, sizeof *l->files) < 0)
 			return sc_error(e, -ENOMEM, "out of memory");
 		struct hub_file *f = &l->files[l->n];
 		memset(f, 0, sizeof *f);
 		json_t *lfs = json_object_get(it, "lfs");
 		const char *oid = json_string_value(json_object_get(it, "oid"));
-		f->size = (uint64_t)json_integer_value(json_object_get(it, "size"));
-		snprintf(f->oid, sizeof f->oid, "%s", oid ? oid : "");
+		json_t *size = json_object_get(it, "size");
 		if (json_is_object(lfs)) {
 			const char *sha = json_string_value(json_object_get(lfs, "oid"));
 			f->lfs = true;
-			snprintf(f->sha256, sizeof f->sha256, "%s", sha ? sha : "");
+			if (!is_hex(sha, 64))
+				return sc_error(e, SC_ENOTOBJ, "refused: \"%s\" has no SHA-256 in the listing: cannot verify it", path);
+			snprintf(f->sha256, sizeof f->sha256, "%s", sha);
 			if (json_is_integer(json_object_get(lfs, "size")))
-				f->size = (uint64_t)json_integer_value(json_object_get(lfs, "size"));
-		}
+				size = json_object_get(lfs, "size");
+		} else if (!is_hex(oid, 40))
+			return sc_error(e, SC_ENOTOBJ, "refused: \"%s\" has no git blob id in the listing: cannot verify it", path);
+		snprintf(f->oid, sizeof f->oid, "%s", oid ? oid : "");
+		if (!json_is_integer(size) || json_integer_value(size) < 0)
+			return sc_error(e, SC_ENOTOBJ, "refused: \"%s\" has no size in the listing", path);
+		f->size = (uint64_t)json_integer_value(size);
 		if (!(f->path = strdup(path)))
 			return sc_error(e, -ENOMEM, "out of memory");
 		l->n++;
@@ -222,7 +297,6 @@ static int add_entries(struct hub_listing *l, size_t *cap, json_t *arr, sc_err *
 int hub_list(const struct hub *h, const char *repo, const char *rev, struct hub_listing *ret, sc_err *e)
 {
 	struct hub_listing l = { 0 };
-	size_t cap = 0;
 	int r;
 	char what[512];
 	if (h->offline)
@@ -257,33 +331,42 @@ int hub_list(const struct hub *h, const char *repo, const char *rev, struct hub_
 		return sc_error(e, -ENOMEM, "out of memory");
 	}
 	snprintf(what, sizeof what, "%s: the file listing", repo);
+	struct sc_strset pages = { 0 };
 	for (unsigned page = 0; url; page++) {
 		struct http_resp resp = { 0 };
-		json_t *j = NULL;
 		char origin_ep[256], origin_next[256];
-		r = get_json(h, url, what, &resp, &j, e);
+		sc_err pe;
+		r = sc_strset_add(&pages, url, strlen(url)) < 0 ? sc_error(e, -ENOMEM, "out of memory") : 0;
+		if (r >= 0)
+			r = sc_http_get_max(url, h->token, API_TIMEOUT_MS, MAX_PAGE_BYTES, &resp, e);
 		l.requests++;
 		free(url);
 		url = NULL;
-		if (r >= 0)
-			r = add_entries(&l, &cap, j, e);
-		json_decref(j);
+		if (r >= 0 && resp.status != 200)
+			r = hub_error(h, what, &resp, e);
+		if (r >= 0 && (r = hub_listing_add_page(&l, resp.body ? resp.body : "", resp.len, &pe)) < 0)
+			sc_error(e, r, "%s: %s", what, pe.msg);
 		if (r >= 0 && (url = next_link(&resp))) {
 			/* a next page on another origin would get the token: refuse */
 			url_origin(h->endpoint, origin_ep, sizeof origin_ep);
 			url_origin(url, origin_next, sizeof origin_next);
 			if (!streq(origin_ep, origin_next))
 				r = sc_error(e, -EPERM, "%s: the next page is on another origin (%s)", what, origin_next);
-			else if (page > 100000)
-				r = sc_error(e, -ELOOP, "%s: too many pages", what);
+			else if (sc_strset_has(&pages, url, strlen(url)))
+				r = sc_error(e, -ELOOP, "%s: the next page is one already read (%s): the listing loops", what,
+					     url);
+			else if (page + 1 >= MAX_PAGES)
+				r = sc_error(e, -ELOOP, "%s: more than %d pages", what, MAX_PAGES);
 		}
 		http_resp_free(&resp);
 		if (r < 0) {
 			free(url);
+			sc_strset_done(&pages);
 			hub_listing_free(&l);
 			return r;
 		}
 	}
+	sc_strset_done(&pages);
 	*ret = l;
 	return 0;
 }

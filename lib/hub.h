@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "strset.h"
 
 struct hub {
 	char *endpoint;      /* $HF_ENDPOINT, no trailing '/' */
@@ -36,7 +37,18 @@ struct hub_listing {
 	struct hub_file *files;
 	size_t n;
 	unsigned requests;  /* HTTP requests made (resolve + pages) */
+	struct sc_strset paths;  /* every path, to refuse one named twice */
 };
+
+/* One page of the listing (a JSON array) added to l. Refused: a path that
+ * is absolute, has an empty, "." or ".." segment or a backslash, lies under
+ * .sparkctl/, or comes twice; a file without a hash to verify it (git blob
+ * id, or the LFS SHA-256) or without a size. */
+int hub_listing_add_page(struct hub_listing *l, const char *body, size_t len, sc_err *e);
+
+/* A repository id as the Hub allows it: ORG/NAME, each of [A-Za-z0-9._-],
+ * no "--" or "..", not starting or ending with '-' or '.', 1 to 96 long. */
+bool sc_repo_id_valid(const char *id);
 
 /* Resolve rev (a branch, tag or 40-hex commit) and list the files at that
  * commit, following Link: rel="next" pages. */

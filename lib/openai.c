@@ -178,7 +178,7 @@ static int request(const struct curl_api *cu, const struct smoke_opts *o, const 
 	char errbuf[CURL_ERROR_SIZE] = "";
 	snprintf(url, sizeof url, "%s%s", o->base, path);
 	r->cu = cu;
-	r->c = cu->easy_init();
+	r->c = sc_curl_easy(cu);
 	if (!r->c)
 		return -ENOMEM;
 	r->sse.first_ms = -1;

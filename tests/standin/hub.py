@@ -15,6 +15,14 @@ number of requests they apply to):
   wrong         a path whose CDN bytes are corrupted (same length)
   ignore_range  the CDN answers 200 with everything, whatever Range says
   slow          the CDN sends 64 KiB every 50 ms
+Hostile switches (what a compromised Hub or CDN could send):
+  redirect      resolve answers LFS files with 302 to this URL (gopher://, file://)
+  endless       the CDN sends bytes without end, whatever the listed size
+  endless_error N resolve requests answered 500 with a body without end
+  retry_after   the Retry-After value of the ratelimit answers (default "1")
+  self_link     every listing page names itself as the next page
+  extra         entries added to the listing as they are
+  pad           N spaces before the listing JSON (a huge but valid page)
 GET /_stats: requests by kind, CDN bytes sent, Authorization headers the
 CDN saw (must stay 0).
 usage: hub.py --dir D --repo ORG/NAME --port P --cdn-port Q [--page-size N]"""
@@ -81,7 +89,8 @@ COMMIT = hashlib.sha1(json.dumps(sorted(ENTRIES.items())).encode()).hexdigest()
 BY_SHA = {e["lfs"]["oid"]: p for p, e in ENTRIES.items() if "lfs" in e}
 REVS = {"main": COMMIT, "v1.0": COMMIT, COMMIT: COMMIT}
 CTL = {"token": None, "gated": 0, "ratelimit": 0, "fail500": 0, "cut": 0, "wrong": None, "ignore_range": False,
-       "slow": False}
+       "slow": False, "redirect": None, "endless": False, "endless_error": 0, "retry_after": "1", "self_link": False,
+       "extra": [], "pad": 0}
 STATS = {"api": 0, "resolve": 0, "cdn": 0, "cdn_bytes": 0, "auth_at_cdn": 0}
 LOCK = threading.Lock()
 
@@ -112,6 +121,20 @@ class Base(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+    def endless(self, code):
+        """An answer with no length that never ends (until the client goes)."""
+        self.send_response(code)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        chunk = b"A" * 65536
+        try:
+            for _ in range(1 << 20):  # bounded: 64 GiB, far past any test
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def error(self, code, xcode, msg):
         self.answer(code, {"error": msg}, [("X-Error-Code", xcode), ("X-Error-Message", msg)])
@@ -208,14 +231,18 @@ class Hub(Base):
                     return self.error(404, "RevisionNotFound", "Invalid rev id: %s" % rev)
                 if q.get("recursive", [""])[0] not in ("true", "True"):
                     return self.answer(400, {"error": "this stand-in only lists recursively"})
-                items = tree()
+                items = tree() + CTL["extra"]
                 cur = int(q.get("cursor", ["0"])[0])
                 page = items[cur:cur + a.page_size]
                 hdr = []
-                if cur + a.page_size < len(items):
+                if CTL["self_link"]:
+                    hdr.append(("Link", '<http://127.0.0.1:%d%s>; rel="next"' % (a.port, self.path)))
+                elif cur + a.page_size < len(items):
                     nxt = "http://127.0.0.1:%d/api/models/%s/tree/%s?recursive=true&cursor=%d" % (
                         a.port, a.repo, rev, cur + a.page_size)
                     hdr.append(("Link", '<%s>; rel="next"' % nxt))
+                if CTL["pad"]:
+                    return self.answer(200, b" " * CTL["pad"] + json.dumps(page).encode(), hdr)
                 return self.answer(200, page, hdr)
             return self.answer(404, {"error": "not found"})
         prefix = "/" + a.repo + "/resolve/"
@@ -225,7 +252,9 @@ class Hub(Base):
             if not self.authorized():
                 return
             if take("ratelimit"):
-                return self.answer(429, {"error": "rate limited"}, [("Retry-After", "1")])
+                return self.answer(429, {"error": "rate limited"}, [("Retry-After", CTL["retry_after"])])
+            if take("endless_error"):
+                return self.endless(500)
             if take("fail500"):
                 return self.answer(500, {"error": "Internal Error"})
             rev, _, fpath = path[len(prefix):].partition("/")
@@ -235,6 +264,8 @@ class Hub(Base):
             if not e:
                 return self.error(404, "EntryNotFound", "%s does not exist" % fpath)
             hdr = [("X-Repo-Commit", REVS[rev])]
+            if "lfs" in e and CTL["redirect"]:
+                return self.answer(302, b"", hdr + [("Location", CTL["redirect"])])
             if "lfs" in e:
                 sha = e["lfs"]["oid"]
                 loc = "http://127.0.0.1:%d/cdn/%s?X-Amz-Signature=%s&Expires=%d" % (
@@ -258,6 +289,8 @@ class Cdn(Base):
         p = BY_SHA.get(sha)
         if not p:
             return self.answer(403, b"<Error><Code>AccessDenied</Code></Error>", ctype="application/xml")
+        if CTL["endless"]:
+            return self.endless(200)
         data = FILES[p]
         if CTL["wrong"] == p:
             data = bytes(b ^ 0xFF for b in data[:16]) + data[16:]
