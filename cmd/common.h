@@ -51,6 +51,11 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * returns 1 on error. */
 int cli_load_registry(const struct sc_ctx *ctx, struct registry *reg);
 
+/* s for a terminal or a text report: control characters escaped ("\e",
+ * "\xNN"), invalid UTF-8 as U+FFFD; "-" for NULL. The copy lives for the
+ * next 15 calls: enough for the arguments of one printf. */
+const char *cli_safe(const char *s);
+
 /* Colour on this stream? (a terminal, NO_COLOR unset, TERM not dumb) */
 bool cli_color(FILE *f);
 

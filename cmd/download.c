@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 enum { OPT_REVISION = 'r', OPT_INCLUDE = 'i', OPT_EXCLUDE = 'x', OPT_TO = 't', OPT_JOBS = 'j', OPT_QUIET = 'q',
-       OPT_REGISTER = 256, OPT_DRY_RUN, OPT_JSON };
+       OPT_REGISTER = 256, OPT_DRY_RUN, OPT_JSON, OPT_ENGINE };
 
 static const struct sc_option options[] = {
 	{ "revision", OPT_REVISION, required_argument, "R", "branch, tag or commit (default main; or REPO@R)", "word" },
@@ -22,6 +22,7 @@ static const struct sc_option options[] = {
 	{ "to", OPT_TO, required_argument, "DIR", "the target folder (default: <models-root>/<org>/<name>)", "dir" },
 	{ "jobs", OPT_JOBS, required_argument, "N", "files at once (default 8)", "word" },
 	{ "register", OPT_REGISTER, required_argument, "NAME", "add [model \"NAME\"] for the folder to models.ini", "word" },
+	{ "engine", OPT_ENGINE, required_argument, "E", "the engine of the registered model (default: [defaults] engine)", "word" },
 	{ "dry-run", OPT_DRY_RUN, no_argument, NULL, "list what would be fetched, fetch nothing", NULL },
 	{ "quiet", OPT_QUIET, no_argument, NULL, "print only errors", NULL },
 	{ "json", OPT_JSON, no_argument, NULL, "print the result as JSON", NULL },
@@ -29,7 +30,7 @@ static const struct sc_option options[] = {
 };
 
 struct opts {
-	const char *rev, *to, *register_name;
+	const char *rev, *to, *register_name, *engine;
 	char **include, **exclude;
 	size_t n_include, n_exclude;
 	long jobs;
@@ -43,6 +44,7 @@ static int set(void *ud, int id, const char *arg)
 	case OPT_REVISION: o->rev = arg; break;
 	case OPT_TO: o->to = arg; break;
 	case OPT_REGISTER: o->register_name = arg; break;
+	case OPT_ENGINE: o->engine = arg; break;
 	case OPT_DRY_RUN: o->dry_run = true; break;
 	case OPT_QUIET: o->quiet = true; break;
 	case OPT_JSON: o->json = true; break;
@@ -127,7 +129,8 @@ static void verdict(const char *dir, bool quiet, json_t *j)
 }
 
 /* --register: the folder, relative to models-root where it is inside */
-static int register_model(const struct sc_ctx *ctx, const struct registry *reg, const char *name, const char *dir)
+static int register_model(const struct sc_ctx *ctx, const struct registry *reg, const char *name, const char *engine,
+			  const char *dir)
 {
 	_cleanup_free_ char *file = registry_user_file(ctx->config), *abs = realpath(dir, NULL);
 	_cleanup_free_ char *root = realpath(reg->models_root, NULL);
@@ -136,7 +139,7 @@ static int register_model(const struct sc_ctx *ctx, const struct registry *reg, 
 		return cli_fail(1, "download: --register: %s", strerror(errno));
 	size_t rl = root ? strlen(root) : 0;
 	const char *path = root && strncmp(abs, root, rl) == 0 && abs[rl] == '/' ? abs + rl + 1 : abs;
-	if (registry_append_model(file, name, path, reg->engine, &e) < 0)
+	if (registry_append_model(file, name, path, engine, &e) < 0)
 		return cli_fail(1, "download: --register: %s", e.msg);
 	printf("registered [model \"%s\"] in %s\n", name, file);
 	return 0;
@@ -234,7 +237,7 @@ static int repo(const struct sc_ctx *ctx, struct opts *o, const char *spec)
 	}
 	if (r >= 0 && !o->dry_run) {
 		verdict(dir, o->quiet, j);
-		if (o->register_name && register_model(ctx, &reg, o->register_name, dir))
+		if (o->register_name && register_model(ctx, &reg, o->register_name, o->engine, dir))
 			r = -1;
 	}
 	if (j)
@@ -256,6 +259,14 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		r = cli_fail(2, "download: name one repository or URL (see 'sparkctl download --help')");
 		goto out;
 	}
+	if (o.register_name && !sc_model_name_valid(o.register_name)) {
+		r = cli_fail(2, "download: --register \"%s\": %s", o.register_name, SC_MODEL_NAME_RULE);
+		goto out;
+	}
+	if (o.engine && !o.register_name) {
+		r = cli_fail(2, "download: --engine goes with --register");
+		goto out;
+	}
 	/* a full disk or a file size limit must be a write error, not a signal */
 	signal(SIGXFSZ, SIG_IGN);
 	const char *what = argv[optind_];
@@ -273,6 +284,6 @@ const struct sc_command cmd_download = {
 	.name = "download",
 	.fn = run,
 	.summary = "Hub downloads that resume and verify every byte; archive URLs",
-	.usage = "download [--revision R] [--include GLOB]... [--exclude GLOB]... [--to DIR] [--jobs N] [--register NAME] [--dry-run] [--quiet] [--json] REPO|URL",
+	.usage = "download [--revision R] [--include GLOB]... [--exclude GLOB]... [--to DIR] [--jobs N] [--register NAME [--engine E]] [--dry-run] [--quiet] [--json] REPO|URL",
 	.options = options,
 };

@@ -76,8 +76,9 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	if (state_read(reg.state_dir, name, &st, &e) < 0) {
 		/* not running: the log of its last run, if there is one */
 		if (!registry_model(&reg, name)) {
+			registry_no_model(&reg, name, &e);
 			registry_free(&reg);
-			return cli_fail(1, "logs: %s: no such [model] in the registry", name);
+			return cli_fail(1, "logs: %s", e.msg);
 		}
 		st.log = state_log_path(reg.state_dir, name, &e);
 		if (!st.log || access(st.log, R_OK) < 0) {

@@ -1,6 +1,7 @@
 /* Output shared by serve, switch and stop: the action report (human or
  * JSON) and the one-line progress shown on a terminal while waiting. */
 #include "common.h"
+#include "../lib/text.h"
 #include "../lib/util.h"
 
 #include <jansson.h>
@@ -50,4 +51,21 @@ int cli_report(const struct action_report *a, bool json)
 	if (json && cli_print_json(cli_report_json(a)))
 		return 1;
 	return a->ok ? 0 : 1;
+}
+
+/* A few printf arguments at once each get their own copy; the oldest is
+ * reused after RING calls. */
+#define RING 16
+const char *cli_safe(const char *s)
+{
+	static char *ring[RING];
+	static unsigned next;
+	if (!s)
+		return "-";
+	char *t = sc_term_escape(s, false);
+	if (!t)
+		return "?";
+	free(ring[next % RING]);
+	ring[next++ % RING] = t;
+	return t;
 }

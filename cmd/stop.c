@@ -27,23 +27,42 @@ static int set(void *ud, int id, const char *arg)
 	return 0;
 }
 
+static const char *outcome(enum sc_stop_outcome how)
+{
+	switch (how) {
+	case SC_STOP_NOT_RUNNING: return "was not running";
+	case SC_STOP_STALE: return "was not running (its stale state file was removed)";
+	case SC_STOP_TERMINATED: return "stopped";
+	case SC_STOP_KILLED: return "stopped";
+	case SC_STOP_NOT_SIGNALLED: return "not signalled";
+	}
+	return "?";
+}
+
 static int stop_one(const struct registry *reg, const char *name, bool json, json_t *reports)
 {
-	bool killed;
+	enum sc_stop_outcome how;
+	pid_t pid;
 	sc_err e;
 	long long t0 = (long long)sc_now_ms();
-	int r = sc_stop(reg, name, &killed, &e);
+	int r = sc_stop(reg, name, &how, &pid, &e);
+	const struct reg_model *m = registry_model(reg, name);
+	/* a state file of a model no longer registered is still stopped */
+	if (r == 0 && how == SC_STOP_NOT_RUNNING && !m)
+		r = registry_no_model(reg, name, &e);
 	struct action_report a = { .name = name, .ok = r >= 0, .action = r > 0 ? "stopped" : "none",
 				   .elapsed_ms = (long long)sc_now_ms() - t0, .health = r > 0 ? "dead" : NULL,
-				   .error = r < 0 ? e.msg : NULL };
-	const struct reg_model *m = registry_model(reg, name);
-	a.port = m ? m->port : 0;
+				   .error = r < 0 ? e.msg : NULL, .port = m ? m->port : 0 };
 	if (r < 0)
-		cli_fail(1, "stop: %s: %s", name, e.msg);
-	else if (killed)
+		cli_fail(1, "stop: %s", e.msg);
+	else if (how == SC_STOP_KILLED)
 		cli_warn("%s ignored SIGTERM for its stop-timeout and was killed with SIGKILL", name);
+	else if (how == SC_STOP_NOT_SIGNALLED)
+		cli_warn("%s: its state file names pid %d without a start time that matches: that PID may be another "
+			 "process now, so nothing was signalled and the state file was removed; check 'ps -p %d'",
+			 name, (int)pid, (int)pid);
 	if (r >= 0 && !json)
-		printf("%s: %s\n", name, r > 0 ? "stopped" : "was not running");
+		printf("%s: %s\n", cli_safe(name), outcome(how));
 	if (reports)
 		json_array_append_new(reports, cli_report_json(&a));
 	else if (json)

@@ -1,4 +1,5 @@
 #include "err.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,8 +10,11 @@ int sc_error(sc_err *e, int code, const char *fmt, ...)
 	if (e) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+		int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 		va_end(ap);
+		/* a message cut to the buffer must not end inside a character */
+		if (n >= (int)sizeof e->msg)
+			e->msg[sc_utf8_trim(e->msg, strlen(e->msg))] = '\0';
 	}
 	return code;
 }

@@ -197,7 +197,8 @@ int ini_parse(const char *file, const char *buf, size_t len, struct ini *ret, sc
 			if (!quoted && (c == '#' || c == ';'))
 				break;
 			if (c == '\\') {
-				if (q >= eol) {
+				/* a CRLF file continues a line with "\\\r\n" */
+				if (q >= eol || (*q == '\r' && q + 1 == eol)) {
 					if (eol >= end) {
 						r = sc_error(e, SC_ECONFIG, "%s:%u: '\\' at the end of the file", file, line);
 						goto fail;

@@ -8,20 +8,11 @@
 
 #include <sys/stat.h>
 
-/* "did you mean": registry names within a small edit distance or containing
- * the target. */
+/* "did you mean": registry names close to the target. */
 static int not_found(const char *target, const struct registry *reg, sc_err *e)
 {
-	char list[384] = "";
-	size_t n = 0;
-	for (size_t i = 0; i < reg->n_models; i++) {
-		const char *name = reg->models[i].name;
-		if (sc_edit_distance(target, name) <= 3 || strstr(name, target)) {
-			size_t len = strlen(list);
-			snprintf(list + len, sizeof list - len, "%s%s", n++ ? ", " : "", name);
-		}
-	}
-	if (n)
+	char list[384];
+	if (registry_suggest(reg, target, list, sizeof list))
 		return sc_error(e, SC_ENOTFOUND, "%s: not a registered model nor a path; did you mean: %s?", target, list);
 	return sc_error(e, SC_ENOTFOUND, "%s: not a registered model nor a path (see 'sparkctl scan' for the folders)",
 			target);

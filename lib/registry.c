@@ -89,6 +89,30 @@ const struct reg_model *registry_model(const struct registry *r, const char *nam
 	return NULL;
 }
 
+size_t registry_suggest(const struct registry *r, const char *name, char *buf, size_t len)
+{
+	const char **names = calloc(r->n_models ? r->n_models : 1, sizeof *names);
+	if (!names) {
+		if (len)
+			buf[0] = '\0';
+		return 0;
+	}
+	for (size_t i = 0; i < r->n_models; i++)
+		names[i] = r->models[i].name;
+	size_t k = sc_suggest(name, names, r->n_models, buf, len);
+	free(names);
+	return k;
+}
+
+int registry_no_model(const struct registry *r, const char *name, sc_err *e)
+{
+	char list[384];
+	const char *where = r->file ? r->file : "the registry (no models.ini was found)";
+	if (registry_suggest(r, name, list, sizeof list))
+		return sc_error(e, SC_ENOTFOUND, "%s: no such [model] in %s; did you mean: %s?", name, where, list);
+	return sc_error(e, SC_ENOTFOUND, "%s: no such [model] in %s (see 'sparkctl list')", name, where);
+}
+
 const struct reg_engine *registry_engine(const struct registry *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_engines; i++)
@@ -299,17 +323,21 @@ static int model_key(struct registry *r, struct reg_model *m, const struct ini_e
 }
 #undef BAD
 
+static const struct {
+	const char *name, *command;
+} builtin[] = {
+	{ "sglang", "python3 -m sglang.launch_server --model-path {path} --served-model-name {name} "
+		    "--host {host} --port {port} {args}" },
+	{ "vllm", "vllm serve {path} --served-model-name {name} --host {host} --port {port} {args}" },
+};
+
 static int builtin_engines(struct registry *r)
 {
-	static const struct { const char *name, *command; } b[] = {
-		{ "sglang", "python3 -m sglang.launch_server --model-path {path} --served-model-name {name} "
-			    "--host {host} --port {port} {args}" },
-		{ "vllm", "vllm serve {path} --served-model-name {name} --host {host} --port {port} {args}" },
-	};
-	r->engines = calloc(ARRAY_SIZE(b), sizeof *r->engines);
+	const __typeof__(builtin[0]) *b = builtin;
+	r->engines = calloc(ARRAY_SIZE(builtin), sizeof *r->engines);
 	if (!r->engines)
 		return -ENOMEM;
-	for (size_t i = 0; i < ARRAY_SIZE(b); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++) {
 		struct reg_engine *g = &r->engines[r->n_engines++];
 		if (!(g->name = strdup(b[i].name)) || !(g->command = strdup(b[i].command)))
 			return -ENOMEM;
@@ -416,6 +444,11 @@ int registry_parse(const char *file, const char *buf, size_t len, struct registr
 					     s->section, s->section);
 				goto out;
 			}
+			if (!eng && !sc_model_name_valid(s->subsection)) {
+				x = sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"]: %s", file, s->line, s->subsection,
+					     SC_MODEL_NAME_RULE);
+				goto out;
+			}
 			if (eng ? !!registry_engine(&r, s->subsection) : !!registry_model(&r, s->subsection)) {
 				x = sc_error(e, SC_ECONFIG, "%s:%u: [%s \"%s\"] is defined twice", file, s->line,
 					     s->section, s->subsection);
@@ -509,6 +542,43 @@ int registry_load(const char *explicit_path, struct registry *ret, sc_err *e)
 	return registry_parse(path, buf, len, ret, e);
 }
 
+bool sc_model_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || n > 128 || name[0] == '-' || name[0] == '.')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._:+-", *p))
+			return false;
+	return true;
+}
+
+/* A value as models.ini(5) reads it back: in double quotes, with \" \\
+ * \n \t escaped; NULL for other control characters. */
+static char *ini_quote(const char *v)
+{
+	char *out = malloc(strlen(v) * 2 + 3), *o = out;
+	if (!out)
+		return NULL;
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			*o++ = '\\', *o++ = (char)*p;
+		else if (*p == '\n')
+			*o++ = '\\', *o++ = 'n';
+		else if (*p == '\t')
+			*o++ = '\\', *o++ = 't';
+		else if (*p < 0x20 || *p == 0x7f) {
+			free(out);
+			return NULL;
+		} else
+			*o++ = (char)*p;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return out;
+}
+
 int registry_append_model(const char *file, const char *name, const char *path, const char *engine, sc_err *e)
 {
 	_cleanup_free_ char *buf = NULL, *text = NULL;
@@ -522,22 +592,42 @@ int registry_append_model(const char *file, const char *name, const char *path, 
 		if (!buf)
 			return sc_error(e, -ENOMEM, "out of memory");
 	}
+	if (!sc_model_name_valid(name))
+		return sc_error(e, -EINVAL, "\"%s\": %s", name, SC_MODEL_NAME_RULE);
 	struct registry r;
 	if ((x = registry_parse(file, buf, len, &r, e)) < 0)
 		return x;
 	bool exists = registry_model(&r, name) != NULL;
-	bool known_engine = !engine || registry_engine(&r, engine);
+	const char *chosen = engine ? engine : r.engine;
+	bool known_engine = chosen && registry_engine(&r, chosen);
+	_cleanup_free_ char *eng = chosen ? strdup(chosen) : NULL;
 	registry_free(&r);
 	if (exists)
 		return sc_error(e, -EEXIST, "%s: [model \"%s\"] exists already", file, name);
-	for (const char *p = name; *p; p++)
-		if (*p == '"' || *p == '\\' || *p == '\n' || *p == ']')
-			return sc_error(e, -EINVAL, "\"%s\" cannot be a model name", name);
-	/* appended as text: every comment and line of the file stays as it was */
-	if (asprintf(&text, "%s%s\n[model \"%s\"]\npath = \"%s\"\n%s%s%s", buf,
-		     len && buf[len - 1] != '\n' ? "\n" : "", name, path, engine && known_engine ? "engine = " : "",
-		     engine && known_engine ? engine : "", engine && known_engine ? "\n" : "") < 0)
+	if (!chosen)
+		return sc_error(e, -EINVAL, "%s has no [defaults] engine: name the engine with --engine (sglang, vllm, "
+				"llamacpp or an [engine] of the file)", file);
+	if (!eng)
 		return sc_error(e, -ENOMEM, "out of memory");
+	/* an engine sparkctl knows but the file does not define goes in too */
+	const char *command = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(builtin) && !known_engine; i++)
+		if (streq(builtin[i].name, chosen))
+			command = builtin[i].command;
+	if (!known_engine && !command)
+		return sc_error(e, -EINVAL, "%s has no [engine \"%s\"] (built in: sglang, vllm)", file, chosen);
+	_cleanup_free_ char *qpath = ini_quote(path);
+	if (!qpath)
+		return sc_error(e, -EINVAL, "the path %s holds a control character: it cannot go into models.ini", path);
+	/* appended as text: every comment and line of the file stays as it was */
+	if (asprintf(&text, "%s%s%s%s%s%s\n[model \"%s\"]\npath = %s\nengine = %s\n", buf,
+		     len && buf[len - 1] != '\n' ? "\n" : "", command ? "\n[engine \"" : "", command ? eng : "",
+		     command ? "\"]\ncommand = " : "", command ? command : "", name, qpath, eng) < 0)
+		return sc_error(e, -ENOMEM, "out of memory");
+	/* what goes in must load: never leave a registry every command rejects */
+	if ((x = registry_parse(file, text, strlen(text), &r, e)) < 0)
+		return x;
+	registry_free(&r);
 	if ((x = sc_mkdir_parents(file, 0755)) < 0)
 		return sc_error(e, x, "%s: %s", file, strerror(-x));
 	return sc_write_atomic(file, text, strlen(text), e);

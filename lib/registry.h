@@ -57,7 +57,18 @@ int registry_parse(const char *file, const char *buf, size_t len, struct registr
 void registry_free(struct registry *r);
 
 const struct reg_model *registry_model(const struct registry *r, const char *name);
+
+/* A model name becomes a file name (state, log): [A-Za-z0-9._:+-], not
+ * starting with '-' or '.', at most 128 long. */
+bool sc_model_name_valid(const char *name);
+#define SC_MODEL_NAME_RULE "a model name is letters, digits and . _ : + - (at most 128), not starting with - or ."
 const struct reg_engine *registry_engine(const struct registry *r, const char *name);
+
+/* SC_ENOTFOUND with "NAME: no such [model] in FILE", and the registered
+ * names close to it ("did you mean"). */
+int registry_no_model(const struct registry *r, const char *name, sc_err *e);
+/* The registered names close to name, joined by ", " into buf. */
+size_t registry_suggest(const struct registry *r, const char *name, char *buf, size_t len);
 
 /* Absolute folder of a model: path if absolute, else models-root/path. */
 char *registry_model_dir(const struct registry *r, const struct reg_model *m);

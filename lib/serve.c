@@ -165,6 +165,8 @@ int sc_run_status(const struct registry *reg, const char *name, struct run_statu
 	return 0;
 }
 
+/* Stop what st describes: 1 stopped, 0 not signalled (its PID now names
+ * another process, or the record has no start time to tell). */
 static int stop_state(const struct registry *reg, const struct run_state *st, bool *killed, sc_err *e)
 {
 	const struct reg_engine *en = st->engine ? registry_engine(reg, st->engine) : NULL;
@@ -181,29 +183,70 @@ static int stop_state(const struct registry *reg, const struct run_state *st, bo
 		if (container_running(st->container, &code))
 			return sc_error(e, -EBUSY, "container %s still runs after docker stop and rm: %s", st->container,
 					r < 0 ? e->msg : out);
-		return 0;
+		return 1;
 	}
 	struct proc_stat ps;
-	if (sc_proc_stat(st->pid, &ps) == 0 && ps.state != 'Z' && ps.start_time != st->start_time)
-		return 0;  /* the PID was reused: not ours, never signalled */
-	return sc_pgrp_stop(st->pgid, st->start_time, (int)timeout * 1000, killed, e);
+	if (!st->start_time || (sc_proc_stat(st->pid, &ps) == 0 && ps.state != 'Z' && ps.start_time != st->start_time))
+		return 0;  /* the PID may be another process now: never signalled */
+	int r = sc_pgrp_stop(st->pgid, st->start_time, (int)timeout * 1000, killed, e);
+	return r < 0 ? r : 1;
 }
 
-int sc_stop(const struct registry *reg, const char *name, bool *killed, sc_err *e)
+/* The same engine: a state file written by another start names another
+ * process (or container), whatever its model name. */
+static bool same_run(const struct run_state *a, const struct run_state *b)
+{
+	if (a->container || b->container)
+		return a->container && b->container && streq(a->container, b->container);
+	return a->pid == b->pid && a->start_time == b->start_time;
+}
+
+/* Remove the state file of name only while it still describes st: a
+ * serve that raced in (an older sparkctl without the lock) keeps its
+ * record, so its engine stays stoppable. */
+static void remove_state_of(const struct registry *reg, const char *name, const struct run_state *st)
+{
+	struct run_state now;
+	if (state_read(reg->state_dir, name, &now, NULL) < 0)
+		return;
+	if (same_run(&now, st))
+		state_remove(reg->state_dir, name);
+	run_state_free(&now);
+}
+
+/* sc_stop with the lock held. */
+static int stop_locked(const struct registry *reg, const char *name, enum sc_stop_outcome *how, pid_t *pid,
+		       sc_err *e)
 {
 	struct run_state st;
-	*killed = false;
+	*how = SC_STOP_NOT_RUNNING;
+	*pid = 0;
 	int r = state_read(reg->state_dir, name, &st, e);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	bool was = state_alive(&st);
-	r = was ? stop_state(reg, &st, killed, e) : 0;
-	if (r >= 0)
-		state_remove(reg->state_dir, name);
+	bool was = state_alive(&st), killed = false;
+	r = was ? stop_state(reg, &st, &killed, e) : 0;
+	if (r >= 0) {
+		remove_state_of(reg, name, &st);
+		*how = !was ? SC_STOP_STALE : !r ? SC_STOP_NOT_SIGNALLED : killed ? SC_STOP_KILLED : SC_STOP_TERMINATED;
+		*pid = st.pid;
+	}
 	run_state_free(&st);
-	return r < 0 ? r : was ? 1 : 0;
+	return r < 0 ? r : was && r ? 1 : 0;
+}
+
+int sc_stop(const struct registry *reg, const char *name, enum sc_stop_outcome *how, pid_t *pid, sc_err *e)
+{
+	*how = SC_STOP_NOT_RUNNING;
+	*pid = 0;
+	int lock = state_lock(reg->state_dir, e);
+	if (lock < 0)
+		return lock;
+	int r = stop_locked(reg, name, how, pid, e);
+	close(lock);
+	return r;
 }
 
 /* ---- starting ---- */
@@ -379,17 +422,39 @@ static int wait_ready(const struct registry *reg, const struct run_state *st, co
 	}
 }
 
-int sc_serve(const struct registry *reg, const char *name, const struct serve_opts *o, struct serve_result *ret,
-	     sc_err *e)
+static bool shares(const struct reg_model *a, const struct reg_model *b)
 {
+	return a->port == b->port || (a->group && b->group && streq(a->group, b->group));
+}
+
+/* models.ini(5): "models of one group exclude each other". */
+static int group_check(const struct registry *reg, const struct reg_model *rm, sc_err *e)
+{
+	char **running = NULL;
+	size_t n = 0;
+	int r = rm->group ? state_list(reg->state_dir, &running, &n, e) : 0;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		const struct reg_model *other = registry_model(reg, running[i]);
+		struct run_state st;
+		if (!other || other == rm || !other->group || !streq(other->group, rm->group) ||
+		    state_read(reg->state_dir, running[i], &st, NULL) < 0)
+			continue;
+		if (state_alive(&st))
+			r = sc_error(e, -EBUSY, "%s: %s of the same group \"%s\" runs; models of one group exclude each "
+				     "other: 'sparkctl switch %s' stops it first", rm->name, running[i], rm->group, rm->name);
+		run_state_free(&st);
+	}
+	sc_strv_free(running, n);
+	return r;
+}
+
+static int serve_locked(const struct registry *reg, const struct reg_model *rm, const struct serve_opts *o,
+			bool group_checked, struct serve_result *ret, sc_err *e)
+{
+	const char *name = rm->name;
 	struct serve_result res = { .exit_status = -1, .health = "ok" };
-	const struct reg_model *rm = registry_model(reg, name);
 	int64_t t0 = sc_now_ms();
 	int r;
-	/* filled on failure too (see serve.h); early failures leave it empty */
-	*ret = (struct serve_result){ .exit_status = -1 };
-	if (!rm)
-		return sc_error(e, SC_ENOTFOUND, "%s: no such [model] in %s", name, reg->file ? reg->file : "the registry");
 	if (!rm->port)
 		return sc_error(e, SC_ECONFIG, "%s: the model has no port in models.ini", name);
 	res.port = rm->port;
@@ -409,6 +474,8 @@ int sc_serve(const struct registry *reg, const char *name, const struct serve_op
 					(int)res.pid, health);
 		state_remove(reg->state_dir, name);  /* stale: the engine is gone */
 	}
+	if (!group_checked && (r = group_check(reg, rm, e)) < 0)
+		return r;
 	if ((r = preflight(reg, rm, o, e)) < 0)
 		return r;
 	struct run_state st = { 0 };
@@ -437,7 +504,7 @@ int sc_serve(const struct registry *reg, const char *name, const struct serve_op
 		if (!res.log_tail)
 			res.log_tail = sc_log_tail(&st, 20);
 		stop_state(reg, &st, &killed, &se);
-		state_remove(reg->state_dir, name);
+		remove_state_of(reg, name, &st);
 		res.health = "dead";
 		run_state_free(&st);
 		*ret = res;
@@ -446,6 +513,21 @@ int sc_serve(const struct registry *reg, const char *name, const struct serve_op
 	run_state_free(&st);
 	*ret = res;
 	return 0;
+}
+
+int sc_serve(const struct registry *reg, const char *name, const struct serve_opts *o, struct serve_result *ret,
+	     sc_err *e)
+{
+	const struct reg_model *rm = registry_model(reg, name);
+	*ret = (struct serve_result){ .exit_status = -1 };
+	if (!rm)
+		return registry_no_model(reg, name, e);
+	int lock = state_lock(reg->state_dir, e);
+	if (lock < 0)
+		return lock;
+	int r = serve_locked(reg, rm, o, false, ret, e);
+	close(lock);
+	return r;
 }
 
 void switch_result_free(struct switch_result *r)
@@ -458,11 +540,6 @@ void switch_result_free(struct switch_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-static bool shares(const struct reg_model *a, const struct reg_model *b)
-{
-	return a->port == b->port || (a->group && b->group && streq(a->group, b->group));
-}
-
 int sc_switch(const struct registry *reg, const char *name, const struct serve_opts *o, bool rollback,
 	      struct switch_result *ret, sc_err *e)
 {
@@ -471,8 +548,9 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 	char **running = NULL;
 	size_t n = 0;
 	int r;
+	*ret = res;
 	if (!rm)
-		return sc_error(e, SC_ENOTFOUND, "%s: no such [model] in %s", name, reg->file ? reg->file : "the registry");
+		return registry_no_model(reg, name, e);
 	int lock = state_lock(reg->state_dir, e);
 	if (lock < 0)
 		return lock;
@@ -501,17 +579,18 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 		/* a state file of a model no longer registered still holds memory */
 		if (!same && other && !shares(rm, other))
 			continue;
-		bool killed;
-		r = sc_stop(reg, running[i], &killed, e);
+		enum sc_stop_outcome how;
+		pid_t pid;
+		r = stop_locked(reg, running[i], &how, &pid, e);
 		if (r < 0)
 			goto out;
-		res.killed |= killed;
+		res.killed |= how == SC_STOP_KILLED;
 		if (r > 0 && !same && sc_strv_appendf(&res.stopped, &res.n_stopped, "%s", running[i]) < 0) {
 			r = sc_error(e, -ENOMEM, "out of memory");
 			goto out;
 		}
 	}
-	r = sc_serve(reg, name, o, &res.serve, e);
+	r = serve_locked(reg, rm, o, true, &res.serve, e);
 	if (r < 0 && rollback && res.n_stopped) {
 		sc_err re;
 		struct serve_result back;
@@ -519,7 +598,9 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 		bo.force = true;  /* it ran before */
 		bo.progress = NULL;
 		bo.verify = NULL;
-		if (sc_serve(reg, res.stopped[0], &bo, &back, &re) == 0)
+		const struct reg_model *prev = registry_model(reg, res.stopped[0]);
+		back = (struct serve_result){ .exit_status = -1 };
+		if (prev && serve_locked(reg, prev, &bo, true, &back, &re) == 0)
 			res.rolled_back = strdup(res.stopped[0]);
 		serve_result_free(&back);
 	}

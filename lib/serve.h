@@ -38,14 +38,28 @@ struct serve_result {
 	char *log_tail;      /* when it failed: the last 20 lines of its log */
 };
 
-/* On failure ret is filled as well: the exit status and log tail say why. */
+/* Holds the lock <state-dir>/lock (as switch and stop do) for the whole
+ * start. Refuses while another member of the model's group runs. On
+ * failure ret is filled as well: the exit status and log tail say why. */
 int sc_serve(const struct registry *reg, const char *name, const struct serve_opts *o, struct serve_result *ret,
 	     sc_err *e);
 void serve_result_free(struct serve_result *r);
 
-/* Stop a model: 1 when it was running and is now gone, 0 when it was not
- * running (stale state is cleaned). *killed: SIGKILL was needed. */
-int sc_stop(const struct registry *reg, const char *name, bool *killed, sc_err *e);
+enum sc_stop_outcome {
+	SC_STOP_NOT_RUNNING,   /* no state file */
+	SC_STOP_STALE,         /* a state file of an engine already gone: removed */
+	SC_STOP_TERMINATED,    /* stopped by SIGTERM (or docker stop) */
+	SC_STOP_KILLED,        /* it ignored SIGTERM for its stop-timeout: SIGKILL */
+	SC_STOP_NOT_SIGNALLED, /* its PID names another process now, or the record has
+				* no start time to tell: nothing was signalled, the
+				* record was removed */
+};
+
+/* Stop a model, holding the lock that serve and switch take: 1 when it
+ * was running and is now gone, 0 when nothing was stopped (*how says why),
+ * <0 on failure. *pid: the PID the state file named. A state file is
+ * removed only while it still names the process that was stopped. */
+int sc_stop(const struct registry *reg, const char *name, enum sc_stop_outcome *how, pid_t *pid, sc_err *e);
 
 struct switch_result {
 	struct serve_result serve;

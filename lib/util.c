@@ -230,3 +230,21 @@ int sc_mkdir_p(const char *path, mode_t mode)
 		return r;
 	return mkdir(path, mode) < 0 && errno != EEXIST ? -errno : 0;
 }
+
+size_t sc_suggest(const char *target, const char *const *names, size_t n, char *buf, size_t len)
+{
+	size_t k = 0;
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!names[i])
+			continue;
+		/* a short target is close to every short name: fewer edits */
+		size_t d = sc_edit_distance(target, names[i]), tl = strlen(target);
+		if (!(d <= (tl < 6 ? 1 : tl < 10 ? 2 : 3) || (tl >= 3 && strstr(names[i], target))))
+			continue;
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, "%s%s", k++ ? ", " : "", names[i]);
+	}
+	return k;
+}

@@ -66,4 +66,8 @@ int sc_strv_appendf(char ***v, size_t *n, const char *fmt, ...) __attribute__((f
 /* Levenshtein distance, for "did you mean". */
 size_t sc_edit_distance(const char *a, const char *b);
 
+/* "Did you mean": the names within edit distance 3 of target, or that
+ * contain it, joined by ", " into buf; returns how many. */
+size_t sc_suggest(const char *target, const char *const *names, size_t n, char *buf, size_t len);
+
 #endif

@@ -118,21 +118,36 @@ static void appending_a_model_keeps_the_file(void **state)
 	char path[256];
 	snprintf(path, sizeof path, "%s/sub/models.ini", dir);
 	sc_err e;
-	/* a missing file is created */
-	assert_int_equal(registry_append_model(path, "a", "org/a", NULL, &e), 0);
+	/* no engine named and no [defaults] engine: refused, nothing written */
+	assert_int_equal(registry_append_model(path, "a", "org/a", NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "--engine"));
+	assert_int_equal(access(path, F_OK), -1);
+	/* a missing file is created, with the built-in engine it names */
+	assert_int_equal(registry_append_model(path, "a", "org/a", "sglang", &e), 0);
 	char *text;
 	assert_int_equal(sc_read_file(path, 1 << 20, &text, NULL), 0);
-	assert_string_equal(text, "\n[model \"a\"]\npath = \"org/a\"\n");
+	assert_non_null(strstr(text, "\n[engine \"sglang\"]\ncommand = python3 -m sglang.launch_server"));
+	assert_non_null(strstr(text, "\n[model \"a\"]\npath = \"org/a\"\nengine = sglang\n"));
 	free(text);
 	FILE *f = fopen(path, "w");
-	fputs("# keep me\n[engine \"e\"]\ncommand = c   ; and me", f);
+	fputs("# keep me\n[defaults]\nengine = e\n[engine \"e\"]\ncommand = c   ; and me", f);
 	fclose(f);
-	assert_int_equal(registry_append_model(path, "b", "/abs path/b", "e", &e), 0);
+	/* [defaults] engine; a path with quote and backslash escaped as
+	 * models.ini(5) reads them back */
+	assert_int_equal(registry_append_model(path, "b", "/abs path/q\"x\\y", NULL, &e), 0);
 	assert_int_equal(sc_read_file(path, 1 << 20, &text, NULL), 0);
-	assert_string_equal(text, "# keep me\n[engine \"e\"]\ncommand = c   ; and me\n\n[model \"b\"]\npath = \"/abs path/b\"\nengine = e\n");
+	assert_string_equal(text, "# keep me\n[defaults]\nengine = e\n[engine \"e\"]\ncommand = c   ; and me\n\n"
+				  "[model \"b\"]\npath = \"/abs path/q\\\"x\\\\y\"\nengine = e\n");
+	struct registry r;
+	assert_int_equal(registry_parse(path, text, strlen(text), &r, &e), 0);
+	assert_string_equal(registry_model(&r, "b")->path, "/abs path/q\"x\\y");
+	registry_free(&r);
 	free(text);
 	assert_int_equal(registry_append_model(path, "b", "x", NULL, &e), -EEXIST);
 	assert_int_equal(registry_append_model(path, "bad\"name", "x", NULL, &e), -EINVAL);
+	assert_int_equal(registry_append_model(path, "../evil", "x", NULL, &e), -EINVAL);
+	assert_int_equal(registry_append_model(path, "c", "x", "nosuch", &e), -EINVAL);
+	assert_int_equal(registry_append_model(path, "c", "new\nline\x01", NULL, &e), -EINVAL);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
