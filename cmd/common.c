@@ -10,25 +10,34 @@
 #define OPT_HELP 'h'
 #define OPT_COMPLETION 0x7fff
 
+/* One line on stderr: whatever a message quotes (a file name, a server's
+ * answer) cannot move the cursor or end the line. */
+static void message(const char *prefix, const char *fmt, va_list ap)
+{
+	char *text = NULL;
+	if (vasprintf(&text, fmt, ap) < 0) {
+		fprintf(stderr, "%s(out of memory)\n", prefix);
+		return;
+	}
+	fprintf(stderr, "%s%s\n", prefix, cli_safe(text));
+	free(text);
+}
+
 int cli_fail(int status, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("sparkctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	message("sparkctl: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return status;
 }
 
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("sparkctl: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	message("sparkctl: warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 bool cli_color(FILE *f)

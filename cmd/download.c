@@ -1,6 +1,7 @@
 /* sparkctl download: Hub repositories into model folders, verified and
  * resumable; plain files and archives from a URL. */
 #include "common.h"
+#include "../lib/text.h"
 #include "../lib/curl_api.h"
 #include "../lib/download.h"
 #include "../lib/hub.h"
@@ -72,12 +73,12 @@ static void on_progress(void *ud, const struct fetch_progress *p)
 	for (size_t i = 0; i < p->active; i++) {
 		sc_format_bytes(p->have[i], a, sizeof a);
 		sc_format_bytes(p->items[i]->size, b, sizeof b);
-		fprintf(stderr, "  %-60.60s %7s / %-7s\n", p->items[i]->rel, a, b);
+		fprintf(stderr, "  %-60.60s %7s / %-7s\n", cli_safe(p->items[i]->rel), a, b);
 		v->lines++;
 	}
 	if (p->waiting) {
 		fprintf(stderr, "  retry %d/%d of %.40s in %lld s: %.60s\n", p->waiting->attempts, FETCH_MAX_ATTEMPTS,
-			p->waiting->rel, (long long)(p->wait_ms + 999) / 1000, p->waiting->retry_why);
+			cli_safe(p->waiting->rel), (long long)(p->wait_ms + 999) / 1000, cli_safe(p->waiting->retry_why));
 		v->lines++;
 	}
 	sc_format_bytes(p->done_bytes, a, sizeof a);
@@ -105,7 +106,7 @@ static void on_finished(void *ud, const struct fetch_item *it)
 	if (v->quiet || v->json)
 		return;
 	sc_format_bytes(it->size, a, sizeof a);
-	printf("fetched %s (%s%s)\n", it->rel, a, it->resumed_at ? ", resumed" : "");
+	printf("fetched %s (%s%s)\n", cli_safe(it->rel), a, it->resumed_at ? ", resumed" : "");
 	fflush(stdout);
 }
 
@@ -123,8 +124,8 @@ static void verdict(const char *dir, bool quiet, json_t *j)
 		json_object_set_new(j, "format", json_string(sc_format_name(m.format)));
 		json_object_set_new(j, "status", json_string(sc_status_name(m.status)));
 	} else if (!quiet || m.status != ST_OK)
-		printf("%s: %s (%s), %s%s%s\n", dir, sc_format_name(m.format), sc_quant_method_name(m.quant_method),
-		       sc_status_name(m.status), m.problems.n ? ": " : "", m.problems.n ? m.problems.v[0].message : "");
+		printf("%s: %s (%s), %s%s%s\n", cli_safe(dir), sc_format_name(m.format), sc_quant_method_name(m.quant_method),
+		       sc_status_name(m.status), m.problems.n ? ": " : "", m.problems.n ? cli_safe(m.problems.v[0].message) : "");
 	sc_model_free(&m);
 }
 
@@ -211,18 +212,18 @@ static int repo(const struct sc_ctx *ctx, struct opts *o, const char *spec)
 	int r = sc_download_repo(&d, &res, &e);
 	json_t *j = NULL;
 	if (o->json)
-		j = json_pack("{s:s,s:o,s:s,s:b,s:i,s:i,s:i,s:I,s:I,s:o}", "repo", repo, "commit",
-			      res.commit ? json_string(res.commit) : json_null(), "dir", dir, "ok", r >= 0, "files",
+		j = json_pack("{s:s,s:o,s:o,s:b,s:i,s:i,s:i,s:I,s:I,s:o}", "repo", repo, "commit",
+			      sc_json_text(res.commit), "dir", sc_json_text(dir), "ok", r >= 0, "files",
 			      (int)res.n_selected, "up_to_date", (int)res.n_up_to_date, "fetched", (int)res.n_items,
 			      "bytes_fetched", (json_int_t)res.bytes_fetched, "api_requests", (json_int_t)res.api_requests,
-			      "error", r < 0 ? json_string(e.msg) : json_null());
+			      "error", r < 0 ? sc_json_text(e.msg) : json_null());
 	if (r < 0)
 		cli_fail(1, "download: %s", e.msg);
 	else if (o->dry_run && !o->json) {
 		for (size_t i = 0; i < res.n_items; i++) {
 			char a[16];
 			sc_format_bytes(res.items[i].size, a, sizeof a);
-			printf("would fetch %s (%s)\n", res.items[i].rel, a);
+			printf("would fetch %s (%s)\n", cli_safe(res.items[i].rel), a);
 		}
 		printf("%s@%.12s: %zu files selected, %zu up to date, %zu to fetch\n", repo, res.commit, res.n_selected,
 		       res.n_up_to_date, res.n_items);

@@ -1,5 +1,6 @@
 /* sparkctl inspect: one model in depth; its tensors with --tensors. */
 #include "common.h"
+#include "../lib/text.h"
 #include "../lib/inspect.h"
 #include "../lib/sysmem.h"
 #include "../lib/util.h"
@@ -61,13 +62,13 @@ static void human(FILE *f, const struct sc_inspection *x)
 	const struct hf_config *c = &x->config;
 	const struct sc_memory *mem = &x->memory;
 	char a[32], b[32], d[32];
-	fprintf(f, "%s\n", m->name ? m->name : m->rel);
-	fprintf(f, "  %-26s %s\n", "path", m->single_file ? m->single_file : m->dir);
+	fprintf(f, "%s\n", cli_safe(m->name ? m->name : m->rel));
+	fprintf(f, "  %-26s %s\n", "path", cli_safe(m->single_file ? m->single_file : m->dir));
 	fprintf(f, "  %-26s %s\n", "status", sc_status_name(m->status));
 	fprintf(f, "  %-26s %s (%s)%s%s%s%s\n", "format", sc_format_name(m->format), sc_quant_method_name(m->quant_method),
 		m->gguf_type ? ", " : "", m->gguf_type ? m->gguf_type : "", m->kv ? ", KV cache " : "",
 		m->kv ? sc_kv_dtype_name(m->kv) : "");
-	fprintf(f, "  %-26s %s\n", "architecture", m->architecture ? m->architecture : "-");
+	fprintf(f, "  %-26s %s\n", "architecture", cli_safe(m->architecture));
 	sc_format_bytes(m->disk_bytes, a, sizeof a);
 	fprintf(f, "  %-26s %zu weight files, %" PRIu64 " tensors, %s on disk\n", "files", m->n_weights, m->tensors, a);
 	if (m->params_known) {
@@ -85,7 +86,7 @@ static void human(FILE *f, const struct sc_inspection *x)
 	if (!x->have_config)
 		fputs("  no config.json\n", f);
 	else {
-		fprintf(f, "  %-26s %s\n", "model_type", c->model_type ? c->model_type : "-");
+		fprintf(f, "  %-26s %s\n", "model_type", cli_safe(c->model_type));
 		num(f, "layers", c->num_layers);
 		num(f, "hidden size", c->hidden_size);
 		num(f, "attention heads", c->num_attention_heads);
@@ -93,7 +94,7 @@ static void human(FILE *f, const struct sc_inspection *x)
 		num(f, "head_dim", c->head_dim);
 		num(f, "vocab size", c->vocab_size);
 		num(f, "max position embeddings", c->max_position_embeddings);
-		fprintf(f, "  %-26s %s\n", "rope scaling", c->rope_scaling ? c->rope_scaling : "-");
+		fprintf(f, "  %-26s %s\n", "rope scaling", cli_safe(c->rope_scaling));
 		if (c->sliding_window > 0)
 			fprintf(f, "  %-26s %" PRId64 " tokens, on %s layers\n", "sliding window", c->sliding_window,
 				c->sliding_layers >= 0 ? (snprintf(d, sizeof d, "%" PRId64, c->sliding_layers), d) : "unknown");
@@ -146,7 +147,8 @@ static void human(FILE *f, const struct sc_inspection *x)
 		fputs("\nproblems\n", f);
 		for (size_t i = 0; i < m->problems.n; i++) {
 			const struct sc_problem *p = &m->problems.v[i];
-			fprintf(f, "  %-16s %s%s%s\n", p->code, p->file ? p->file : "", p->file ? ": " : "", p->message);
+			fprintf(f, "  %-16s %s%s%s\n", p->code, p->file ? cli_safe(p->file) : "", p->file ? ": " : "",
+				cli_safe(p->message));
 		}
 	}
 }
@@ -165,8 +167,8 @@ static int print_tensor(void *ud, const struct sc_tensor_row *t)
 	for (unsigned i = 0; i < t->ndim && n < sizeof shape - 24; i++)
 		n += (size_t)snprintf(shape + n, sizeof shape - n, "%s%" PRIu64, i ? (o->json ? "," : ", ") : "", t->dims[i]);
 	if (o->json) {
-		json_t *j = json_pack("{s:s,s:s,s:o,s:I,s:s}", "name", t->name, "dtype", t->dtype, "shape", json_null(),
-				      "bytes", (json_int_t)t->bytes, "file", t->file);
+		json_t *j = json_pack("{s:o,s:s,s:o,s:I,s:o}", "name", sc_json_text(t->name), "dtype", t->dtype, "shape",
+				      json_null(), "bytes", (json_int_t)t->bytes, "file", sc_json_text(t->file));
 		json_t *dims = json_array();
 		for (unsigned i = 0; dims && i < t->ndim; i++)
 			json_array_append_new(dims, json_integer((json_int_t)t->dims[i]));
@@ -180,7 +182,7 @@ static int print_tensor(void *ud, const struct sc_tensor_row *t)
 		fputc('\n', o->f);
 		json_decref(j);
 	} else
-		fprintf(o->f, "%s\t%s\t[%s]\t%" PRIu64 "\t%s\n", t->name, t->dtype, shape, t->bytes, t->file);
+		fprintf(o->f, "%s\t%s\t[%s]\t%" PRIu64 "\t%s\n", cli_safe(t->name), t->dtype, shape, t->bytes, cli_safe(t->file));
 	return ferror(o->f) ? -EIO : 0;
 }
 

@@ -2,6 +2,7 @@
  * completion, which runs it on every Tab: it reads models.ini and nothing
  * else. */
 #include "common.h"
+#include "../lib/text.h"
 #include "../lib/model.h"
 #include "../lib/util.h"
 
@@ -69,11 +70,10 @@ static int print_json(const struct registry *reg, const struct row *rows)
 	json_t *models = json_array();
 	for (size_t i = 0; models && i < reg->n_models; i++) {
 		const struct reg_model *m = &reg->models[i];
-		json_t *o = json_pack("{s:s,s:s,s:b,s:s,s:o,s:o,s:o,s:o}", "name", m->name, "path", rows[i].dir, "on_disk",
+		json_t *o = json_pack("{s:s,s:o,s:b,s:s,s:o,s:o,s:o,s:o}", "name", m->name, "path", sc_json_text(rows[i].dir), "on_disk",
 				      rows[i].on_disk, "format", sc_format_name(rows[i].format), "engine",
-				      m->engine ? json_string(m->engine) : json_null(), "port", port_or_null(m->port),
-				      "proxy_port", port_or_null(m->proxy_port), "group",
-				      m->group ? json_string(m->group) : json_null());
+				      sc_json_text(m->engine), "port", port_or_null(m->port),
+				      "proxy_port", port_or_null(m->proxy_port), "group", sc_json_text(m->group));
 		if (!o || json_array_append_new(models, o) < 0) {
 			json_decref(models);
 			return cli_fail(1, "list: out of memory");
@@ -103,9 +103,9 @@ static void print_table(const struct registry *reg, const struct row *rows)
 			snprintf(port, sizeof port, "%d", m->port);
 		if (m->proxy_port)
 			snprintf(proxy, sizeof proxy, "%d", m->proxy_port);
-		printf("%-*s  %-8s  %-7s  %-7s  %5s  %5s  %-8s  %s\n", w, m->name, m->engine ? m->engine : "-",
+		printf("%-*s  %-8s  %-7s  %-7s  %5s  %5s  %-8s  %s\n", w, m->name, cli_safe(m->engine),
 		       rows[i].on_disk ? sc_format_name(rows[i].format) : "-", rows[i].on_disk ? "yes" : "NO", port, proxy,
-		       m->group ? m->group : "-", rows[i].dir);
+		       cli_safe(m->group), cli_safe(rows[i].dir));
 	}
 }
 

@@ -28,12 +28,12 @@ json_t *cli_report_json(const struct action_report *a)
 {
 	json_t *stopped = json_array();
 	for (size_t i = 0; stopped && i < a->n_stopped; i++)
-		json_array_append_new(stopped, json_string(a->stopped[i]));
-	return json_pack("{s:s,s:b,s:s,s:o,s:o,s:o,s:I,s:o,s:o}", "name", a->name, "ok", a->ok, "action", a->action,
+		json_array_append_new(stopped, sc_json_text(a->stopped[i]));
+	return json_pack("{s:o,s:b,s:s,s:o,s:o,s:o,s:I,s:o,s:o}", "name", sc_json_text(a->name), "ok", a->ok, "action", a->action,
 			 "pid", a->pid > 0 ? json_integer(a->pid) : json_null(), "port",
 			 a->port ? json_integer(a->port) : json_null(), "health",
 			 a->health ? json_string(a->health) : json_null(), "elapsed_ms", (json_int_t)a->elapsed_ms,
-			 "stopped", stopped ? stopped : json_array(), "error", a->error ? json_string(a->error) : json_null());
+			 "stopped", stopped ? stopped : json_array(), "error", sc_json_text(a->error));
 }
 
 int cli_print_json(json_t *o)

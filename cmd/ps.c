@@ -2,6 +2,7 @@
  * docker and the registered ports; plus engines on registered ports that
  * sparkctl did not start. */
 #include "common.h"
+#include "../lib/text.h"
 #include "../lib/ports.h"
 #include "../lib/serve.h"
 #include "../lib/util.h"
@@ -49,13 +50,14 @@ static void from_status(const struct registry *reg, const struct run_status *s, 
 
 static json_t *row_json(const struct row *r)
 {
-	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:i,s:o,s:I,s:s,s:o,s:o,s:b}", "name", r->name, "engine", r->engine,
+	return json_pack("{s:o,s:o,s:s,s:o,s:o,s:o,s:i,s:o,s:I,s:s,s:o,s:o,s:b}", "name", sc_json_text(r->name), "engine",
+			 sc_json_text(r->engine),
 			 "mode", r->mode, "pid", r->pid ? json_integer(r->pid) : json_null(), "pgid",
 			 r->pgid ? json_integer(r->pgid) : json_null(), "container",
-			 r->container[0] ? json_string(r->container) : json_null(), "port", r->port, "proxy_port",
+			 r->container[0] ? sc_json_text(r->container) : json_null(), "port", r->port, "proxy_port",
 			 r->proxy_port ? json_integer(r->proxy_port) : json_null(), "uptime_s", (json_int_t)r->uptime,
 			 "health", r->health, "rss_bytes", r->rss >= 0 ? json_integer(r->rss) : json_null(), "log",
-			 r->log[0] ? json_string(r->log) : json_null(), "managed", r->managed);
+			 r->log[0] ? sc_json_text(r->log) : json_null(), "managed", r->managed);
 }
 
 static int run(int argc, char **argv, struct sc_ctx *ctx)
@@ -136,7 +138,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 			snprintf(up, sizeof up, "%lldh%02lldm", x->uptime / 3600, x->uptime / 60 % 60);
 			if (x->rss >= 0)
 				sc_format_bytes((uint64_t)x->rss, rss, sizeof rss);
-			printf("%-28s %-8s %-9s %7s %5d %5s %8s %-9s %8s  %s\n", x->name, x->engine, x->mode,
+			printf("%-28s %-8s %-9s %7s %5d %5s %8s %-9s %8s  %s\n", cli_safe(x->name), cli_safe(x->engine), x->mode,
 			       x->container[0] ? x->container : pid, x->port, proxy, x->managed ? up : "-", x->health, rss,
 			       x->log[0] ? x->log : "-");
 		}

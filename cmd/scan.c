@@ -1,6 +1,7 @@
 /* sparkctl scan: the inventory of the models root as a table, Markdown,
  * JSON or Prometheus textfile metrics. */
 #include "common.h"
+#include "../lib/text.h"
 #include "../lib/atomicfile.h"
 #include "../lib/model_json.h"
 #include "../lib/scan.h"
@@ -81,7 +82,7 @@ static int render_json(FILE *out, const struct scan_result *s, const struct regi
 			json_decref(models);
 			models = NULL;
 		}
-	json_t *doc = models ? json_pack("{s:s,s:s,s:o}", "root", s->root, "scanned_at", ts, "models", models) : NULL;
+	json_t *doc = models ? json_pack("{s:o,s:s,s:o}", "root", sc_json_text(s->root), "scanned_at", ts, "models", models) : NULL;
 	if (!doc)
 		return cli_fail(1, "scan: out of memory");
 	int r = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -99,8 +100,8 @@ static void render_table(FILE *out, const struct scan_result *s, bool color)
 {
 	size_t w = strlen("MODEL");
 	for (size_t i = 0; i < s->n_models; i++)
-		if (strlen(s->models[i].rel) > w)
-			w = strlen(s->models[i].rel);
+		if (strlen(cli_safe(s->models[i].rel)) > w)
+			w = strlen(cli_safe(s->models[i].rel));
 	fprintf(out, "%-*s  %-7s  %-18s  %7s  %-10s  %-24s  %s\n", (int)w, "MODEL", "FORMAT", "QUANT", "SIZE",
 		"STATUS", "NAME", "NOTES");
 	for (size_t i = 0; i < s->n_models; i++) {
@@ -108,15 +109,16 @@ static void render_table(FILE *out, const struct scan_result *s, bool color)
 		char size[16], note[512];
 		sc_format_bytes(m->disk_bytes, size, sizeof size);
 		note_of(m, note, sizeof note);
-		fprintf(out, "%-*s  %-7s  %-18s  %7s  %s%-10s%s  %-24s  %s\n", (int)w, m->rel, sc_format_name(m->format),
-			sc_quant_method_name(m->quant_method), size, color ? status_color(m->status) : "",
-			sc_status_name(m->status), color ? "\033[0m" : "", m->name ? m->name : "-", note);
+		fprintf(out, "%-*s  %-7s  %-18s  %7s  %s%-10s%s  %-24s  %s\n", (int)w, cli_safe(m->rel),
+			sc_format_name(m->format), sc_quant_method_name(m->quant_method), size,
+			color ? status_color(m->status) : "", sc_status_name(m->status), color ? "\033[0m" : "",
+			cli_safe(m->name), cli_safe(note));
 	}
 }
 
-static void md_cell(FILE *out, const char *s)
+static void md_cell(FILE *out, const char *text)
 {
-	for (; *s; s++) {
+	for (const char *s = cli_safe(text); *s; s++) {
 		if (*s == '|')
 			fputs("\\|", out);
 		else if (*s == '\n')
@@ -134,7 +136,7 @@ static void render_markdown(FILE *out, const struct scan_result *s, time_t now)
 	gmtime_r(&now, &tm);
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
 	fprintf(out, "# Model inventory (%s)\n\nlast_update: %s\n\nRoot: `%s` — read from the checkpoint headers by `sparkctl scan`.\n\n",
-		host, day, s->root);
+		host, day, cli_safe(s->root));
 	fputs("| Model folder | Format | Quant | KV cache | Size (du) | Status | Served name | Notes |\n"
 	      "|---|---|---|---|---:|---|---|---|\n", out);
 	for (size_t i = 0; i < s->n_models; i++) {
@@ -161,9 +163,9 @@ static void render_markdown(FILE *out, const struct scan_result *s, time_t now)
 		fputs("\n_No model folders found._\n", out);
 }
 
-static void prom_label(FILE *out, const char *s)
+static void prom_label(FILE *out, const char *text)
 {
-	for (; *s; s++) {
+	for (const char *s = cli_safe(text); *s; s++) {
 		if (*s == '\\' || *s == '"')
 			fputc('\\', out);
 		if (*s == '\n')

@@ -1,6 +1,7 @@
 /* sparkctl test: the three-request smoke test of a model, on its internal
  * port or through the token proxy, with figures. */
 #include "common.h"
+#include "../lib/text.h"
 #include "../lib/openai.h"
 #include "../lib/state.h"
 #include "../lib/token.h"
@@ -59,12 +60,16 @@ int cli_token(const char *explicit_file, const struct registry *reg, char **toke
 	snprintf(source, len, "no token");
 	if (!explicit_file && env && env[0]) {
 		snprintf(source, len, "the token from $SPARKCTL_TOKEN");
+		if (!sc_token_ok(env))
+			return cli_fail(-1, "test: $SPARKCTL_TOKEN holds a control character: it cannot be sent");
 		return (*token = strdup(env)) ? 0 : cli_fail(-1, "out of memory");
 	}
 	if (!file || (!explicit_file && access(file, F_OK) < 0))
 		return 0;
 	if (sc_token_read(file, token, &loose, &e) < 0)
 		return cli_fail(-1, "test: token: %s", e.msg);
+	if (!*token && explicit_file)
+		return cli_fail(-1, "test: --token-file %s holds no token", file);
 	if (loose)
 		cli_warn("the token file %s is readable by others (chmod 600 %s)", file, file);
 	snprintf(source, len, "the token from %s%s", explicit_file ? "--token-file " : "models.ini token-file ", file);
@@ -85,12 +90,12 @@ static json_t *result_json(const char *name, const char *url, const struct smoke
 		json_array_append_new(checks, json_pack("{s:s,s:b,s:o,s:o,s:o}", "name", c->name, "ok", c->ok, "status",
 							c->status ? json_integer(c->status) : json_null(), "ms",
 							c->ran ? json_real(c->ms) : json_null(), "error",
-							c->error[0] ? json_string(c->error) : json_null()));
+							c->error[0] ? sc_json_text(c->error) : json_null()));
 	}
 	for (size_t i = 0; served && i < r->n_served; i++)
-		json_array_append_new(served, json_string(r->served[i]));
-	return json_pack("{s:o,s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o}", "name", name ? json_string(name) : r->model ? json_string(r->model) : json_null(),
-			 "url", url, "ok", r->ok, "checks", checks ? checks : json_array(), "ttft_ms",
+		json_array_append_new(served, sc_json_text(r->served[i]));
+	return json_pack("{s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o}", "name", sc_json_text(name ? name : r->model),
+			 "url", sc_json_text(url), "ok", r->ok, "checks", checks ? checks : json_array(), "ttft_ms",
 			 r->ttft_ms >= 0 ? json_real(r->ttft_ms) : json_null(), "completion_tokens",
 			 r->completion_tokens >= 0 ? json_integer(r->completion_tokens) : json_null(), "tokens_per_s",
 			 r->tokens_per_s >= 0 ? json_real(r->tokens_per_s) : json_null(), "max_model_len",
@@ -101,7 +106,7 @@ static json_t *result_json(const char *name, const char *url, const struct smoke
 static void print_human(const char *name, const char *url, const struct smoke_result *r)
 {
 	bool u = utf8();
-	printf("%s  %s\n", name ? name : r->model ? r->model : "?", url);
+	printf("%s  %s\n", cli_safe(name ? name : r->model ? r->model : "?"), cli_safe(url));
 	for (int i = 0; i < CHECK_COUNT; i++) {
 		const struct smoke_check *c = &r->checks[i];
 		char detail[600] = "";
@@ -119,7 +124,8 @@ static void print_human(const char *name, const char *url, const struct smoke_re
 			snprintf(st, sizeof st, "%ld", c->status);
 		if (c->ran)
 			snprintf(ms, sizeof ms, c->ms < 10 ? "%.1f ms" : "%.0f ms", c->ms);
-		printf("  %s %-27s %3s %8s  %s\n", c->ok ? (u ? "\u2713" : "ok  ") : (u ? "\u2717" : "FAIL"), c->name, st, ms, detail);
+		printf("  %s %-27s %3s %8s  %s\n", c->ok ? (u ? "\u2713" : "ok  ") : (u ? "\u2717" : "FAIL"), c->name, st, ms,
+		       cli_safe(detail));
 	}
 	if (r->ttft_ms >= 0)
 		printf("  TTFT %.1f ms, %lld completion tokens, %.1f tokens/s\n", r->ttft_ms, (long long)r->completion_tokens,

@@ -40,7 +40,7 @@ int sc_write_atomic(const char *path, const void *data, size_t len, sc_err *e)
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
-		return sc_error(e, r, "%s: %s", path, strerror(-r));
+		return sc_error(e, r, "%s: %s", path, sc_strerror(r));
 	}
 	int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {

@@ -63,7 +63,7 @@ static int record(const char *dir, const struct hub_file *f, const char *commit,
 		return sc_error(e, -ENOMEM, "out of memory");
 	int r = sc_mkdir_parents(meta, 0755);
 	if (r < 0)
-		return sc_error(e, r, "%s: %s", meta, strerror(-r));
+		return sc_error(e, r, "%s: %s", meta, sc_strerror(r));
 	json_t *j = json_pack("{s:s,s:s,s:s,s:I}", "commit", commit, "path", f->path, "etag", etag_of(f), "size",
 			      (json_int_t)f->size);
 	if (!j || !(text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
@@ -91,7 +91,7 @@ int sc_download_repo(const struct download_opts *o, struct download_result *ret,
 		goto out;
 	}
 	if (!o->dry_run && (r = sc_mkdir_p(o->dir, 0755)) < 0) {
-		r = sc_error(e, r, "%s: %s", o->dir, strerror(-r));
+		r = sc_error(e, r, "%s: %s", o->dir, sc_strerror(r));
 		goto out;
 	}
 	size_t cap = 0;
@@ -137,7 +137,7 @@ int sc_download_repo(const struct download_opts *o, struct download_result *ret,
 		goto out;
 	uint64_t avail;
 	if ((r = sc_free_bytes(o->dir, &avail)) < 0) {
-		r = sc_error(e, r, "%s: %s", o->dir, strerror(-r));
+		r = sc_error(e, r, "%s: %s", o->dir, sc_strerror(r));
 		goto out;
 	}
 	if (res.bytes_missing > avail) {

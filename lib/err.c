@@ -37,8 +37,9 @@ const char *sc_strerror(int code)
 		[SC_EUTF8 - SC_EBASE] = "invalid UTF-8",
 		[SC_ECONFIG - SC_EBASE] = "configuration error",
 		[SC_ENOTFOUND - SC_EBASE] = "not found",
+		[SC_ENOTREG - SC_EBASE] = "not a regular file (a FIFO, device or socket)",
 	};
-	if (code > SC_EBASE && code <= SC_ENOTFOUND && names[code - SC_EBASE])
+	if (code > SC_EBASE && code <= SC_ENOTREG && names[code - SC_EBASE])
 		return names[code - SC_EBASE];
 	return strerror(-code);
 }

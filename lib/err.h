@@ -24,6 +24,7 @@ enum {
 	SC_EUTF8,       /* invalid UTF-8 */
 	SC_ECONFIG,     /* models.ini error */
 	SC_ENOTFOUND,   /* named thing does not exist */
+	SC_ENOTREG,     /* not a regular file: a FIFO, device or socket */
 };
 
 /* A format error (one of the codes above), as opposed to -errno. */

@@ -182,7 +182,7 @@ static int prepare(struct xfer *x, const struct fetch_opts *o, sc_err *e)
 	if (!(x->tmp = fetch_partial_path(o->dir, x->it->rel)) || !(x->url = strdup(x->it->url)))
 		return sc_error(e, -ENOMEM, "out of memory");
 	if ((r = sc_mkdir_parents(x->tmp, 0755)) < 0)
-		return sc_error(e, r, "%s: %s", x->tmp, strerror(-r));
+		return sc_error(e, r, "%s: %s", x->tmp, sc_strerror(r));
 	x->fd = open(x->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (x->fd < 0 || fstat(x->fd, &st) < 0)
 		return sc_error(e, -errno, "%s: %s", x->tmp, strerror(errno));

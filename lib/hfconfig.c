@@ -36,7 +36,7 @@ int sc_json_load(const char *path, size_t max, json_t **ret, sc_err *e)
 	size_t len;
 	int r = sc_read_file(path, max, &buf, &len);
 	if (r < 0)
-		return sc_error(e, r, "%s: %s", path, r == -EFBIG ? "file too large" : strerror(-r));
+		return sc_error(e, r, "%s: %s", path, r == -EFBIG ? "file too large" : sc_strerror(r));
 	json_error_t je;
 	json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (!j)

@@ -38,6 +38,10 @@ int hub_init(struct hub *ret, sc_err *e)
 	static const char *const envs[] = { "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN" };
 	for (size_t i = 0; i < ARRAY_SIZE(envs) && !h.token; i++) {
 		const char *t = getenv(envs[i]);
+		if (t && t[0] && !sc_token_ok(t)) {
+			hub_free(&h);
+			return sc_error(e, -EINVAL, "$%s holds a control character: it cannot be sent", envs[i]);
+		}
 		if (t && t[0]) {
 			if (!(h.token = strdup(t)))
 				goto oom;
@@ -55,8 +59,14 @@ int hub_init(struct hub *ret, sc_err *e)
 			path = sc_expand_home("~/.cache/huggingface/token");
 		bool loose;
 		sc_err te;
-		if (path && access(path, F_OK) == 0 && sc_token_read(path, &h.token, &loose, &te) == 0 && h.token)
-			snprintf(h.token_source, sizeof h.token_source, "the file %s", path);
+		if (path && access(path, F_OK) == 0) {
+			if (sc_token_read(path, &h.token, &loose, &te) < 0) {
+				hub_free(&h);
+				return sc_error(e, -EINVAL, "%s", te.msg);
+			}
+			if (h.token)
+				snprintf(h.token_source, sizeof h.token_source, "the file %s", path);
+		}
 	}
 	*ret = h;
 	return 0;

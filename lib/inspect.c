@@ -1,4 +1,5 @@
 #include "inspect.h"
+#include "text.h"
 #include "dtype.h"
 #include "engine.h"
 #include "estimate.h"
@@ -181,8 +182,8 @@ json_t *sc_inspection_to_json(const struct sc_inspection *x, const struct regist
 	if (!o)
 		return NULL;
 	json_t *config = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-				   "architecture", c->architecture ? json_string(c->architecture) : json_null(),
-				   "model_type", c->model_type ? json_string(c->model_type) : json_null(),
+				   "architecture", sc_json_text(c->architecture),
+				   "model_type", sc_json_text(c->model_type),
 				   "num_layers", int_or_null(c->num_layers),
 				   "hidden_size", int_or_null(c->hidden_size),
 				   "num_attention_heads", int_or_null(c->num_attention_heads),
@@ -216,8 +217,8 @@ json_t *sc_inspection_to_json(const struct sc_inspection *x, const struct regist
 	json_t *args = json_object(), *reasons = json_object();
 	for (size_t i = 0; args && reasons && i < x->n_engines; i++) {
 		const struct sc_engine_flags *f = &x->engines[i];
-		json_object_set_new(args, f->engine, f->args ? json_string(f->args) : json_null());
-		json_object_set_new(reasons, f->engine, f->reason ? json_string(f->reason) : json_null());
+		json_object_set_new(args, f->engine, sc_json_text(f->args));
+		json_object_set_new(reasons, f->engine, sc_json_text(f->reason));
 	}
 	if (!config || !dtypes || !memory || !args || !reasons) {
 		json_decref(o);

@@ -335,9 +335,9 @@ int sc_model_read_weight(struct sc_model *m, size_t i)
 	_cleanup_free_ char *path = m->single_file ? strdup(m->single_file) : sc_path_join(m->dir, wf->rel);
 	if (!path || !(wf->stats = calloc(1, sizeof *wf->stats)))
 		return -ENOMEM;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = sc_open_regular(AT_FDCWD, path, NULL);
 	if (fd < 0)
-		return add_problem(&wf->problems, "unreadable", wf->rel, "cannot open: %s", strerror(errno));
+		return add_problem(&wf->problems, "unreadable", wf->rel, "cannot open: %s", sc_strerror(fd));
 	if (is_lfs_pointer(fd, wf->size)) {
 		wf->lfs = true;
 		return add_problem(&wf->problems, "lfs-pointer", wf->rel, "a Git LFS pointer of %llu bytes, not the weights",
@@ -374,7 +374,7 @@ static int check_index(struct sc_model *m, const char *file)
 		return -ENOMEM;
 	int r = sc_read_file(path, 256u << 20, &buf, &len);
 	if (r < 0)
-		return add_problem(pl, "unreadable", file, "cannot read: %s", strerror(-r));
+		return add_problem(pl, "unreadable", file, "cannot read: %s", sc_strerror(r));
 	if ((r = st_index_parse((const uint8_t *)buf, len, &x, &e)) < 0)
 		return r == -ENOMEM ? r : add_problem(pl, "bad-header", file, "%s", e.msg);
 	r = 0;
@@ -694,11 +694,11 @@ int sc_model_foreach_tensor(const struct sc_model *m, int (*cb)(void *ud, const 
 		_cleanup_free_ char *path = m->single_file ? strdup(m->single_file) : sc_path_join(m->dir, wf->rel);
 		if (!path)
 			return sc_error(e, -ENOMEM, "out of memory");
-		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+		_cleanup_close_ int fd = sc_open_regular(AT_FDCWD, path, NULL);
 		uint64_t nread;
 		int r = 0;
 		if (fd < 0)
-			return sc_error(e, -errno, "%s: %s", path, strerror(errno));
+			return sc_error(e, fd, "%s: %s", path, sc_strerror(fd));
 		if (wf->kind == FK_SAFETENSORS) {
 			struct st_header h;
 			if ((r = st_read_fd(fd, wf->size, &h, &nread, e)) < 0)
@@ -723,7 +723,7 @@ int sc_model_foreach_tensor(const struct sc_model *m, int (*cb)(void *ud, const 
 			gguf_file_free(&g);
 		}
 		if (r < 0)
-			return sc_error(e, r, "%s", strerror(-r));
+			return sc_error(e, r, "%s", sc_strerror(r));
 	}
 	return 0;
 }

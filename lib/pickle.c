@@ -7,9 +7,14 @@ int pickle_inspect(const char *path, struct pickle_info *ret, sc_err *e)
 	struct archive_entry *ent;
 	struct pickle_info p = { 0 };
 	uint8_t magic[4];
-	_cleanup_fclose_ FILE *f = fopen(path, "rbe");
-	if (!f)
-		return sc_error(e, -errno, "%s: %s", path, strerror(errno));
+	int fd = sc_open_regular(AT_FDCWD, path, NULL);
+	if (fd < 0)
+		return sc_error(e, fd, "%s: %s", path, sc_strerror(fd));
+	_cleanup_fclose_ FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return sc_error(e, -ENOMEM, "out of memory");
+	}
 	if (fread(magic, 1, 4, f) != 4 || memcmp(magic, "PK\3\4", 4) != 0) {
 		/* torch's legacy format: a bare pickle stream */
 		*ret = p;

@@ -31,7 +31,19 @@ void sc_sleep_ms(int ms)
 		;
 }
 
-/* The environment plus additions (a KEY= addition replaces KEY). */
+/* sparkctl's own secrets: a child (an engine, docker) never inherits them;
+ * a model that needs one names it in its env. */
+static bool secret_var(const char *kv)
+{
+	static const char *const secrets[] = { "SPARKCTL_TOKEN=", "HF_TOKEN=", "HUGGING_FACE_HUB_TOKEN=" };
+	for (size_t i = 0; i < ARRAY_SIZE(secrets); i++)
+		if (startswith(kv, secrets[i]))
+			return true;
+	return false;
+}
+
+/* The environment less the secrets, plus additions (a KEY= addition
+ * replaces KEY). */
 static char **merged_env(char *const *add)
 {
 	size_t n = 0, k = 0;
@@ -47,7 +59,7 @@ static char **merged_env(char *const *add)
 		size_t kl = strcspn(*p, "=");
 		for (char *const *a = add; a && *a && !overridden; a++)
 			overridden = strncmp(*a, *p, kl + 1) == 0;
-		if (!overridden)
+		if (!overridden && !secret_var(*p))
 			env[k++] = *p;
 	}
 	for (char *const *a = add; a && *a; a++) {
@@ -81,7 +93,7 @@ int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 		int r = -errno;
 		close(out);
 		close(in);
-		return sc_error(e, r, "fork: %s", strerror(-r));
+		return sc_error(e, r, "fork: %s", sc_strerror(r));
 	}
 	if (pid == 0) {
 		/* only async-signal-safe calls from here on */
@@ -108,6 +120,9 @@ int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 int sc_run(char *const *argv, char *out, size_t cap, int timeout_ms, sc_err *e)
 {
 	int pfd[2];
+	_cleanup_free_ char **env = merged_env(NULL);
+	if (!env)
+		return sc_error(e, -ENOMEM, "out of memory");
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return sc_error(e, -errno, "pipe: %s", strerror(errno));
 	pid_t pid = fork();
@@ -122,7 +137,7 @@ int sc_run(char *const *argv, char *out, size_t cap, int timeout_ms, sc_err *e)
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);  /* docker says why it failed on stderr */
 		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], argv);
+		execvpe(argv[0], argv, env);
 		_exit(127);
 	}
 	close(pfd[1]);

@@ -538,7 +538,7 @@ int registry_load(const char *explicit_path, struct registry *ret, sc_err *e)
 		return 0;
 	}
 	if (x < 0)
-		return sc_error(e, x, "%s: %s", path, x == -EFBIG ? "file too large" : strerror(-x));
+		return sc_error(e, x, "%s: %s", path, x == -EFBIG ? "file too large" : sc_strerror(x));
 	return registry_parse(path, buf, len, ret, e);
 }
 
@@ -585,7 +585,7 @@ int registry_append_model(const char *file, const char *name, const char *path, 
 	size_t len = 0;
 	int x = sc_read_file(file, 4u << 20, &buf, &len);
 	if (x < 0 && x != -ENOENT)
-		return sc_error(e, x, "%s: %s", file, strerror(-x));
+		return sc_error(e, x, "%s: %s", file, sc_strerror(x));
 	if (x == -ENOENT) {
 		buf = strdup("");
 		len = 0;
@@ -629,7 +629,7 @@ int registry_append_model(const char *file, const char *name, const char *path, 
 		return x;
 	registry_free(&r);
 	if ((x = sc_mkdir_parents(file, 0755)) < 0)
-		return sc_error(e, x, "%s: %s", file, strerror(-x));
+		return sc_error(e, x, "%s: %s", file, sc_strerror(x));
 	return sc_write_atomic(file, text, strlen(text), e);
 }
 

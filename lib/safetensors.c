@@ -311,7 +311,7 @@ int st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_rea
 		return sc_error(e, SC_ESHORT, "file is %llu bytes, shorter than a safetensors header",
 				(unsigned long long)size);
 	if ((r = sc_pread_full(fd, head, 8, 0)) < 0)
-		return sc_error(e, r, "cannot read: %s", strerror(-r));
+		return sc_error(e, r, "cannot read: %s", sc_strerror(r));
 	if ((r = st_prefix_len(head, 8, size, &prefix, e)) < 0)
 		return r;
 	_cleanup_free_ uint8_t *buf = malloc(prefix);
@@ -319,7 +319,7 @@ int st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_rea
 		return sc_error(e, -ENOMEM, "out of memory");
 	memcpy(buf, head, 8);
 	if ((r = sc_pread_full(fd, buf + 8, prefix - 8, 8)) < 0)
-		return sc_error(e, r, "cannot read the header: %s", strerror(-r));
+		return sc_error(e, r, "cannot read the header: %s", sc_strerror(r));
 	*bytes_read = prefix;
 	return st_parse(buf, prefix, size, ret, e);
 }

@@ -1,4 +1,5 @@
 #include "state.h"
+#include "text.h"
 #include "atomicfile.h"
 #include "hfconfig.h"
 #include "util.h"
@@ -16,7 +17,7 @@ static char *sub(const char *state_dir, const char *folder, const char *name, co
 		return sc_error(e, -ENOMEM, "out of memory"), NULL;
 	int r = sc_mkdir_p(dir, 0700);  /* state holds PIDs and logs of this user */
 	if (r < 0)
-		sc_error(e, r, "%s: %s", dir, strerror(-r));
+		sc_error(e, r, "%s: %s", dir, sc_strerror(r));
 	else if (name && asprintf(&p, "%s/%s%s", dir, name, ext) < 0) {
 		sc_error(e, -ENOMEM, "out of memory");
 		p = NULL;
@@ -33,7 +34,7 @@ char *state_log_path(const char *state_dir, const char *name, sc_err *e)
 
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return sc_json_text(s);
 }
 
 int state_write(const char *state_dir, const struct run_state *s, sc_err *e)
@@ -41,7 +42,7 @@ int state_write(const char *state_dir, const struct run_state *s, sc_err *e)
 	_cleanup_free_ char *path = sub(state_dir, "run", s->name, ".json", e), *text = NULL;
 	if (!path)
 		return -EIO;
-	json_t *j = json_pack("{s:s,s:o,s:s,s:I,s:I,s:I,s:o,s:o,s:i,s:o,s:o,s:I}", "name", s->name, "engine",
+	json_t *j = json_pack("{s:o,s:o,s:s,s:I,s:I,s:I,s:o,s:o,s:i,s:o,s:o,s:I}", "name", str_or_null(s->name), "engine",
 			      str_or_null(s->engine), "mode", s->mode, "pid", (json_int_t)s->pid, "pgid",
 			      (json_int_t)s->pgid, "start_time", (json_int_t)s->start_time, "container",
 			      str_or_null(s->container), "host", str_or_null(s->host), "port", s->port, "log",
@@ -161,7 +162,7 @@ int state_lock(const char *state_dir, sc_err *e)
 		if (errno != EINTR) {
 			int r = -errno;
 			close(fd);
-			return sc_error(e, r, "%s: %s", path, strerror(-r));
+			return sc_error(e, r, "%s: %s", path, sc_strerror(r));
 		}
 	return fd;
 }

@@ -25,7 +25,7 @@ int sc_meminfo(uint64_t *total, uint64_t *available, sc_err *e)
 	_cleanup_free_ char *buf = NULL;
 	int r = sc_read_file("/proc/meminfo", 1 << 20, &buf, NULL);
 	if (r < 0)
-		return sc_error(e, r, "/proc/meminfo: %s", strerror(-r));
+		return sc_error(e, r, "/proc/meminfo: %s", sc_strerror(r));
 	if ((r = sc_meminfo_parse(buf, total, available)) < 0)
 		return sc_error(e, r, "/proc/meminfo: no MemTotal");
 	return 0;

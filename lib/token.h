@@ -8,7 +8,11 @@
 
 #include "err.h"
 
-/* *ret is NULL when the file holds only whitespace. */
+/* A token may go into a header: no control characters (CR, LF, ...). */
+bool sc_token_ok(const char *t);
+
+/* *ret is NULL when the file holds only whitespace. A token with a
+ * control character inside is refused (-EINVAL), naming the file only. */
 int sc_token_read(const char *path, char **ret, bool *others_can_read, sc_err *e);
 
 /* Overwrite and free a secret. */

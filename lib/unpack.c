@@ -148,7 +148,7 @@ static int refuse_path_error(sc_err *e, const char *name, int r)
 {
 	if (r == -ELOOP)
 		return sc_error(e, -EPERM, "refused: \"%s\" goes through a link or a file in its parent path", name);
-	return sc_error(e, r, "%s: %s", name, strerror(-r));
+	return sc_error(e, r, "%s: %s", name, sc_strerror(r));
 }
 
 static int write_file(struct extraction *x, const char *name, int dir, const char *leaf, sc_err *e)
@@ -196,7 +196,7 @@ static int hard_link(struct extraction *x, const char *name, int dir, const char
 	close(tdir);
 	if (r == -EEXIST)
 		return sc_error(e, -EPERM, "refused: \"%s\" appears twice in the archive", name);
-	return r < 0 ? sc_error(e, r, "%s: %s", name, strerror(-r)) : 0;
+	return r < 0 ? sc_error(e, r, "%s: %s", name, sc_strerror(r)) : 0;
 }
 
 static int defer_link(struct extraction *x, const char *name, const char *target, sc_err *e)
@@ -279,7 +279,7 @@ static int make_links(struct extraction *x, sc_err *e)
 		if (r == -EEXIST)
 			return sc_error(e, -EPERM, "refused: \"%s\" appears twice in the archive", l->rel);
 		if (r < 0)
-			return sc_error(e, r, "%s: %s", l->rel, strerror(-r));
+			return sc_error(e, r, "%s: %s", l->rel, sc_strerror(r));
 	}
 	for (size_t i = 0; i < x->n_links; i++)
 		if (verify_link(x->root, x->links[i].rel, x->links[i].target) < 0)
@@ -383,7 +383,7 @@ int sc_unpack(const char *archive, const char *dest, uint64_t *files, uint64_t *
 	if (!la)
 		return -ENOSYS;
 	if ((r = sc_free_bytes(dest, &x.budget)) < 0)
-		return sc_error(e, r, "%s: %s", dest, strerror(-r));
+		return sc_error(e, r, "%s: %s", dest, sc_strerror(r));
 	_cleanup_free_ char *meta = sc_path_join(dest, ".sparkctl");
 	if (!meta || sc_mkdir_p(meta, 0755) < 0 || asprintf(&tmp, "%s/unpack.XXXXXX", meta) < 0 || !mkdtemp(tmp)) {
 		free(tmp);

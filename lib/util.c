@@ -1,6 +1,8 @@
 #include "util.h"
 #include "err.h"
 
+#include <sys/sysmacros.h>
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -55,19 +57,38 @@ int sc_pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-int sc_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+int sc_open_regular(int dirfd, const char *path, struct stat *ret)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	bool devnull = S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3;
+	if (!S_ISREG(st.st_mode) && !devnull) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : SC_ENOTREG;
+	}
+	/* regular files never block: reads go on as usual */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (ret)
+		*ret = st;
+	return fd;
+}
+
+int sc_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	struct stat st;
+	_cleanup_close_ int fd = sc_open_regular(AT_FDCWD, path, &st);
+	if (fd < 0)
+		return fd;
+	if ((uint64_t)st.st_size > max)
 		return -EFBIG;
-	/* read to the end, so /dev/null and pipes work as well as files */
+	/* read to the end: /proc files say size 0 */
 	size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096, len = 0;
 	_cleanup_free_ char *buf = malloc(cap);
 	if (!buf)

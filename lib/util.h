@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -35,7 +37,14 @@ bool endswith_n(const char *s, size_t len, const char *suffix);
 /* Grow *arr (element size sz) so it holds at least need elements. */
 int sc_grow(void *arr, size_t *cap, size_t need, size_t sz);
 
-/* Read a whole small file (at most max bytes) into a NUL-terminated buffer. */
+/* Open a file to read it, relative to dirfd (AT_FDCWD), without ever
+ * blocking: O_NONBLOCK, then fstat, and only a regular file (or /dev/null,
+ * read as empty) is accepted: a FIFO named config.json would hang every
+ * reader forever. SC_ENOTREG for anything else; st may be NULL. */
+int sc_open_regular(int dirfd, const char *path, struct stat *st);
+
+/* Read a whole small file (at most max bytes) into a NUL-terminated buffer
+ * (sc_open_regular's rules). */
 int sc_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* pread exactly len bytes at off; -SC_ETRUNC style short reads become -EIO. */
