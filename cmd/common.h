@@ -43,6 +43,10 @@ int cli_parse(const struct sc_command *cmd, int argc, char **argv,
 
 void cli_help(const struct sc_command *cmd, FILE *f);
 
+/* The exit status when the reader of stdout went away: quiet, as git's
+ * death by SIGPIPE (128 + 13). */
+#define CLI_EXIT_PIPE 141
+
 /* "sparkctl: <fmt>" on stderr, returns the exit status given. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,5 +1,7 @@
 /* sparkctl inspect: one model in depth; its tensors with --tensors. */
 #include "common.h"
+
+#include <errno.h>
 #include "../lib/text.h"
 #include "../lib/inspect.h"
 #include "../lib/sysmem.h"
@@ -29,7 +31,7 @@ static int set(void *ud, int id, const char *arg)
 	struct opts *o = ud;
 	switch (id) {
 	case OPT_CONTEXT:
-		return cli_number("context", arg, 1, INT64_MAX / 2, &o->context);
+		return cli_number("context", arg, 1, SC_MAX_CONTEXT, &o->context);
 	case OPT_ENGINE: o->engine = arg; break;
 	case OPT_TENSORS: o->tensors = true; break;
 	case OPT_JSON: o->json = true; break;
@@ -183,7 +185,8 @@ static int print_tensor(void *ud, const struct sc_tensor_row *t)
 		json_decref(j);
 	} else
 		fprintf(o->f, "%s\t%s\t[%s]\t%" PRIu64 "\t%s\n", cli_safe(t->name), t->dtype, shape, t->bytes, cli_safe(t->file));
-	return ferror(o->f) ? -EIO : 0;
+	/* a reader that went away (| head) ends the walk quietly */
+	return ferror(o->f) ? (errno == EPIPE ? -EPIPE : -EIO) : 0;
 }
 
 static int run(int argc, char **argv, struct sc_ctx *ctx)
@@ -214,7 +217,10 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		struct tensor_out to = { stdout, o.json };
 		if (!o.json)
 			printf("NAME\tDTYPE\tSHAPE\tBYTES\tFILE\n");
-		if (sc_model_foreach_tensor(&x.model, print_tensor, &to, &e) < 0)
+		int k = sc_model_foreach_tensor(&x.model, print_tensor, &to, &e);
+		if (k == -EPIPE)
+			r = CLI_EXIT_PIPE;
+		else if (k < 0)
 			r = cli_fail(1, "inspect: %s", e.msg);
 	} else if (o.json) {
 		json_t *j = sc_inspection_to_json(&x, &reg);

@@ -69,7 +69,7 @@ static int finish_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno == EPIPE)
-			return status ? status : 1;
+			return CLI_EXIT_PIPE;
 		return cli_fail(status ? status : 1, "error writing to standard output: %s", strerror(errno));
 	}
 	return status;

@@ -1,4 +1,7 @@
 #include "engine.h"
+#include "text.h"
+
+#include <ctype.h>
 #include "ini.h"
 #include "model_json.h"
 #include "util.h"
@@ -267,16 +270,28 @@ char *sc_shell_quote(const char *s)
 	return q;
 }
 
+/* An option starts a line of the script: "--port 30001" stays together. */
+static bool starts_option(const char *a)
+{
+	return a[0] == '-' && (isalpha((unsigned char)a[1]) || a[1] == '-');
+}
+
 char *launch_script(const struct launch *l, const struct reg_model *m, const char *host)
 {
 	char *buf = NULL;
 	size_t len = 0;
+	/* a value in a comment is escaped: "127.0.0.1\ntouch x" must not end
+	 * the comment and run as a command */
+	_cleanup_free_ char *qname = sc_term_escape(m->name, false), *qengine = sc_term_escape(m->engine ? m->engine : "script", false),
+			    *qhost = sc_term_escape(host, false), *qcmd = sc_shell_quote(m->name);
+	if (!qname || !qengine || !qhost || !qcmd)
+		return NULL;
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
 	fprintf(f, "#!/bin/sh\n# Serve %s (%s, %s mode) on %s:%d.\n# Written by sparkctl serve --dry-run; "
 		   "sparkctl serve %s does the same, supervised.\nset -e\n",
-		m->name, m->engine ? m->engine : "script", l->mode, host, m->port, m->name);
+		qname, qengine, l->mode, qhost, m->port, qcmd);
 	if (l->container) {
 		_cleanup_free_ char *c = sc_shell_quote(l->container);
 		fprintf(f, "docker rm -f %s >/dev/null 2>&1 || true\n", c ? c : "");
@@ -284,13 +299,15 @@ char *launch_script(const struct launch *l, const struct reg_model *m, const cha
 	fputs("exec", f);
 	if (l->n_env)
 		fputs(" env", f);
+	/* one variable, and one option with its value, a line */
 	for (size_t i = 0; i < l->n_env; i++) {
 		_cleanup_free_ char *q = sc_shell_quote(l->env[i]);
-		fprintf(f, " %s", q ? q : "");
+		fprintf(f, " \\\n    %s", q ? q : "");
 	}
 	for (size_t i = 0; i < l->argc; i++) {
 		_cleanup_free_ char *q = sc_shell_quote(l->argv[i]);
-		fprintf(f, "%s%s", i && i % 4 == 0 ? " \\\n    " : " ", q ? q : "");
+		bool brk = (i == 0 && l->n_env) || (i > 0 && starts_option(l->argv[i]));
+		fprintf(f, "%s%s", brk ? " \\\n    " : " ", q ? q : "");
 	}
 	fputc('\n', f);
 	if (fclose(f) != 0) {

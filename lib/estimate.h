@@ -29,6 +29,9 @@ unsigned kv_bits(enum sc_kv_dtype kv);
 void kv_shape_of(const struct hf_config *c, unsigned bits, struct kv_shape *ret);
 
 /* KV bytes at a context length. */
+/* a + b, or UINT64_MAX when it would wrap */
+uint64_t sc_add_sat(uint64_t a, uint64_t b);
+
 uint64_t kv_bytes_at(const struct kv_shape *k, uint64_t context);
 
 /* What the sliding-window layers hold whatever the context (at least a

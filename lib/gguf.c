@@ -161,6 +161,7 @@ static int rd_value(struct cur *c, struct gguf_file *g, struct gguf_kv *kv)
 
 uint64_t gguf_tensor_elements(const struct gguf_tensor *t)
 {
+	/* rd_tensor refused every shape whose product overflows */
 	uint64_t n = 1;
 	for (uint32_t i = 0; i < t->n_dims; i++)
 		n *= t->dims[i];
@@ -188,15 +189,14 @@ static int rd_tensor(struct cur *c, struct gguf_file *g, struct gguf_tensor *t)
 	if (ne0 % bvals)
 		return sc_error(c->e, SC_ESIZE, "tensor \"%s\": %llu values are not whole %s blocks of %u",
 				name, (unsigned long long)ne0, ggml_type_name(t->type), bvals);
-	for (uint32_t i = 1; i < t->n_dims; i++) {
-		if (t->dims[i] && rows > UINT64_MAX / t->dims[i])
+	uint64_t elems = ne0, row_bytes;
+	for (uint32_t i = 1; i < t->n_dims; i++)
+		if (__builtin_mul_overflow(rows, t->dims[i], &rows) || __builtin_mul_overflow(elems, t->dims[i], &elems))
 			return sc_error(c->e, SC_ESIZE, "tensor \"%s\" shape overflows", name);
-		rows *= t->dims[i];
-	}
-	uint64_t row_bytes = ne0 / bvals * bbytes;
-	if (row_bytes && rows > UINT64_MAX / row_bytes)
+	/* [2^62, 1] of F32 is 2^64 bytes: wrapped, it counted 0 and passed */
+	if (__builtin_mul_overflow(ne0 / bvals, (uint64_t)bbytes, &row_bytes) ||
+	    __builtin_mul_overflow(row_bytes, rows, &t->bytes))
 		return sc_error(c->e, SC_ESIZE, "tensor \"%s\" size overflows", name);
-	t->bytes = row_bytes * rows;
 	if (g->alignment && t->offset % g->alignment)
 		return sc_error(c->e, SC_EOFFSETS, "tensor \"%s\" offset %llu is not a multiple of the alignment %u",
 				name, (unsigned long long)t->offset, g->alignment);

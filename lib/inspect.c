@@ -85,7 +85,7 @@ static void estimate(struct sc_inspection *x, const struct registry *reg, const 
 	mem->kv_bytes_per_token = k.per_token;
 	mem->kv_fixed_bytes = kv_fixed_bytes(&k);
 	mem->kv_bytes = mem->kv_known ? kv_bytes_at(&k, mem->context) : 0;
-	mem->total_bytes = mem->weights_bytes + mem->kv_bytes;
+	mem->total_bytes = sc_add_sat(mem->weights_bytes, mem->kv_bytes);
 	mem->fits = mem->total_bytes <= mem->budget_bytes;
 	mem->max_context = k.known ? max_context(&k, mem->weights_bytes, mem->budget_bytes, limit) : 0;
 }

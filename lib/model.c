@@ -136,10 +136,13 @@ static int add_wfile(struct sc_wfile **arr, size_t *n, size_t *cap, const char *
 	return 0;
 }
 
-static int walk_dir(struct walk *w, int dfd, const char *relpath, int depth)
+/* Takes dfd: it is closed on every path, the early returns included (the
+ * symlink-loop one leaked it). */
+static int walk_dir(struct walk *w, int owned_dfd, const char *relpath, int depth)
 {
 	struct sc_model *m = w->m;
 	struct stat st;
+	_cleanup_close_ int dfd = owned_dfd;
 	int r = 0;
 	if (fstat(dfd, &st) < 0)
 		return add_problem(&m->problems, "unreadable", relpath[0] ? relpath : ".", "cannot stat: %s", strerror(errno));
@@ -151,10 +154,9 @@ static int walk_dir(struct walk *w, int dfd, const char *relpath, int depth)
 	w->seen[w->n_seen++] = (struct dirid){ st.st_dev, st.st_ino };
 
 	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
+	if (!d)
 		return add_problem(&m->problems, "unreadable", relpath[0] ? relpath : ".", "cannot read folder: %s", strerror(errno));
-	}
+	TAKE_FD(dfd);
 	struct dirent *de;
 	while (r >= 0 && (de = readdir(d))) {
 		const char *n = de->d_name;
@@ -178,8 +180,14 @@ static int walk_dir(struct walk *w, int dfd, const char *relpath, int depth)
 			r = walk_dir(w, sub, rel, depth + 1);
 			continue;
 		}
-		if (!S_ISREG(st.st_mode))
+		if (!S_ISREG(st.st_mode)) {
+			/* a FIFO or device where a checkpoint file belongs is a
+			 * problem of that file; it is never opened */
+			enum sc_fkind fk = sc_file_kind(n);
+			if (depth == 0 && fk != FK_OTHER && fk != FK_PARTIAL && fk != FK_CONFIG)
+				r = add_problem(&m->problems, "unreadable", rel, "%s", sc_strerror(SC_ENOTREG));
 			continue;
+		}
 		m->apparent_bytes += (uint64_t)st.st_size;
 		m->disk_bytes += (uint64_t)st.st_blocks * 512;
 		enum sc_fkind k = sc_file_kind(n);

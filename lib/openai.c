@@ -7,6 +7,10 @@
 #include <jansson.h>
 
 #define MAX_BODY (4u << 20)
+/* A stream is bounded too: an engine that never stops (or a hostile one)
+ * is cut at this many bytes, or at far more chunks than max_tokens. */
+#define MAX_STREAM_BYTES (8u << 20)
+#define MAX_CHUNKS(max_tokens) (4L * (max_tokens) + 64)
 
 void sse_state_free(struct sse_state *s)
 {
@@ -60,6 +64,13 @@ int sse_line(struct sse_state *s, const char *line, size_t len, double now_ms)
 		json_decref(j);
 		malformed(s, line, len);
 		return 0;
+	}
+	/* llama-server ends a failed stream with data: {"error": {...}} */
+	json_t *err = json_object_get(j, "error");
+	if (err && !s->engine_error[0]) {
+		const char *msg = json_is_string(err) ? json_string_value(err)
+						      : json_string_value(json_object_get(err, "message"));
+		snprintf(s->engine_error, sizeof s->engine_error, "%s", msg && *msg ? msg : "(no message)");
 	}
 	json_t *usage = json_object_get(j, "usage");
 	json_t *ct = json_object_get(usage, "completion_tokens");
@@ -119,6 +130,9 @@ struct req {
 	double t0;
 	CURL *c;
 	bool oom;
+	long max_chunks;
+	size_t stream_bytes;
+	bool over;   /* cut: past MAX_STREAM_BYTES or max_chunks */
 };
 
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
@@ -134,6 +148,11 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 	}
 	if (r->is_sse) {
 		double now = sc_now_msf() - r->t0;
+		r->stream_bytes += len;
+		if (r->stream_bytes > MAX_STREAM_BYTES || r->sse.chunks > r->max_chunks || r->sse.engine_error[0]) {
+			r->over = !r->sse.engine_error[0];
+			return 0;
+		}
 		for (size_t i = 0; i < len; i++) {
 			if (p[i] == '\n') {
 				if (sse_line(&r->sse, r->line, r->line_len, now) < 0) {
@@ -215,6 +234,8 @@ static int request(const struct curl_api *cu, const struct smoke_opts *o, const 
 		snprintf(chk->error, sizeof chk->error, "connection refused: nothing listens at %s (see 'sparkctl ps')", o->base);
 	else if (cc == CURLE_OPERATION_TIMEDOUT)
 		snprintf(chk->error, sizeof chk->error, "no answer within %d ms", o->timeout_ms);
+	else if (r->over || r->sse.engine_error[0])
+		;  /* check_chat says it */
 	else if (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR || (cc != CURLE_OK && r->is_sse))
 		snprintf(chk->error, sizeof chk->error, "the connection closed mid-answer: %s",
 			 errbuf[0] ? errbuf : cu->easy_strerror(cc));
@@ -290,8 +311,17 @@ static void check_chat(struct smoke_result *res, struct req *r)
 		snprintf(c->error, sizeof c->error, "the answer is not an event stream: %.60s", r->body ? r->body : "");
 		return;
 	}
-	if (r->line_len)
+	if (r->line_len && !r->over)
 		sse_line(s, r->line, r->line_len, sc_now_msf() - r->t0);
+	if (s->engine_error[0]) {
+		snprintf(c->error, sizeof c->error, "the engine reported an error mid-stream: %s", s->engine_error);
+		return;  /* a failed stream has no figures */
+	}
+	if (r->over) {
+		snprintf(c->error, sizeof c->error, "the stream did not end: cut after %ld chunks and %zu bytes "
+			 "(max_tokens was %ld)", s->chunks, r->stream_bytes, (r->max_chunks - 64) / 4);
+		return;
+	}
 	res->ttft_ms = s->first_ms;
 	res->completion_tokens = s->usage_tokens >= 0 ? s->usage_tokens : s->chunks;
 	double gen_ms = c->ms - (s->first_ms > 0 ? s->first_ms : 0);
@@ -311,6 +341,8 @@ static void check_chat(struct smoke_result *res, struct req *r)
 		snprintf(c->error, sizeof c->error, "the answer has no finish_reason");
 	else
 		c->ok = true;
+	if (!c->ok)  /* the figures of a failed stream would mislead */
+		res->ttft_ms = res->tokens_per_s = -1, res->completion_tokens = -1;
 }
 
 int sc_smoke_test(const struct smoke_opts *o, struct smoke_result *ret, sc_err *e)
@@ -346,7 +378,7 @@ int sc_smoke_test(const struct smoke_opts *o, struct smoke_result *ret, sc_err *
 		json_decref(body);
 		if (!text)
 			goto oom;
-		r = (struct req){ 0 };
+		r = (struct req){ .max_chunks = MAX_CHUNKS(o->max_tokens) };
 		x = request(cu, o, "/v1/chat/completions", text, &res.checks[CHECK_CHAT], &r);
 		free(text);
 		if (x < 0)

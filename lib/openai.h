@@ -57,6 +57,7 @@ struct sse_state {
 	char bad[128];       /* the offending line */
 	long chunks;         /* chunks with content */
 	int64_t usage_tokens;
+	char engine_error[256];  /* an SSE "error" event: the engine's message */
 	char *content;
 	size_t content_len;
 	char finish[32];

@@ -210,6 +210,18 @@ static int need_value(const struct ini_entry *en, const char *file, sc_err *e)
 	return 0;
 }
 
+/* A host goes into URLs, engine flags and scripts: a name or an address,
+ * nothing else. */
+static bool host_ok(const char *v)
+{
+	if (!*v || strlen(v) > 253 || v[0] == '-')
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-:[]_", *p))
+			return false;
+	return true;
+}
+
 static int defaults_key(struct registry *r, const struct ini_entry *en, const char *file, sc_err *e)
 {
 	const char *k = en->key, *v = en->value;
@@ -224,10 +236,11 @@ static int defaults_key(struct registry *r, const struct ini_entry *en, const ch
 	} else if (streq(k, "mem-fraction")) {
 		if (parse_fraction(v, &r->mem_fraction) < 0)
 			return BAD("not a fraction between 0 and 1");
-	} else if (streq(k, "host"))
-		x = set_str(&r->host, v, false);
-	else if (streq(k, "proxy-host"))
-		x = set_str(&r->proxy_host, v, false);
+	} else if (streq(k, "host") || streq(k, "proxy-host")) {
+		if (!host_ok(v))
+			return BAD("not a host name or address");
+		x = set_str(streq(k, "host") ? &r->host : &r->proxy_host, v, false);
+	}
 	else if (streq(k, "token-file"))
 		x = set_str(&r->token_file, v, true);
 	else if (streq(k, "state-dir"))
@@ -307,8 +320,8 @@ static int model_key(struct registry *r, struct reg_model *m, const struct ini_e
 			return BAD("not a port number (1-65535)");
 		*(streq(k, "port") ? &m->port : &m->proxy_port) = (int)l;
 	} else if (streq(k, "context")) {
-		if (parse_long(v, 1, LONG_MAX, &m->context) < 0)
-			return BAD("not a number of tokens");
+		if (parse_long(v, 1, SC_MAX_CONTEXT, &m->context) < 0)
+			return BAD("not a number of tokens from 1 to 1073741824");
 	} else if (streq(k, "memory")) {
 		if (sc_parse_size(v, &m->memory) < 0 || m->memory == 0)
 			return BAD("not a size (e.g. 128G)");

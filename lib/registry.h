@@ -61,6 +61,11 @@ const struct reg_model *registry_model(const struct registry *r, const char *nam
 /* A model name becomes a file name (state, log): [A-Za-z0-9._:+-], not
  * starting with '-' or '.', at most 128 long. */
 bool sc_model_name_valid(const char *name);
+
+/* The longest context sparkctl accepts (models.ini, --context): 2^30
+ * tokens, a hundred times the longest any model offers (10M, Llama-4
+ * Scout); past it the KV arithmetic of a hostile value proves nothing. */
+#define SC_MAX_CONTEXT (1L << 30)
 #define SC_MODEL_NAME_RULE "a model name is letters, digits and . _ : + - (at most 128), not starting with - or ."
 const struct reg_engine *registry_engine(const struct registry *r, const char *name);
 

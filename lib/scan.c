@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #define MAX_DEPTH 8
 
@@ -18,6 +20,23 @@ struct finder {
 	struct scan_result *res;
 };
 
+
+/* proc, sysfs, cgroup and devtmpfs hold no models, and walking them (a
+ * models root with a link to /) costs minutes and reads live state. */
+static bool pseudo_fs(const char *path, const struct stat *st)
+{
+	static const long magic[] = { PROC_SUPER_MAGIC, SYSFS_MAGIC, CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC,
+				      DEVPTS_SUPER_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC, SECURITYFS_MAGIC, BPF_FS_MAGIC };
+	struct statfs sf;
+	struct stat dev;
+	if (statfs(path, &sf) == 0)
+		for (size_t i = 0; i < ARRAY_SIZE(magic); i++)
+			if ((long)sf.f_type == magic[i])
+				return true;
+	/* devtmpfs says it is tmpfs: know it as the file system of /dev */
+	return stat("/dev", &dev) == 0 && dev.st_dev == st->st_dev && st->st_dev != (dev_t)0 &&
+	       statfs("/dev", &sf) == 0 && (long)sf.f_type == TMPFS_MAGIC;
+}
 
 static int find(struct finder *f, const char *root, const char *rel, int depth)
 {
@@ -36,6 +55,9 @@ static int find(struct finder *f, const char *root, const char *rel, int depth)
 	f->seen[f->n_seen].dev = st.st_dev;
 	f->seen[f->n_seen].ino = st.st_ino;
 	f->n_seen++;
+	if (rel[0] && pseudo_fs(abs, &st))
+		return sc_strv_appendf(&f->res->warnings, &f->res->n_warnings,
+				       "%s: a kernel file system (proc, sysfs, devtmpfs, cgroup): not walked", abs);
 	if (rel[0] && sc_is_model_dir(abs)) {
 		if (sc_grow(&f->dirs, &f->cap, f->n + 1, sizeof *f->dirs) < 0 || !(f->dirs[f->n] = strdup(rel)))
 			return -ENOMEM;

@@ -34,19 +34,48 @@ void run_status_free(struct run_status *s)
 		run_state_free(&s->st);
 }
 
-static char *file_tail(const char *path, unsigned n)
+/* The last n lines, read backwards from the end in blocks: a log of any
+ * size (a chatty engine writes gigabytes) costs only what is shown. */
+char *sc_file_tail(const char *path, unsigned n)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	if (!path || sc_read_file(path, 64u << 20, &buf, &len) < 0)
+	struct stat st;
+	_cleanup_close_ int fd = path ? sc_open_regular(AT_FDCWD, path, &st) : -1;
+	if (fd < 0 || !n)
 		return strdup("");
-	size_t i = len;
+	uint64_t size = (uint64_t)st.st_size, start = size;
+	size_t cap = 0, newlines = 0;
+	char *buf = NULL;  /* holds [start, size) */
+	bool trailing = false;
+	/* n lines begin after the (n+1)-th newline from the end, not counting
+	 * the one that ends the file */
+	while (start > 0 && newlines < (size_t)n + trailing) {
+		size_t block = start < 65536 ? (size_t)start : 65536, have = (size_t)(size - start);
+		if (sc_grow(&buf, &cap, have + block + 1, 1) < 0) {
+			free(buf);
+			return NULL;
+		}
+		memmove(buf + block, buf, have);
+		if (sc_pread_full(fd, buf, block, start - block) < 0) {
+			free(buf);
+			return strdup("");
+		}
+		if (start == size)
+			trailing = buf[block - 1] == '\n';
+		start -= block;
+		for (size_t i = 0; i < block; i++)
+			newlines += buf[i] == '\n';
+	}
+	size_t len = (size_t)(size - start), i = len;
+	if (!buf)
+		return strdup("");
+	buf[len] = '\0';
 	if (i && buf[i - 1] == '\n')
 		i--;
 	for (unsigned k = 0; i > 0; i--)
 		if (buf[i - 1] == '\n' && ++k == n)
 			break;
-	return strdup(buf + i);
+	memmove(buf, buf + i, len - i + 1);
+	return buf;
 }
 
 char *sc_log_tail(const struct run_state *st, unsigned n)
@@ -59,7 +88,7 @@ char *sc_log_tail(const struct run_state *st, unsigned n)
 		if (sc_run(argv, out, sizeof out, 10000, &e) >= 0)
 			return strdup(out);
 	}
-	return file_tail(st->log, n);
+	return sc_file_tail(st->log, n);
 }
 
 const char *sc_probe_health(const char *host, int port, const char *path, bool alive)

@@ -99,6 +99,9 @@ const char *sc_probe_health(const char *host, int port, const char *path, bool a
 /* Served ids of /v1/models at host:port, as a NULL-terminated array. */
 int sc_served_ids(const char *host, int port, const char *bearer, char ***ret, size_t *n, sc_err *e);
 
+/* The last n lines of a file, whatever its size ("" when unreadable). */
+char *sc_file_tail(const char *path, unsigned n);
+
 /* The last n lines of a model's log (file, or docker logs). */
 char *sc_log_tail(const struct run_state *st, unsigned n);
 

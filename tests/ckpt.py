@@ -196,7 +196,7 @@ GGML = {"F32": (0, 4, 1), "F16": (1, 2, 1), "Q4_0": (2, 18, 32), "Q8_0": (8, 34,
 
 
 def _gguf_str(s):
-    b = s.encode()
+    b = s if isinstance(s, bytes) else s.encode()
     return struct.pack("<Q", len(b)) + b
 
 
@@ -207,7 +207,7 @@ def _gguf_value(v):
         return struct.pack("<I", 4) + struct.pack("<I", v)
     if isinstance(v, float):
         return struct.pack("<I", 6) + struct.pack("<f", v)
-    if isinstance(v, str):
+    if isinstance(v, (str, bytes)):
         return struct.pack("<I", 8) + _gguf_str(v)
     if isinstance(v, list):
         if v and isinstance(v[0], str):

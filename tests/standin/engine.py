@@ -14,6 +14,9 @@ shapes, without a GPU. Steered by environment variables (models.ini `env`):
   STANDIN_TOKEN=T      /v1/* need "Authorization: Bearer T" (/health does not)
   STANDIN_TTFT_MS      delay before the first streamed token
   STANDIN_STREAM=broken|cut|empty|nojson   misbehave while streaming
+  STANDIN_STREAM=error    one token, then an SSE error event as llama-server
+                          sends it mid-stream: data: {"error": {...}}
+  STANDIN_STREAM=endless  tokens without end (until the client hangs up)
   STANDIN_NOT_JSON=1   /v1/models answers with HTML
   STANDIN_REQUIRE_DOWN=PORT  exit 3 at start if something still listens on
                        PORT (proves a switch stopped the old model first)
@@ -155,6 +158,21 @@ class H(BaseHTTPRequestHandler):
             out.write(b"data: {not json\n\n")
         elif mode == "broken":
             out.write(b"event without data\nrandom: noise\n\n")
+        if mode == "error":
+            out.write(chunk({"content": "Hel"}))
+            out.write(("data: %s\n\n" % json.dumps({"error": {"code": 500, "message": "context shift is disabled",
+                                                             "type": "server_error"}})).encode())
+            out.flush()
+            self.close_connection = True
+            return
+        if mode == "endless":
+            try:
+                for i in range(10 ** 8):  # bounded: far past any client's cap
+                    out.write(chunk({"content": " more"}))
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+            return
         if mode != "empty":
             for i, w in enumerate(words):
                 out.write(chunk({"content": w}))

@@ -29,6 +29,22 @@ static void standard_attention_known_values(void **state)
 	assert_int_equal(kv_bits(KV_NONE), 16);
 }
 
+/* A context or a config.json value whose KV bytes pass 2^64 reads as
+ * "does not fit", never as a wrapped small number. */
+static void sizes_saturate_instead_of_wrapping(void **state)
+{
+	struct kv_shape k;
+	struct hf_config qwen = cfg(64, 8, 128);
+	kv_shape_of(&qwen, 16, &k);
+	assert_int_equal(kv_bytes_at(&k, 70368744177664ULL), UINT64_MAX);
+	struct hf_config absurd = cfg(INT64_MAX / 2, INT64_MAX / 2, 128);
+	kv_shape_of(&absurd, 16, &k);
+	assert_true(k.per_token == UINT64_MAX);
+	assert_int_equal(kv_bytes_at(&k, 2), UINT64_MAX);
+	assert_int_equal(sc_add_sat(UINT64_MAX - 1, 5), UINT64_MAX);
+	assert_int_equal(max_context(&k, 1000, 2000, 0), 0);
+}
+
 static void mla_known_value(void **state)
 {
 	struct hf_config ds = cfg(61, 128, 128);
@@ -126,6 +142,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(standard_attention_known_values),
+		cmocka_unit_test(sizes_saturate_instead_of_wrapping),
 		cmocka_unit_test(mla_known_value),
 		cmocka_unit_test(sliding_windows_add_a_fixed_amount),
 		cmocka_unit_test(unknown_shapes_are_not_guessed),

@@ -250,6 +250,15 @@ static void bad_types_dims_and_offsets(void **state)
 	kv_u32(&a, "general.alignment", 48);
 	b = finish(&a, 3, 0, 32);
 	expect(b, b.n, SC_ENOTOBJ);
+	/* [2^62, 1] of F32 is 2^64 bytes: it wrapped to 0 and passed as ok */
+	struct gg o = { 0 };
+	add_tensor(&o, "huge", 0, 1ULL << 62, 1, 0);
+	b = finish(&o, 3, 0, 32);
+	expect(b, b.n, SC_ESIZE);
+	struct gg p = { 0 };
+	add_tensor(&p, "wide", 0, 1ULL << 40, 1ULL << 40, 0);
+	b = finish(&p, 3, 0, 32);
+	expect(b, b.n, SC_ESIZE);
 }
 
 static void real_tiny_llama(void **state)

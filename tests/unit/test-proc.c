@@ -125,7 +125,9 @@ static void launch_substitutes_inside_words_never_through_a_shell(void **state)
 	assert_int_equal(l.n_env, 3);  /* the model's B comes last and wins */
 	assert_string_equal(l.env[2], "B=3");
 	char *script = launch_script(&l, registry_model(&r, "q"), r.host);
-	assert_non_null(strstr(script, "exec env A=1 B=2 B=3 python3"));
+	/* one variable, and one option with its value, a line */
+	assert_non_null(strstr(script, "exec env \\\n    A=1 \\\n    B=2 \\\n    B=3 \\\n    python3 \\\n    -m sglang.launch_server \\\n"
+				       "    --model-path /m/qwen/q \\\n"));
 	assert_non_null(strstr(script, "'$(rm -rf ~)'"));
 	assert_non_null(strstr(script, "';ls'"));
 	free(script);
