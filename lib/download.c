@@ -10,6 +10,7 @@
 
 int sc_free_bytes(const char *dir, uint64_t *ret)
 {
+	*ret = 0;
 	struct statvfs sv;
 	if (statvfs(dir, &sv) < 0)
 		return -errno;

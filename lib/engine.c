@@ -135,6 +135,7 @@ static int collect_env(struct launch *l, const struct reg_engine *en, const stru
 
 int engine_launch(const struct registry *reg, const struct reg_model *m, struct launch *ret, sc_err *e)
 {
+	*ret = (struct launch){ 0 };
 	struct launch l = { 0 };
 	const struct reg_engine *en = m->engine ? registry_engine(reg, m->engine) : NULL;
 	char port[16], **words = NULL, **args = NULL;

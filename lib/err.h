@@ -1,6 +1,12 @@
 /* Errors: library functions return 0 (or a count) on success and a negative
  * code on failure, and describe the failure in a caller-supplied sc_err.
- * Nothing in lib/ prints or exits. */
+ * Nothing in lib/ prints or exits.
+ *
+ * Results: a function that fills a result (struct *ret, char **ret, ...)
+ * initialises it first, before anything can fail, to its empty state (zero,
+ * NULL, or what its header documents). A caller may therefore always read
+ * the result and always run its _free, success or not; nothing is ever
+ * left uninitialised (switch with an unknown name crashed on exactly that). */
 #ifndef SC_ERR_H
 #define SC_ERR_H
 

@@ -318,6 +318,7 @@ static int parse_cur(struct cur *c, struct gguf_file *ret)
 
 int gguf_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct gguf_file *ret, sc_err *e)
 {
+	*ret = (struct gguf_file){ 0 };
 	struct cur c = { .buf = buf, .len = len < file_size ? len : (size_t)file_size, .file_size = file_size, .e = e };
 	return parse_cur(&c, ret);
 }
@@ -359,6 +360,7 @@ static int fd_more(void *ud, size_t want, const uint8_t **buf, size_t *len)
 
 int gguf_read_fd(int fd, uint64_t size, struct gguf_file *ret, uint64_t *bytes_read, sc_err *e)
 {
+	*ret = (struct gguf_file){ 0 };
 	struct fd_reader rd = { .fd = fd, .size = size };
 	struct cur c = { .file_size = size, .e = e, .more = fd_more, .ud = &rd };
 	int r = fd_more(&rd, 24, &c.buf, &c.len);

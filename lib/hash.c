@@ -45,6 +45,7 @@ struct sc_hash {
 
 int sc_hash_new(enum sc_hash_kind kind, struct sc_hash **ret, sc_err *e)
 {
+	*ret = NULL;
 	pthread_once(&once, load);
 	if (!ssl.ctx_new)
 		return sc_error(e, -ENOSYS, "cannot load OpenSSL's libcrypto: %s", ssl.error ? ssl.error : "?");
@@ -87,6 +88,7 @@ void sc_hash_free(struct sc_hash *h)
 
 int sc_hash_git_blob(uint64_t size, struct sc_hash **ret, sc_err *e)
 {
+	*ret = NULL;
 	char prefix[32];
 	int n = snprintf(prefix, sizeof prefix, "blob %llu", (unsigned long long)size);
 	int r = sc_hash_new(SC_SHA1, ret, e);

@@ -32,6 +32,7 @@ static void derive(struct hf_config *c)
 
 int sc_json_load(const char *path, size_t max, json_t **ret, sc_err *e)
 {
+	*ret = NULL;
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	int r = sc_read_file(path, max, &buf, &len);
@@ -72,6 +73,7 @@ static int64_t count_sliding(json_t *o, int64_t layers, int64_t window)
 
 int hf_config_from_json(json_t *root, struct hf_config *ret, sc_err *e)
 {
+	*ret = (struct hf_config){ 0 };
 	if (!json_is_object(root))
 		return sc_error(e, SC_ENOTOBJ, "config.json is not an object");
 	struct hf_config c = { .tie_word_embeddings = -1 };
@@ -135,6 +137,7 @@ static int64_t gguf_int(const struct gguf_file *g, const char *arch, const char 
 
 int hf_config_from_gguf(const struct gguf_file *g, struct hf_config *ret)
 {
+	*ret = (struct hf_config){ 0 };
 	struct hf_config c = { .tie_word_embeddings = -1, .kv_lora_rank = -1, .qk_rope_head_dim = -1,
 			       .intermediate_size = -1, .sliding_layers = 0 };
 	const char *arch = gguf_get_str(g, "general.architecture");

@@ -80,12 +80,14 @@ void http_resp_free(struct http_resp *r)
 
 int sc_http_get(const char *url, const char *bearer, int timeout_ms, struct http_resp *ret, sc_err *e)
 {
+	*ret = (struct http_resp){ 0 };
 	return sc_http_get_max(url, bearer, timeout_ms, MAX_BODY, ret, e);
 }
 
 int sc_http_get_max(const char *url, const char *bearer, int timeout_ms, size_t max_body, struct http_resp *ret,
 		    sc_err *e)
 {
+	*ret = (struct http_resp){ 0 };
 	const struct curl_api *cu = sc_curl(e);
 	if (!cu)
 		return -ENOSYS;

@@ -27,6 +27,7 @@ void hub_free(struct hub *h)
 
 int hub_init(struct hub *ret, sc_err *e)
 {
+	*ret = (struct hub){ 0 };
 	struct hub h = { 0 };
 	const char *ep = getenv("HF_ENDPOINT"), *off = getenv("HF_HUB_OFFLINE");
 	h.endpoint = strdup(ep && ep[0] ? ep : "https://huggingface.co");
@@ -306,6 +307,7 @@ int hub_listing_add_page(struct hub_listing *l, const char *body, size_t len, sc
 
 int hub_list(const struct hub *h, const char *repo, const char *rev, struct hub_listing *ret, sc_err *e)
 {
+	*ret = (struct hub_listing){ 0 };
 	struct hub_listing l = { 0 };
 	int r;
 	char what[512];

@@ -110,6 +110,7 @@ static int add_entry(struct ini *ini, const char *key, size_t kl, const char *va
 
 int ini_parse(const char *file, const char *buf, size_t len, struct ini *ret, sc_err *e)
 {
+	*ret = (struct ini){ 0 };
 	struct ini ini = { 0 };
 	const char *p = buf, *end = buf + len;
 	unsigned line = 0;
@@ -249,6 +250,8 @@ fail:
 
 int sc_split_words(const char *s, char ***ret, size_t *ret_n, sc_err *e)
 {
+	*ret = NULL;
+	*ret_n = 0;
 	char **v = NULL;
 	size_t n = 0, cap = 0, len = strlen(s);
 	_cleanup_free_ char *w = malloc(len + 1);

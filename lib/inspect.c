@@ -114,6 +114,7 @@ static int engine_flags(struct sc_inspection *x, const struct registry *reg, con
 int sc_inspect(const char *target, const struct registry *reg, const struct sc_inspect_opts *o,
 	       struct sc_inspection *ret, sc_err *e)
 {
+	*ret = (struct sc_inspection){ 0 };
 	struct sc_inspection x = { 0 };
 	int r;
 	if (o->engine && !registry_engine(reg, o->engine))

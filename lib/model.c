@@ -584,6 +584,7 @@ static void walk_free(struct walk *w)
 
 int sc_model_open(const char *dir, const char *rel, struct sc_model *ret, sc_err *e)
 {
+	*ret = (struct sc_model){ 0 };
 	struct sc_model m = { 0 };
 	struct walk w = { .m = &m };
 	int r;
@@ -649,6 +650,7 @@ static int read_all(struct sc_model *m, sc_err *e)
 
 int sc_model_load(const char *dir, const char *rel, struct sc_model *ret, sc_err *e)
 {
+	*ret = (struct sc_model){ 0 };
 	struct sc_model m;
 	int r = sc_model_open(dir, rel, &m, e);
 	if (r < 0)
@@ -663,6 +665,7 @@ int sc_model_load(const char *dir, const char *rel, struct sc_model *ret, sc_err
 
 int sc_model_load_file(const char *path, struct sc_model *ret, sc_err *e)
 {
+	*ret = (struct sc_model){ 0 };
 	struct sc_model m = { 0 };
 	struct stat st;
 	int r;

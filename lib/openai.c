@@ -347,6 +347,7 @@ static void check_chat(struct smoke_result *res, struct req *r)
 
 int sc_smoke_test(const struct smoke_opts *o, struct smoke_result *ret, sc_err *e)
 {
+	*ret = (struct smoke_result){ 0 };
 	struct smoke_result res = { .max_model_len = -1, .ttft_ms = -1, .completion_tokens = -1, .tokens_per_s = -1 };
 	static const char *const names[] = { "GET /health", "GET /v1/models", "POST /v1/chat/completions" };
 	for (int i = 0; i < CHECK_COUNT; i++)

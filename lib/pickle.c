@@ -4,6 +4,7 @@
 
 int pickle_inspect(const char *path, struct pickle_info *ret, sc_err *e)
 {
+	*ret = (struct pickle_info){ 0 };
 	struct archive_entry *ent;
 	struct pickle_info p = { 0 };
 	uint8_t magic[4];

@@ -77,6 +77,7 @@ static char **merged_env(char *const *add)
 
 int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 {
+	*ret = 0;
 	_cleanup_free_ char **env = merged_env(o->env_add);
 	if (!env)
 		return sc_error(e, -ENOMEM, "out of memory");
@@ -186,6 +187,7 @@ int sc_run(char *const *argv, char *out, size_t cap, int timeout_ms, sc_err *e)
 
 int sc_proc_stat_parse(const char *text, struct proc_stat *ret)
 {
+	*ret = (struct proc_stat){ 0 };
 	/* "pid (comm) state ppid pgrp ..." - comm may hold anything */
 	const char *p = strrchr(text, ')');
 	if (!p || p[1] != ' ')
@@ -212,6 +214,7 @@ int sc_proc_stat_parse(const char *text, struct proc_stat *ret)
 
 int sc_proc_stat(pid_t pid, struct proc_stat *ret)
 {
+	*ret = (struct proc_stat){ 0 };
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -154,6 +154,7 @@ static void compressed_tensors(json_t *q, struct quant_decl *d)
 
 int quant_decl_from_json(json_t *q, const char *source, struct quant_decl *ret, sc_err *e)
 {
+	*ret = (struct quant_decl){ 0 };
 	if (!json_is_object(q))
 		return sc_error(e, SC_ENOTOBJ, "%s is not an object", source);
 	struct quant_decl d = { .present = true, .format = FMT_UNKNOWN };
@@ -261,6 +262,7 @@ static int try_file(const char *dir, const char *file, struct quant_decl *ret, b
 
 int quant_decl_find(const char *dir, json_t *config, struct quant_decl *ret, sc_err *e)
 {
+	*ret = (struct quant_decl){ 0 };
 	static const char *const keys[] = { "quantization_config", "compression_config" };
 	bool found = false;
 	int r;

@@ -12,6 +12,7 @@
 
 int sc_parse_size(const char *s, uint64_t *ret)
 {
+	*ret = 0;
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
@@ -438,6 +439,7 @@ static int validate(struct registry *r, const char *file, sc_err *e)
 
 int registry_parse(const char *file, const char *buf, size_t len, struct registry *ret, sc_err *e)
 {
+	*ret = (struct registry){ 0 };
 	struct ini ini;
 	struct registry r = { 0 };
 	int x = ini_parse(file, buf, len, &ini, e);
@@ -535,6 +537,7 @@ static char *config_path(const char *explicit_path, bool *must_exist)
 
 int registry_load(const char *explicit_path, struct registry *ret, sc_err *e)
 {
+	*ret = (struct registry){ 0 };
 	bool must;
 	_cleanup_free_ char *path = config_path(explicit_path, &must), *buf = NULL;
 	size_t len;

@@ -243,6 +243,7 @@ static int check_layout(struct st_header *h, sc_err *e)
 
 int st_prefix_len(const uint8_t *buf, size_t len, uint64_t file_size, uint64_t *ret, sc_err *e)
 {
+	*ret = 0;
 	if (len < 8 || file_size < 8)
 		return sc_error(e, SC_ESHORT, "file is %llu bytes, shorter than the 8-byte header length",
 				(unsigned long long)(file_size < len ? file_size : len));
@@ -272,6 +273,7 @@ void st_header_free(struct st_header *h)
 
 int st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_header *ret, sc_err *e)
 {
+	*ret = (struct st_header){ 0 };
 	uint64_t prefix;
 	int r = st_prefix_len(buf, len, file_size, &prefix, e);
 	if (r < 0)
@@ -303,6 +305,7 @@ int st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_heade
 
 int st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_read, sc_err *e)
 {
+	*ret = (struct st_header){ 0 };
 	uint8_t head[8];
 	uint64_t prefix;
 	int r;

@@ -71,6 +71,7 @@ static int index_object(struct jp *j, struct st_index *x, struct sc_strset *set,
 
 int st_index_parse(const uint8_t *buf, size_t len, struct st_index *ret, sc_err *e)
 {
+	*ret = (struct st_index){ 0 };
 	struct st_index x = { 0 };
 	struct sc_strset set = { 0 };
 	const uint8_t *s;

@@ -186,6 +186,7 @@ void scan_result_free(struct scan_result *s)
 
 int sc_scan(const char *root, const struct registry *reg, struct scan_result *ret, sc_err *e)
 {
+	*ret = (struct scan_result){ 0 };
 	struct scan_result res = { 0 };
 	struct finder f = { .res = &res };
 	struct stat st;

@@ -111,6 +111,8 @@ const char *sc_probe_health(const char *host, int port, const char *path, bool a
 
 int sc_served_ids(const char *host, int port, const char *bearer, char ***ret, size_t *n, sc_err *e)
 {
+	*ret = NULL;
+	*n = 0;
 	char url[512];
 	struct http_resp r;
 	snprintf(url, sizeof url, "http://%s:%d/v1/models", host, port);
@@ -179,6 +181,7 @@ static const char *health_path(const struct registry *reg, const char *engine)
 
 int sc_run_status(const struct registry *reg, const char *name, struct run_status *ret, sc_err *e)
 {
+	*ret = (struct run_status){ 0 };
 	struct run_status s = { 0 };
 	int r = state_read(reg->state_dir, name, &s.st, e);
 	if (r < 0)

@@ -64,6 +64,7 @@ static char *dup_str(json_t *o, const char *k)
 
 int state_read(const char *state_dir, const char *name, struct run_state *ret, sc_err *e)
 {
+	*ret = (struct run_state){ 0 };
 	_cleanup_free_ char *path = NULL;
 	if (asprintf(&path, "%s/run/%s.json", state_dir, name) < 0)
 		return sc_error(e, -ENOMEM, "out of memory");
@@ -106,6 +107,8 @@ static int cmp_str(const void *a, const void *b)
 
 int state_list(const char *state_dir, char ***ret, size_t *n, sc_err *e)
 {
+	*ret = NULL;
+	*n = 0;
 	_cleanup_free_ char *dir = NULL;
 	char **v = NULL;
 	size_t k = 0;

@@ -23,6 +23,7 @@ void sc_secret_free(char *s)
 
 int sc_token_read(const char *path, char **ret, bool *others_can_read, sc_err *e)
 {
+	*ret = NULL;
 	struct stat st;
 	char *buf = NULL;
 	size_t len;

@@ -82,6 +82,9 @@ int sc_open_regular(int dirfd, const char *path, struct stat *ret)
 
 int sc_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
+	*ret = NULL;
+	if (ret_len)
+		*ret_len = 0;
 	struct stat st;
 	_cleanup_close_ int fd = sc_open_regular(AT_FDCWD, path, &st);
 	if (fd < 0)
