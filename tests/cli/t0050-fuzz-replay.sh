@@ -4,7 +4,7 @@
 . "$(dirname "$0")/test-lib.sh"
 : "${SPARKCTL_BUILD:?}"
 ROOT=$(cd "$TESTS/.." && pwd)
-for t in safetensors gguf quantcfg sse; do
+for t in safetensors gguf quantcfg sse ini hublisting archivepath; do
 	test_expect "fuzz corpus $t replays cleanly" '
 		run 0 "$SPARKCTL_BUILD/replay/fuzz-'$t'" "$ROOT/fuzz/corpus/'$t'" &&
 		has out "^1\.\.[1-9]" && hasnt out "^not ok"'
