@@ -175,7 +175,7 @@ int ini_parse(const char *file, const char *buf, size_t len, struct ini *ret, sc
 		 * quoting later) unless one pair encloses the whole value. */
 		size_t n = 0, keep = 0, close_at = 0;
 		unsigned quotes = 0;
-		bool quoted = false, whole = *q == '"';
+		bool quoted = false, whole = q < eol && *q == '"';
 		for (;;) {
 			if (q >= eol) {
 				if (quoted) {
