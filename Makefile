@@ -6,6 +6,10 @@
 #   make fuzz       libFuzzer targets (clang)
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make uninstall  the same, removed
+#   make clean      remove build/
+#   make help       this list
+#   DEVELOPER=1     warnings are errors (CI)
 
 VERSION := 0.1.0
 PREFIX ?= /usr/local
@@ -43,10 +47,16 @@ endif
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+# DEVELOPER=1 (CI sets it): warnings are errors, as git's config.mak.dev
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSPARKCTL_VERSION='"$(VERSION)"' $(WARN) -fPIC $(SAN) $(CFLAGS) $(DEP_CFLAGS)
 ALL_LDFLAGS := $(SAN) $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
+# lib/ in layers, each including only from those below it (see doc/ARCHITECTURE.md):
+# base <- format <- net, engine <- ops
+LIB_SRC := $(sort $(wildcard lib/*/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(B)/%.o)
@@ -55,8 +65,11 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz-*.c))
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(B)/replay/%)
 
-.PHONY: all check demo bench bench-deps fuzz deps install uninstall clean help
+.PHONY: all check demo bench bench-deps fuzz deps install uninstall clean help FORCE
 all: sparkctl
+
+help:
+	@sed -n 's/^#   //p' Makefile
 
 sparkctl: $(B)/sparkctl
 	@ln -sf $(B)/sparkctl $@
@@ -71,9 +84,17 @@ $(B)/libsparkctl.a: $(LIB_OBJ)
 $(B)/libsparkctl.so: $(LIB_OBJ)
 	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libsparkctl.so.0 -o $@ $^ $(DEP_LIBS) -lpthread -lm
 
-$(B)/%.o: %.c $(wildcard lib/*.h cmd/*.h)
+# A change of the flags rebuilds everything (git's GIT-CFLAGS); -MMD -MP
+# track the headers each object includes.
+$(B)/CFLAGS: FORCE
+	@mkdir -p $(B)
+	@echo '$(CC) $(ALL_CFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS)' >$@
+
+$(B)/%.o: %.c $(B)/CFLAGS
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libsparkctl.a tests/unit/unit.h
 	@mkdir -p $(dir $@)

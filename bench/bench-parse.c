@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../lib/safetensors.h"
-#include "../lib/util.h"
+#include "../lib/format/safetensors.h"
+#include "../lib/base/util.h"
 
 static double now(void)
 {

@@ -1,5 +1,5 @@
 #include "common.h"
-#include "../lib/util.h"
+#include "../lib/base/util.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "../lib/registry.h"
+#include "../lib/base/registry.h"
 
 struct sc_ctx {
 	const char *config;  /* --config FILE */

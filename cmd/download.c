@@ -1,13 +1,14 @@
 /* sparkctl download: Hub repositories into model folders, verified and
  * resumable; plain files and archives from a URL. */
 #include "common.h"
-#include "../lib/text.h"
-#include "../lib/curl_api.h"
-#include "../lib/download.h"
-#include "../lib/hub.h"
-#include "../lib/model.h"
-#include "../lib/unpack.h"
-#include "../lib/util.h"
+#include "../lib/base/json.h"
+#include "../lib/base/text.h"
+#include "../lib/net/curl_api.h"
+#include "../lib/ops/download.h"
+#include "../lib/net/hub.h"
+#include "../lib/format/model.h"
+#include "../lib/net/unpack.h"
+#include "../lib/base/util.h"
 
 #include <signal.h>
 #include <sys/stat.h>

@@ -1,11 +1,12 @@
 /* sparkctl inspect: one model in depth; its tensors with --tensors. */
 #include "common.h"
+#include "../lib/base/json.h"
 
 #include <errno.h>
-#include "../lib/text.h"
-#include "../lib/inspect.h"
-#include "../lib/sysmem.h"
-#include "../lib/util.h"
+#include "../lib/base/text.h"
+#include "../lib/ops/inspect.h"
+#include "../lib/engine/sysmem.h"
+#include "../lib/base/util.h"
 
 #include <inttypes.h>
 #include <jansson.h>

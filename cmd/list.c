@@ -2,9 +2,10 @@
  * completion, which runs it on every Tab: it reads models.ini and nothing
  * else. */
 #include "common.h"
-#include "../lib/text.h"
-#include "../lib/model.h"
-#include "../lib/util.h"
+#include "../lib/base/json.h"
+#include "../lib/base/text.h"
+#include "../lib/format/model.h"
+#include "../lib/base/util.h"
 
 #include <jansson.h>
 #include <sys/stat.h>

@@ -1,8 +1,9 @@
 /* sparkctl logs: the log of a model sparkctl started. */
 #include "common.h"
-#include "../lib/proc.h"
-#include "../lib/serve.h"
-#include "../lib/util.h"
+#include "../lib/base/time.h"
+#include "../lib/engine/proc.h"
+#include "../lib/ops/serve.h"
+#include "../lib/base/util.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

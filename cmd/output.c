@@ -1,8 +1,9 @@
 /* Output shared by serve, switch and stop: the action report (human or
  * JSON) and the one-line progress shown on a terminal while waiting. */
 #include "common.h"
-#include "../lib/text.h"
-#include "../lib/util.h"
+#include "../lib/base/json.h"
+#include "../lib/base/text.h"
+#include "../lib/base/util.h"
 
 #include <jansson.h>
 #include <unistd.h>

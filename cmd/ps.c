@@ -2,10 +2,11 @@
  * docker and the registered ports; plus engines on registered ports that
  * sparkctl did not start. */
 #include "common.h"
-#include "../lib/text.h"
-#include "../lib/ports.h"
-#include "../lib/serve.h"
-#include "../lib/util.h"
+#include "../lib/base/json.h"
+#include "../lib/base/text.h"
+#include "../lib/engine/ports.h"
+#include "../lib/ops/serve.h"
+#include "../lib/base/util.h"
 
 #include <jansson.h>
 

@@ -1,11 +1,12 @@
 /* sparkctl scan: the inventory of the models root as a table, Markdown,
  * JSON or Prometheus textfile metrics. */
 #include "common.h"
-#include "../lib/text.h"
-#include "../lib/atomicfile.h"
-#include "../lib/model_json.h"
-#include "../lib/scan.h"
-#include "../lib/util.h"
+#include "../lib/base/json.h"
+#include "../lib/base/text.h"
+#include "../lib/base/atomicfile.h"
+#include "../lib/ops/model_json.h"
+#include "../lib/ops/scan.h"
+#include "../lib/base/util.h"
 
 #include <jansson.h>
 #include <time.h>

@@ -1,9 +1,9 @@
 /* sparkctl serve: start one registered model and wait until it is healthy;
  * --dry-run prints it as a serve script instead. */
 #include "common.h"
-#include "../lib/engine.h"
-#include "../lib/serve.h"
-#include "../lib/util.h"
+#include "../lib/engine/engine.h"
+#include "../lib/ops/serve.h"
+#include "../lib/base/util.h"
 
 #include <unistd.h>
 

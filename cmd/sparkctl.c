@@ -1,6 +1,6 @@
 /* sparkctl: global options, the command table, help and dispatch. */
 #include "common.h"
-#include "../lib/util.h"
+#include "../lib/base/util.h"
 
 #include <errno.h>
 #include <locale.h>

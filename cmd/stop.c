@@ -1,9 +1,10 @@
 /* sparkctl stop: stop models: the whole process group (or container). */
 #include "common.h"
-#include "../lib/proc.h"
-#include "../lib/serve.h"
-#include "../lib/state.h"
-#include "../lib/util.h"
+#include "../lib/base/time.h"
+#include "../lib/engine/proc.h"
+#include "../lib/ops/serve.h"
+#include "../lib/engine/state.h"
+#include "../lib/base/util.h"
 
 enum { OPT_ALL = 'a', OPT_JSON = 256 };
 

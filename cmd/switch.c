@@ -1,10 +1,10 @@
 /* sparkctl switch: exclusive start: stop what shares the model's group or
  * port, then serve it. */
 #include "common.h"
-#include "../lib/openai.h"
-#include "../lib/serve.h"
-#include "../lib/token.h"
-#include "../lib/util.h"
+#include "../lib/net/openai.h"
+#include "../lib/ops/serve.h"
+#include "../lib/base/token.h"
+#include "../lib/base/util.h"
 
 #include <unistd.h>
 

@@ -1,11 +1,12 @@
 /* sparkctl test: the three-request smoke test of a model, on its internal
  * port or through the token proxy, with figures. */
 #include "common.h"
-#include "../lib/text.h"
-#include "../lib/openai.h"
-#include "../lib/state.h"
-#include "../lib/token.h"
-#include "../lib/util.h"
+#include "../lib/base/json.h"
+#include "../lib/base/text.h"
+#include "../lib/net/openai.h"
+#include "../lib/engine/state.h"
+#include "../lib/base/token.h"
+#include "../lib/base/util.h"
 
 #include <langinfo.h>
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/unpack.h"
+#include "../lib/net/unpack.h"
 
 /* depth of the folder holding rel, and where target leads from it */
 static void check_link(const char *rel, const char *target)

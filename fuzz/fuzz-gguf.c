@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "../lib/gguf.h"
+#include "../lib/format/gguf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../lib/hub.h"
+#include "../lib/net/hub.h"
 
 static void check_path(const char *p)
 {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../lib/registry.h"
+#include "../lib/base/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../lib/classify.h"
-#include "../lib/hfconfig.h"
-#include "../lib/quantcfg.h"
+#include "../lib/format/classify.h"
+#include "../lib/format/hfconfig.h"
+#include "../lib/format/quantcfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

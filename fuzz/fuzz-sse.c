@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../lib/openai.h"
+#include "../lib/net/openai.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,9 +1,10 @@
 /* The quantization declaration and the classifier: each scheme of
  * DESIGN.md, the real configs, the traps, and the tensors-win rule. */
 #include "unit.h"
-#include "../../lib/classify.h"
-#include "../../lib/hfconfig.h"
-#include "../../lib/quantcfg.h"
+#include "../../lib/base/json.h"
+#include "../../lib/format/classify.h"
+#include "../../lib/format/hfconfig.h"
+#include "../../lib/format/quantcfg.h"
 
 static struct quant_decl decl_of(const char *json)
 {

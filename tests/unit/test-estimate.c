@@ -2,9 +2,9 @@
  * sliding windows, with the values the issue names; the fit and the
  * longest context; /proc/meminfo; engine flags. */
 #include "unit.h"
-#include "../../lib/engine.h"
-#include "../../lib/estimate.h"
-#include "../../lib/sysmem.h"
+#include "../../lib/engine/engine.h"
+#include "../../lib/format/estimate.h"
+#include "../../lib/engine/sysmem.h"
 
 static struct hf_config cfg(int64_t layers, int64_t kv_heads, int64_t head_dim)
 {

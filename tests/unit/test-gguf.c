@@ -1,8 +1,8 @@
 /* The GGUF reader: every value type, nested arrays, alignment, tensor sizes
  * from the ggml block table, the real sample, and hostile files. */
 #include "unit.h"
-#include "../../lib/dtype.h"
-#include "../../lib/gguf.h"
+#include "../../lib/format/dtype.h"
+#include "../../lib/format/gguf.h"
 
 /* header + kvs built by the test; tensors appended by add_tensor */
 struct gg {

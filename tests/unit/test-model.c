@@ -4,7 +4,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include "../../lib/model.h"
+#include "../../lib/format/model.h"
 
 static int open_fds(void)
 {

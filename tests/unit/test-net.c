@@ -2,12 +2,12 @@
  * never crosses one), server-sent events, git blob ids, tokens, appending
  * a model to models.ini. */
 #include "unit.h"
-#include "../../lib/hash.h"
-#include "../../lib/hub.h"
-#include "../../lib/openai.h"
-#include "../../lib/registry.h"
-#include "../../lib/token.h"
-#include "../../lib/util.h"
+#include "../../lib/net/hash.h"
+#include "../../lib/net/hub.h"
+#include "../../lib/net/openai.h"
+#include "../../lib/base/registry.h"
+#include "../../lib/base/token.h"
+#include "../../lib/base/util.h"
 
 #include <sys/stat.h>
 

@@ -2,9 +2,10 @@
  * ours, process groups stop with their children; command rendering never
  * involves a shell. */
 #include "unit.h"
-#include "../../lib/engine.h"
-#include "../../lib/proc.h"
-#include "../../lib/util.h"
+#include "../../lib/base/time.h"
+#include "../../lib/engine/engine.h"
+#include "../../lib/engine/proc.h"
+#include "../../lib/base/util.h"
 
 #include <signal.h>
 #include <sys/wait.h>

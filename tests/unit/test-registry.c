@@ -1,9 +1,10 @@
 /* models.ini: the git-config syntax, the registry's keys and checks, and
  * every error naming file and line. */
 #include "unit.h"
-#include "../../lib/ini.h"
-#include "../../lib/registry.h"
-#include "../../lib/util.h"
+#include "../../lib/base/words.h"
+#include "../../lib/base/ini.h"
+#include "../../lib/base/registry.h"
+#include "../../lib/base/util.h"
 
 static int parse(const char *text, struct registry *r, sc_err *e)
 {

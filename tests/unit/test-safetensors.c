@@ -3,8 +3,8 @@
 #include "unit.h"
 
 #include <time.h>
-#include "../../lib/dtype.h"
-#include "../../lib/safetensors.h"
+#include "../../lib/format/dtype.h"
+#include "../../lib/format/safetensors.h"
 
 static int parse_json(const char *json, size_t data_len, struct st_header *h, sc_err *e)
 {

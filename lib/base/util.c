@@ -1,0 +1,285 @@
+#include "util.h"
+#include "err.h"
+
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+bool endswith_n(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+bool endswith(const char *s, const char *suffix)
+{
+	return endswith_n(s, strlen(s), suffix);
+}
+
+int sc_grow(void *arr, size_t *cap, size_t need, size_t sz)
+{
+	void **a = arr;
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 16;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / sz)
+			return -ENOMEM;
+		n *= 2;
+	}
+	void *p = realloc(*a, n * sz);
+	if (!p)
+		return -ENOMEM;
+	*a = p;
+	*cap = n;
+	return 0;
+}
+
+int sc_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int sc_open_regular(int dirfd, const char *path, struct stat *ret)
+{
+	struct stat st;
+	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	bool devnull = S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3;
+	if (!S_ISREG(st.st_mode) && !devnull) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : SC_ENOTREG;
+	}
+	/* regular files never block: reads go on as usual */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (ret)
+		*ret = st;
+	return fd;
+}
+
+int sc_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	*ret = NULL;
+	if (ret_len)
+		*ret_len = 0;
+	struct stat st;
+	_cleanup_close_ int fd = sc_open_regular(AT_FDCWD, path, &st);
+	if (fd < 0)
+		return fd;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	/* read to the end: /proc files say size 0 */
+	size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096, len = 0;
+	_cleanup_free_ char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap > max)
+				return -EFBIG;
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max)
+		return -EFBIG;
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+char *sc_expand_home(const char *path)
+{
+	const char *home = getenv("HOME");
+	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0') && home) {
+		size_t hl = strlen(home), pl = strlen(path + 1);
+		char *r = malloc(hl + pl + 1);
+		if (!r)
+			return NULL;
+		memcpy(r, home, hl);
+		memcpy(r + hl, path + 1, pl + 1);
+		return r;
+	}
+	return strdup(path);
+}
+
+char *sc_path_join(const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = strlen(b);
+	bool slash = al > 0 && a[al - 1] != '/';
+	char *r = malloc(al + slash + bl + 1);
+	if (!r)
+		return NULL;
+	memcpy(r, a, al);
+	if (slash)
+		r[al] = '/';
+	memcpy(r + al + slash, b, bl + 1);
+	return r;
+}
+
+void sc_format_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char units[] = "BKMGTPE";
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1024.0 && u < sizeof units - 2) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%lluB", (unsigned long long)n);
+	else
+		snprintf(buf, len, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+bool sc_name_eq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		char x = (char)tolower((unsigned char)*a), y = (char)tolower((unsigned char)*b);
+		if (x == '_')
+			x = '-';
+		if (y == '_')
+			y = '-';
+		if (x != y)
+			return false;
+		if (!x)
+			return true;
+	}
+}
+
+size_t sc_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t sub = prev + (a[i - 1] != b[j - 1]);
+			size_t del = row[j] + 1, ins = row[j - 1] + 1;
+			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+void sc_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int sc_strv_appendf(char ***v, size_t *n, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	char **nv = realloc(*v, (*n + 2) * sizeof *nv);
+	if (!nv) {
+		free(s);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = s;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}
+
+int sc_mkdir_parents(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST)
+				return -errno;
+			*s = '/';
+		}
+	return 0;
+}
+
+int sc_mkdir_p(const char *path, mode_t mode)
+{
+	int r = sc_mkdir_parents(path, mode);
+	if (r < 0)
+		return r;
+	return mkdir(path, mode) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+size_t sc_suggest(const char *target, const char *const *names, size_t n, char *buf, size_t len)
+{
+	size_t k = 0;
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!names[i])
+			continue;
+		/* a short target is close to every short name: fewer edits */
+		size_t d = sc_edit_distance(target, names[i]), tl = strlen(target);
+		if (!(d <= (tl < 6 ? 1 : tl < 10 ? 2 : 3) || (tl >= 3 && strstr(names[i], target))))
+			continue;
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, "%s%s", k++ ? ", " : "", names[i]);
+	}
+	return k;
+}
+
+int sc_free_bytes(const char *dir, uint64_t *ret)
+{
+	*ret = 0;
+	struct statvfs sv;
+	if (statvfs(dir, &sv) < 0)
+		return -errno;
+	*ret = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return 0;
+}

@@ -1,0 +1,69 @@
+/* The three-request smoke test of an OpenAI-compatible server: GET /health,
+ * GET /v1/models (the served name must be listed), and a streamed
+ * POST /v1/chat/completions with its time to first token and tokens/s. */
+#ifndef SC_OPENAI_H
+#define SC_OPENAI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/err.h"
+
+struct smoke_opts {
+	const char *base;          /* http://host:port, no trailing slash */
+	const char *model;         /* the served name; NULL: the first id of /v1/models */
+	const char *token;         /* sent as Authorization: Bearer to base only; may be NULL */
+	const char *token_source;  /* where the token came from, for 401/403 messages */
+	const char *prompt;
+	int max_tokens;
+	int timeout_ms;            /* for each request */
+};
+
+enum { CHECK_HEALTH, CHECK_MODELS, CHECK_CHAT, CHECK_COUNT };
+
+struct smoke_check {
+	const char *name;  /* "GET /health", ... */
+	bool ok, ran;
+	long status;       /* 0: no HTTP answer */
+	double ms;
+	char error[512];
+};
+
+struct smoke_result {
+	bool ok;
+	struct smoke_check checks[CHECK_COUNT];
+	char *model;       /* the name used in the chat request */
+	char **served;     /* ids of /v1/models */
+	size_t n_served;
+	int64_t max_model_len;      /* -1: not given */
+	double ttft_ms;             /* -1: no token arrived */
+	int64_t completion_tokens;  /* -1: unknown */
+	double tokens_per_s;        /* -1: unknown */
+	char *answer;
+	char *finish_reason;
+};
+
+/* Always fills ret (the checks say what failed); <0 only when the test
+ * could not be run at all (libcurl missing, memory). */
+int sc_smoke_test(const struct smoke_opts *o, struct smoke_result *ret, sc_err *e);
+void smoke_result_free(struct smoke_result *r);
+
+/* Parse one server-sent-events line of a chat completion stream into the
+ * stream state; exposed for the tests and the fuzzer. */
+struct sse_state {
+	bool done;           /* data: [DONE] seen */
+	bool malformed;
+	char bad[128];       /* the offending line */
+	long chunks;         /* chunks with content */
+	int64_t usage_tokens;
+	char engine_error[256];  /* an SSE "error" event: the engine's message */
+	char *content;
+	size_t content_len;
+	char finish[32];
+	double first_ms;     /* when the first content arrived, -1 before */
+};
+int sse_line(struct sse_state *s, const char *line, size_t len, double now_ms);
+void sse_state_free(struct sse_state *s);
+
+#endif

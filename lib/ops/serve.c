@@ -1,0 +1,645 @@
+#include "serve.h"
+#include "../base/time.h"
+#include "../engine/engine.h"
+#include "../net/http.h"
+#include "inspect.h"
+#include "../engine/ports.h"
+#include "../engine/proc.h"
+#include "../engine/sysmem.h"
+#include "../base/util.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define HEALTH_TIMEOUT_MS 5000  /* SGLang's /health runs a one-token generation */
+/* poll fast at first (small models are up in a fraction of a second), then
+ * settle at POLL_MAX_MS */
+#define POLL_MIN_MS 10
+#define POLL_MAX_MS 100
+
+void serve_result_free(struct serve_result *r)
+{
+	if (!r)
+		return;
+	free(r->container);
+	free(r->log_tail);
+	memset(r, 0, sizeof *r);
+}
+
+void run_status_free(struct run_status *s)
+{
+	if (s)
+		run_state_free(&s->st);
+}
+
+/* The last n lines, read backwards from the end in blocks: a log of any
+ * size (a chatty engine writes gigabytes) costs only what is shown. */
+char *sc_file_tail(const char *path, unsigned n)
+{
+	struct stat st;
+	_cleanup_close_ int fd = path ? sc_open_regular(AT_FDCWD, path, &st) : -1;
+	if (fd < 0 || !n)
+		return strdup("");
+	uint64_t size = (uint64_t)st.st_size, start = size;
+	size_t cap = 0, newlines = 0;
+	char *buf = NULL;  /* holds [start, size) */
+	bool trailing = false;
+	/* n lines begin after the (n+1)-th newline from the end, not counting
+	 * the one that ends the file */
+	while (start > 0 && newlines < (size_t)n + trailing) {
+		size_t block = start < 65536 ? (size_t)start : 65536, have = (size_t)(size - start);
+		if (sc_grow(&buf, &cap, have + block + 1, 1) < 0) {
+			free(buf);
+			return NULL;
+		}
+		memmove(buf + block, buf, have);
+		if (sc_pread_full(fd, buf, block, start - block) < 0) {
+			free(buf);
+			return strdup("");
+		}
+		if (start == size)
+			trailing = buf[block - 1] == '\n';
+		start -= block;
+		for (size_t i = 0; i < block; i++)
+			newlines += buf[i] == '\n';
+	}
+	size_t len = (size_t)(size - start), i = len;
+	if (!buf)
+		return strdup("");
+	buf[len] = '\0';
+	if (i && buf[i - 1] == '\n')
+		i--;
+	for (unsigned k = 0; i > 0; i--)
+		if (buf[i - 1] == '\n' && ++k == n)
+			break;
+	memmove(buf, buf + i, len - i + 1);
+	return buf;
+}
+
+char *sc_log_tail(const struct run_state *st, unsigned n)
+{
+	if (st->container) {
+		char lines[16], out[65536];
+		sc_err e;
+		snprintf(lines, sizeof lines, "%u", n);
+		char *argv[] = { "docker", "logs", "--tail", lines, st->container, NULL };
+		if (sc_run(argv, out, sizeof out, 10000, &e) >= 0)
+			return strdup(out);
+	}
+	return sc_file_tail(st->log, n);
+}
+
+const char *sc_probe_health(const char *host, int port, const char *path, bool alive)
+{
+	char url[512];
+	struct http_resp r;
+	sc_err e;
+	if (!alive)
+		return "dead";
+	snprintf(url, sizeof url, "http://%s:%d%s", host, port, path);
+	int x = sc_http_get(url, NULL, HEALTH_TIMEOUT_MS, &r, &e);
+	if (x == -ECONNREFUSED)
+		return "loading";
+	if (x < 0)
+		return "unhealthy";
+	long status = r.status;
+	http_resp_free(&r);
+	return status == 200 ? "ok" : status == 503 ? "loading" : "unhealthy";
+}
+
+int sc_served_ids(const char *host, int port, const char *bearer, char ***ret, size_t *n, sc_err *e)
+{
+	*ret = NULL;
+	*n = 0;
+	char url[512];
+	struct http_resp r;
+	snprintf(url, sizeof url, "http://%s:%d/v1/models", host, port);
+	int x = sc_http_get(url, bearer, HEALTH_TIMEOUT_MS, &r, e);
+	if (x < 0)
+		return x;
+	json_error_t je;
+	json_t *j = r.status == 200 ? json_loadb(r.body, r.len, 0, &je) : NULL;
+	long status = r.status;
+	http_resp_free(&r);
+	if (!j)
+		return sc_error(e, SC_ENOTJSON, "%s: %s", url, status == 200 ? "the answer is not JSON" : "not 200");
+	char **ids = NULL;
+	size_t k = 0;
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(j, "data"), i, m) {
+		json_t *id = json_object_get(m, "id");
+		if (json_is_string(id) && sc_strv_appendf(&ids, &k, "%s", json_string_value(id)) < 0) {
+			json_decref(j);
+			sc_strv_free(ids, k);
+			return sc_error(e, -ENOMEM, "out of memory");
+		}
+	}
+	json_decref(j);
+	if (!ids && !(ids = calloc(1, sizeof *ids)))
+		return sc_error(e, -ENOMEM, "out of memory");
+	*ret = ids;
+	*n = k;
+	return 0;
+}
+
+/* docker inspect: is the container running, and how did it exit */
+static bool container_running(const char *name, int *exit_code)
+{
+	char out[256];
+	sc_err e;
+	char *argv[] = { "docker", "inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", (char *)name, NULL };
+	*exit_code = -1;
+	if (sc_run(argv, out, sizeof out, 10000, &e) != 0)
+		return false;
+	char running[16] = "";
+	if (sscanf(out, "%15s %d", running, exit_code) < 1)
+		return false;
+	return streq(running, "true");
+}
+
+static bool state_alive(const struct run_state *st)
+{
+	int code;
+	if (st->container)
+		return container_running(st->container, &code);
+	if (sc_proc_alive(st->pid, st->start_time))
+		return true;
+	/* the leader is gone; children of its group may still hold the GPU */
+	struct proc_stat ps;
+	bool reused = sc_proc_stat(st->pid, &ps) == 0 && ps.state != 'Z' && ps.start_time != st->start_time;
+	return !reused && sc_pgrp_members(st->pgid, st->start_time, NULL) > 0;
+}
+
+static const char *health_path(const struct registry *reg, const char *engine)
+{
+	const struct reg_engine *en = engine ? registry_engine(reg, engine) : NULL;
+	return en && en->health ? en->health : "/health";
+}
+
+int sc_run_status(const struct registry *reg, const char *name, struct run_status *ret, sc_err *e)
+{
+	*ret = (struct run_status){ 0 };
+	struct run_status s = { 0 };
+	int r = state_read(reg->state_dir, name, &s.st, e);
+	if (r < 0)
+		return r;
+	s.alive = state_alive(&s.st);
+	s.health = sc_probe_health(s.st.host ? s.st.host : reg->host, s.st.port, health_path(reg, s.st.engine), s.alive);
+	if (s.alive && !s.st.container) {
+		sc_pgrp_members(s.st.pgid, s.st.start_time, &s.rss_bytes);
+		s.rss_known = true;
+	}
+	s.uptime_s = s.alive ? (int64_t)time(NULL) - s.st.started_unix : 0;
+	*ret = s;
+	return 0;
+}
+
+/* Stop what st describes: 1 stopped, 0 not signalled (its PID now names
+ * another process, or the record has no start time to tell). */
+static int stop_state(const struct registry *reg, const struct run_state *st, bool *killed, sc_err *e)
+{
+	const struct reg_engine *en = st->engine ? registry_engine(reg, st->engine) : NULL;
+	long timeout = en ? en->stop_timeout : 60;
+	*killed = false;
+	if (st->container) {
+		char t[16], out[4096];
+		snprintf(t, sizeof t, "%ld", timeout);
+		char *stop[] = { "docker", "stop", "-t", t, st->container, NULL };
+		char *rm[] = { "docker", "rm", "-f", st->container, NULL };
+		sc_run(stop, out, sizeof out, (int)(timeout + 30) * 1000, e);
+		int r = sc_run(rm, out, sizeof out, 60000, e);
+		int code;
+		if (container_running(st->container, &code))
+			return sc_error(e, -EBUSY, "container %s still runs after docker stop and rm: %s", st->container,
+					r < 0 ? e->msg : out);
+		return 1;
+	}
+	struct proc_stat ps;
+	if (!st->start_time || (sc_proc_stat(st->pid, &ps) == 0 && ps.state != 'Z' && ps.start_time != st->start_time))
+		return 0;  /* the PID may be another process now: never signalled */
+	int r = sc_pgrp_stop(st->pgid, st->start_time, (int)timeout * 1000, killed, e);
+	return r < 0 ? r : 1;
+}
+
+/* The same engine: a state file written by another start names another
+ * process (or container), whatever its model name. */
+static bool same_run(const struct run_state *a, const struct run_state *b)
+{
+	if (a->container || b->container)
+		return a->container && b->container && streq(a->container, b->container);
+	return a->pid == b->pid && a->start_time == b->start_time;
+}
+
+/* Remove the state file of name only while it still describes st: a
+ * serve that raced in (an older sparkctl without the lock) keeps its
+ * record, so its engine stays stoppable. */
+static void remove_state_of(const struct registry *reg, const char *name, const struct run_state *st)
+{
+	struct run_state now;
+	if (state_read(reg->state_dir, name, &now, NULL) < 0)
+		return;
+	if (same_run(&now, st))
+		state_remove(reg->state_dir, name);
+	run_state_free(&now);
+}
+
+/* sc_stop with the lock held. */
+static int stop_locked(const struct registry *reg, const char *name, enum sc_stop_outcome *how, pid_t *pid,
+		       sc_err *e)
+{
+	struct run_state st;
+	*how = SC_STOP_NOT_RUNNING;
+	*pid = 0;
+	int r = state_read(reg->state_dir, name, &st, e);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	bool was = state_alive(&st), killed = false;
+	r = was ? stop_state(reg, &st, &killed, e) : 0;
+	if (r >= 0) {
+		remove_state_of(reg, name, &st);
+		*how = !was ? SC_STOP_STALE : !r ? SC_STOP_NOT_SIGNALLED : killed ? SC_STOP_KILLED : SC_STOP_TERMINATED;
+		*pid = st.pid;
+	}
+	run_state_free(&st);
+	return r < 0 ? r : was && r ? 1 : 0;
+}
+
+int sc_stop(const struct registry *reg, const char *name, enum sc_stop_outcome *how, pid_t *pid, sc_err *e)
+{
+	*how = SC_STOP_NOT_RUNNING;
+	*pid = 0;
+	int lock = state_lock(reg->state_dir, e);
+	if (lock < 0)
+		return lock;
+	int r = stop_locked(reg, name, how, pid, e);
+	close(lock);
+	return r;
+}
+
+/* ---- starting ---- */
+
+static int preflight(const struct registry *reg, const struct reg_model *rm, const struct serve_opts *o, sc_err *e)
+{
+	char comm[64];
+	if (sc_port_listening(reg->host, rm->port)) {
+		pid_t owner = sc_port_owner(rm->port, comm, sizeof comm);
+		if (owner)
+			return sc_error(e, -EADDRINUSE, "%s: port %d is taken by process %d (%s), which sparkctl did not start",
+					rm->name, rm->port, (int)owner, comm);
+		return sc_error(e, -EADDRINUSE, "%s: port %d is taken by a process sparkctl did not start", rm->name,
+				rm->port);
+	}
+	struct sc_inspection x;
+	struct sc_inspect_opts io = { 0 };
+	uint64_t total = 0, avail = 0;
+	int r = sc_meminfo(&total, &avail, e);
+	if (r < 0)
+		return r;
+	io.mem_total = total;
+	if ((r = sc_inspect(rm->name, reg, &io, &x, e)) < 0)
+		return r;
+	r = 0;
+	if (!o->force) {
+		const struct sc_memory *m = &x.memory;
+		uint64_t need = m->kv_known ? m->total_bytes : m->weights_bytes + m->weights_bytes / 5;
+		char a[32], b[32];
+		sc_format_bytes(need, a, sizeof a);
+		for (size_t i = 0; i < x.n_engines && !r; i++)
+			if (rm->engine && streq(x.engines[i].engine, rm->engine) && x.engines[i].reason)
+				r = sc_error(e, -ENOTSUP, "%s: %s (--force starts it anyway)", rm->name, x.engines[i].reason);
+		if (r)
+			;
+		else if (x.model.status != ST_OK)
+			r = sc_error(e, -EINVAL, "%s: the checkpoint is %s: %s%s%s (--force starts it anyway)", rm->name,
+				     sc_status_name(x.model.status), x.model.problems.v[0].file ? x.model.problems.v[0].file : "",
+				     x.model.problems.v[0].file ? ": " : "", x.model.problems.v[0].message);
+		else if (need > m->budget_bytes) {
+			sc_format_bytes(m->budget_bytes, b, sizeof b);
+			r = sc_error(e, -ENOMEM, "%s: needs %s (weights + KV cache at %llu tokens), its budget is %s "
+				     "(memory x mem-fraction in models.ini)", rm->name, a, (unsigned long long)m->context, b);
+		} else if (need + SC_MEMORY_RESERVE > avail) {
+			sc_format_bytes(avail > SC_MEMORY_RESERVE ? avail - SC_MEMORY_RESERVE : 0, b, sizeof b);
+			r = sc_error(e, -ENOMEM, "%s: needs %s, only %s is free (MemAvailable less a %llu GiB reserve); "
+				     "stop another model first", rm->name, a, b, SC_MEMORY_RESERVE >> 30);
+		}
+	}
+	sc_inspection_free(&x);
+	return r;
+}
+
+static int start(const struct registry *reg, const struct reg_model *rm, struct run_state *st, struct serve_result *res,
+		 sc_err *e)
+{
+	struct launch l;
+	int r = engine_launch(reg, rm, &l, e);
+	if (r < 0)
+		return r;
+	time_t now = time(NULL);
+	char when[32];
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	*st = (struct run_state){ .name = strdup(rm->name), .engine = rm->engine ? strdup(rm->engine) : NULL,
+				  .mode = strdup(l.mode), .host = strdup(reg->host), .started_at = strdup(when),
+				  .port = rm->port, .started_unix = now };
+	if (!st->name || !st->mode || !st->host || !st->started_at || !(st->log = state_log_path(reg->state_dir, rm->name, e))) {
+		launch_free(&l);
+		return st->log ? sc_error(e, -ENOMEM, "out of memory") : -EIO;
+	}
+	if (l.container) {
+		char out[4096];
+		char *rm_argv[] = { "docker", "rm", "-f", l.container, NULL };
+		sc_run(rm_argv, out, sizeof out, 60000, e);  /* a leftover of an earlier run */
+		r = sc_run(l.argv, out, sizeof out, 600000, e);
+		if (r != 0) {
+			launch_free(&l);
+			return r < 0 ? r : sc_error(e, -EIO, "docker run failed (exit %d): %s", r, out);
+		}
+		st->container = l.container;
+		l.container = NULL;
+		res->container = strdup(st->container);
+	} else {
+		/* keep the previous log as .1 */
+		_cleanup_free_ char *old = NULL;
+		if (asprintf(&old, "%s.1", st->log) >= 0)
+			rename(st->log, old);
+		struct spawn_opts so = { .argv = l.argv, .env_add = l.env, .log = st->log, .new_session = true };
+		pid_t pid;
+		if ((r = sc_spawn(&so, &pid, e)) < 0) {
+			launch_free(&l);
+			return r;
+		}
+		struct proc_stat ps;
+		st->pid = st->pgid = pid;
+		if (sc_proc_stat(pid, &ps) == 0)
+			st->start_time = ps.start_time;
+		res->pid = pid;
+	}
+	launch_free(&l);
+	return state_write(reg->state_dir, st, e);
+}
+
+static char *last_line(const struct run_state *st)
+{
+	char *t = sc_log_tail(st, 1);
+	if (t)
+		t[strcspn(t, "\n")] = '\0';
+	return t;
+}
+
+/* Poll until healthy, the deadline, or the engine's death. */
+static int wait_ready(const struct registry *reg, const struct run_state *st, const struct serve_opts *o,
+		      int64_t t0, int timeout_s, struct serve_result *res, sc_err *e)
+{
+	const char *hp = health_path(reg, st->engine);
+	int64_t deadline = t0 + (int64_t)timeout_s * 1000, last_progress = 0;
+	int poll_ms = POLL_MIN_MS;
+	char url[512];
+	snprintf(url, sizeof url, "http://%s:%d%s", st->host, st->port, hp);
+	for (;;) {
+		int status, code;
+		bool dead = false;
+		if (st->container)
+			dead = !container_running(st->container, &code);
+		else if (waitpid(st->pid, &status, WNOHANG) == st->pid) {
+			dead = true;
+			code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		if (dead) {
+			res->exit_status = code;
+			res->log_tail = sc_log_tail(st, 20);
+			return sc_error(e, -ECHILD, "%s exited with status %d while starting", st->name, code);
+		}
+		int64_t left = deadline - sc_now_ms();
+		if (left <= 0)
+			return sc_error(e, -ETIMEDOUT, "%s was not healthy within %d s", st->name, timeout_s);
+		struct http_resp r;
+		sc_err he;
+		int x = sc_http_get(url, NULL, (int)(left < HEALTH_TIMEOUT_MS ? left : HEALTH_TIMEOUT_MS), &r, &he);
+		long hs = x == 0 ? r.status : 0;
+		if (x == 0)
+			http_resp_free(&r);
+		if (hs == 200) {
+			char **ids;
+			size_t n;
+			int k = sc_served_ids(st->host, st->port, NULL, &ids, &n, e);
+			if (k < 0)
+				return k;
+			bool found = false;
+			for (size_t i = 0; i < n; i++)
+				found |= streq(ids[i], st->name);
+			if (!found) {
+				char list[256] = "";
+				for (size_t i = 0; i < n; i++)
+					snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", ids[i]);
+				sc_strv_free(ids, n);
+				return sc_error(e, -EADDRINUSE, "port %d answers, but /v1/models lists %s, not %s: "
+						"another model answers on this port", st->port, n ? list : "nothing", st->name);
+			}
+			sc_strv_free(ids, n);
+			return 0;
+		}
+		if (o->progress && sc_now_ms() - last_progress >= 250) {
+			_cleanup_free_ char *line = last_line(st);
+			o->progress(o->ud, sc_now_ms() - t0, line ? line : "");
+			last_progress = sc_now_ms();
+		}
+		sc_sleep_ms(poll_ms);
+		poll_ms = poll_ms * 2 > POLL_MAX_MS ? POLL_MAX_MS : poll_ms * 2;
+	}
+}
+
+static bool shares(const struct reg_model *a, const struct reg_model *b)
+{
+	return a->port == b->port || (a->group && b->group && streq(a->group, b->group));
+}
+
+/* models.ini(5): "models of one group exclude each other". */
+static int group_check(const struct registry *reg, const struct reg_model *rm, sc_err *e)
+{
+	char **running = NULL;
+	size_t n = 0;
+	int r = rm->group ? state_list(reg->state_dir, &running, &n, e) : 0;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		const struct reg_model *other = registry_model(reg, running[i]);
+		struct run_state st;
+		if (!other || other == rm || !other->group || !streq(other->group, rm->group) ||
+		    state_read(reg->state_dir, running[i], &st, NULL) < 0)
+			continue;
+		if (state_alive(&st))
+			r = sc_error(e, -EBUSY, "%s: %s of the same group \"%s\" runs; models of one group exclude each "
+				     "other: 'sparkctl switch %s' stops it first", rm->name, running[i], rm->group, rm->name);
+		run_state_free(&st);
+	}
+	sc_strv_free(running, n);
+	return r;
+}
+
+static int serve_locked(const struct registry *reg, const struct reg_model *rm, const struct serve_opts *o,
+			bool group_checked, struct serve_result *ret, sc_err *e)
+{
+	const char *name = rm->name;
+	struct serve_result res = { .exit_status = -1, .health = "ok" };
+	int64_t t0 = sc_now_ms();
+	int r;
+	if (!rm->port)
+		return sc_error(e, SC_ECONFIG, "%s: the model has no port in models.ini", name);
+	res.port = rm->port;
+	struct run_status cur;
+	if (sc_run_status(reg, name, &cur, e) == 0) {
+		bool alive = cur.alive;
+		const char *health = cur.health;
+		res.pid = cur.st.pid;
+		run_status_free(&cur);
+		if (alive && streq(health, "ok")) {
+			res.already = true;
+			*ret = res;
+			return 0;
+		}
+		if (alive)
+			return sc_error(e, -EBUSY, "%s already runs (pid %d) but is %s: stop it or switch to it", name,
+					(int)res.pid, health);
+		state_remove(reg->state_dir, name);  /* stale: the engine is gone */
+	}
+	if (!group_checked && (r = group_check(reg, rm, e)) < 0)
+		return r;
+	if ((r = preflight(reg, rm, o, e)) < 0)
+		return r;
+	struct run_state st = { 0 };
+	if ((r = start(reg, rm, &st, &res, e)) < 0) {
+		run_state_free(&st);
+		serve_result_free(&res);
+		return r;
+	}
+	if (o->no_wait) {
+		res.health = "loading";
+		res.elapsed_ms = sc_now_ms() - t0;
+		run_state_free(&st);
+		*ret = res;
+		return 0;
+	}
+	const struct reg_engine *en = rm->engine ? registry_engine(reg, rm->engine) : NULL;
+	int timeout = o->timeout_s ? o->timeout_s : en ? (int)en->ready_timeout : 900;
+	r = wait_ready(reg, &st, o, t0, timeout, &res, e);
+	if (r >= 0 && o->verify)
+		r = o->verify(o->verify_ud, name, st.host, st.port, e);
+	res.elapsed_ms = sc_now_ms() - t0;
+	if (r < 0) {
+		/* leave nothing behind on the port */
+		sc_err se;
+		bool killed;
+		if (!res.log_tail)
+			res.log_tail = sc_log_tail(&st, 20);
+		stop_state(reg, &st, &killed, &se);
+		remove_state_of(reg, name, &st);
+		res.health = "dead";
+		run_state_free(&st);
+		*ret = res;
+		return r;
+	}
+	run_state_free(&st);
+	*ret = res;
+	return 0;
+}
+
+int sc_serve(const struct registry *reg, const char *name, const struct serve_opts *o, struct serve_result *ret,
+	     sc_err *e)
+{
+	const struct reg_model *rm = registry_model(reg, name);
+	*ret = (struct serve_result){ .exit_status = -1 };
+	if (!rm)
+		return registry_no_model(reg, name, e);
+	int lock = state_lock(reg->state_dir, e);
+	if (lock < 0)
+		return lock;
+	int r = serve_locked(reg, rm, o, false, ret, e);
+	close(lock);
+	return r;
+}
+
+void switch_result_free(struct switch_result *r)
+{
+	if (!r)
+		return;
+	serve_result_free(&r->serve);
+	sc_strv_free(r->stopped, r->n_stopped);
+	free(r->rolled_back);
+	memset(r, 0, sizeof *r);
+}
+
+int sc_switch(const struct registry *reg, const char *name, const struct serve_opts *o, bool rollback,
+	      struct switch_result *ret, sc_err *e)
+{
+	struct switch_result res = { .serve = { .exit_status = -1 } };
+	const struct reg_model *rm = registry_model(reg, name);
+	char **running = NULL;
+	size_t n = 0;
+	int r;
+	*ret = res;
+	if (!rm)
+		return registry_no_model(reg, name, e);
+	int lock = state_lock(reg->state_dir, e);
+	if (lock < 0)
+		return lock;
+	struct run_status cur;
+	if (sc_run_status(reg, name, &cur, e) == 0) {
+		bool healthy = cur.alive && streq(cur.health, "ok");
+		res.serve.pid = cur.st.pid;
+		res.serve.port = rm->port;
+		run_status_free(&cur);
+		if (healthy) {
+			/* nothing to do; --test still checks it, and a failure
+			 * leaves the model that served before as it is */
+			res.serve.already = true;
+			res.serve.health = "ok";
+			r = o->verify ? o->verify(o->verify_ud, name, reg->host, rm->port, e) : 0;
+			close(lock);
+			*ret = res;
+			return r;
+		}
+	}
+	if ((r = state_list(reg->state_dir, &running, &n, e)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct reg_model *other = registry_model(reg, running[i]);
+		bool same = streq(running[i], name);
+		/* a state file of a model no longer registered still holds memory */
+		if (!same && other && !shares(rm, other))
+			continue;
+		enum sc_stop_outcome how;
+		pid_t pid;
+		r = stop_locked(reg, running[i], &how, &pid, e);
+		if (r < 0)
+			goto out;
+		res.killed |= how == SC_STOP_KILLED;
+		if (r > 0 && !same && sc_strv_appendf(&res.stopped, &res.n_stopped, "%s", running[i]) < 0) {
+			r = sc_error(e, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	r = serve_locked(reg, rm, o, true, &res.serve, e);
+	if (r < 0 && rollback && res.n_stopped) {
+		sc_err re;
+		struct serve_result back;
+		struct serve_opts bo = *o;
+		bo.force = true;  /* it ran before */
+		bo.progress = NULL;
+		bo.verify = NULL;
+		const struct reg_model *prev = registry_model(reg, res.stopped[0]);
+		back = (struct serve_result){ .exit_status = -1 };
+		if (prev && serve_locked(reg, prev, &bo, true, &back, &re) == 0)
+			res.rolled_back = strdup(res.stopped[0]);
+		serve_result_free(&back);
+	}
+out:
+	sc_strv_free(running, n);
+	close(lock);
+	*ret = res;
+	return r;
+}
