@@ -91,7 +91,12 @@ int registry_append_model(const char *file, const char *name, const char *path, 
  * system-wide one. */
 char *registry_user_file(const char *explicit_path);
 
-/* "128G" -> bytes (binary units K, M, G, T). */
-int sc_parse_size(const char *s, uint64_t *ret);
+
+/* For registry_file.c: the engines sparkctl knows without a file, and the
+ * defaults of everything a file may leave out. */
+int registry_builtin_engines(struct registry *r);
+int registry_fill_defaults(struct registry *r);
+/* The command of a built-in engine, or NULL. */
+const char *registry_builtin_command(const char *engine);
 
 #endif

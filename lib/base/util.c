@@ -1,6 +1,7 @@
 #include "util.h"
 #include "err.h"
 
+#include <math.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
@@ -281,5 +282,32 @@ int sc_free_bytes(const char *dir, uint64_t *ret)
 	if (statvfs(dir, &sv) < 0)
 		return -errno;
 	*ret = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return 0;
+}
+
+int sc_parse_size(const char *s, uint64_t *ret)
+{
+	*ret = 0;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || v < 0 || !isfinite(v))
+		return -EINVAL;
+	uint64_t mul = 1;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': mul = 1ULL << 10; end++; break;
+	case 'M': mul = 1ULL << 20; end++; break;
+	case 'G': mul = 1ULL << 30; end++; break;
+	case 'T': mul = 1ULL << 40; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'I')
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v * (double)mul >= 1.8e19)
+		return -EINVAL;
+	*ret = (uint64_t)(v * (double)mul);
 	return 0;
 }

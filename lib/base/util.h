@@ -72,6 +72,9 @@ void sc_strv_free(char **v, size_t n);
 /* Append a formatted string to a NULL-terminated array of n strings. */
 int sc_strv_appendf(char ***v, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* "128G" -> bytes (binary units K, M, G, T). */
+int sc_parse_size(const char *s, uint64_t *ret);
+
 /* Free bytes for an unprivileged writer of dir. */
 int sc_free_bytes(const char *dir, uint64_t *ret);
 

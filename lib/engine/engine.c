@@ -4,7 +4,6 @@
 
 #include <ctype.h>
 #include "../base/ini.h"
-#include "../ops/model_json.h"
 #include "../base/util.h"
 
 #include <stdarg.h>
@@ -34,6 +33,16 @@ static void add(struct flags *f, const char *fmt, ...)
 	va_end(ap);
 	if (k > 0)
 		f->n = f->n + (size_t)k < sizeof f->buf ? f->n + (size_t)k : sizeof f->buf - 1;
+}
+
+const char *sc_engine_reason(const struct reg_engine *en, const struct sc_model *m, char *buf, size_t len)
+{
+	const char *u = registry_unsupported(en, sc_format_name(m->format), sc_quant_method_name(m->quant_method));
+	if (!u)
+		return NULL;
+	snprintf(buf, len, "%s is listed as unsupported for engine %s (models.ini line %u)", u, en->name,
+		 en->unsupported_line);
+	return buf;
 }
 
 int engine_model_args(const struct reg_engine *en, const struct sc_model *m, uint64_t context, double mem_fraction,

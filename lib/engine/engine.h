@@ -46,4 +46,8 @@ char *launch_script(const struct launch *l, const struct reg_model *m, const cha
 /* Quote a word for a POSIX shell. */
 char *sc_shell_quote(const char *s);
 
+/* The reason engine en cannot load m (its unsupported list names the
+ * format or the method), written into buf, or NULL. */
+const char *sc_engine_reason(const struct reg_engine *en, const struct sc_model *m, char *buf, size_t len);
+
 #endif

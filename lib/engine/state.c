@@ -2,7 +2,6 @@
 #include "../base/json.h"
 #include "../base/text.h"
 #include "../base/atomicfile.h"
-#include "../format/hfconfig.h"
 #include "../base/util.h"
 
 #include <dirent.h>

@@ -2,14 +2,13 @@
 #include "../base/time.h"
 #include "curl_api.h"
 #include "hash.h"
+#include "hasher.h"
 #include "http.h"
 #include "hub.h"
-#include "../engine/proc.h"
 #include "../base/util.h"
 
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <jansson.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -26,92 +25,6 @@
 #define WBUF_SIZE (1u << 20)
 #define WRITEBACK_EVERY (8u << 20)
 
-/* Hashing runs on a thread of its own, one block behind the writes: while
- * libcurl fills one buffer, the other is hashed, so a transfer is bound by
- * the slower of the two, not their sum. One block in flight keeps the hash
- * in byte order. */
-struct hasher {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct sc_hash **h;
-	const uint8_t *job;
-	size_t len;
-	bool busy, stop, running;
-	int err;
-};
-
-static void *hasher_main(void *ud)
-{
-	struct hasher *hs = ud;
-	pthread_mutex_lock(&hs->mu);
-	for (;;) {
-		while (!hs->busy && !hs->stop)
-			pthread_cond_wait(&hs->cv, &hs->mu);
-		if (!hs->busy)
-			break;
-		struct sc_hash *h = *hs->h;
-		const uint8_t *p = hs->job;
-		size_t n = hs->len;
-		pthread_mutex_unlock(&hs->mu);
-		int r = sc_hash_update(h, p, n);
-		pthread_mutex_lock(&hs->mu);
-		if (r < 0)
-			hs->err = r;
-		hs->busy = false;
-		pthread_cond_broadcast(&hs->cv);
-	}
-	pthread_mutex_unlock(&hs->mu);
-	return NULL;
-}
-
-static int hasher_start(struct hasher *hs, struct sc_hash **h)
-{
-	*hs = (struct hasher){ .h = h };
-	pthread_mutex_init(&hs->mu, NULL);
-	pthread_cond_init(&hs->cv, NULL);
-	if (pthread_create(&hs->th, NULL, hasher_main, hs) != 0)
-		return -EAGAIN;
-	hs->running = true;
-	return 0;
-}
-
-/* Wait until the block in flight is hashed. */
-static int hasher_wait(struct hasher *hs)
-{
-	pthread_mutex_lock(&hs->mu);
-	while (hs->busy)
-		pthread_cond_wait(&hs->cv, &hs->mu);
-	int r = hs->err;
-	pthread_mutex_unlock(&hs->mu);
-	return r;
-}
-
-static void hasher_submit(struct hasher *hs, const uint8_t *p, size_t n)
-{
-	pthread_mutex_lock(&hs->mu);
-	while (hs->busy)
-		pthread_cond_wait(&hs->cv, &hs->mu);
-	hs->job = p;
-	hs->len = n;
-	hs->busy = true;
-	pthread_cond_broadcast(&hs->cv);
-	pthread_mutex_unlock(&hs->mu);
-}
-
-static void hasher_stop(struct hasher *hs)
-{
-	if (!hs->running)
-		return;
-	pthread_mutex_lock(&hs->mu);
-	hs->stop = true;
-	pthread_cond_broadcast(&hs->cv);
-	pthread_mutex_unlock(&hs->mu);
-	pthread_join(hs->th, NULL);
-	pthread_mutex_destroy(&hs->mu);
-	pthread_cond_destroy(&hs->cv);
-	hs->running = false;
-}
 static const int backoff_s[] = { 1, 2, 4, 8, 8 };  /* as huggingface_hub */
 
 struct xfer {
@@ -157,7 +70,7 @@ static void fail(struct xfer *x, const char *fmt, ...)
 static int rehash(struct xfer *x, sc_err *e)
 {
 	if (x->hs.running)
-		hasher_wait(&x->hs);
+		sc_hasher_wait(&x->hs);
 	sc_hash_free(x->h);
 	x->h = NULL;
 	int r = x->it->sha256[0] || !x->it->blob_sha1[0] ? sc_hash_new(SC_SHA256, &x->h, e)
@@ -197,7 +110,7 @@ static int prepare(struct xfer *x, const struct fetch_opts *o, sc_err *e)
 	int k = rehash(x, e);
 	if (k < 0)
 		return k;
-	if (!x->hs.running && hasher_start(&x->hs, &x->h) < 0)
+	if (!x->hs.running && sc_hasher_start(&x->hs, &x->h) < 0)
 		return sc_error(e, -EAGAIN, "cannot start a hashing thread");
 	return 0;
 }
@@ -265,7 +178,7 @@ static int flush(struct xfer *x)
 	 * little left to wait for, and dirty pages do not pile up */
 	if (x->disk % WRITEBACK_EVERY < x->wlen && x->disk >= WRITEBACK_EVERY)
 		sync_file_range(x->fd, (off64_t)(x->disk - WRITEBACK_EVERY), WRITEBACK_EVERY, SYNC_FILE_RANGE_WRITE);
-	hasher_submit(&x->hs, x->wbuf, x->wlen);
+	sc_hasher_submit(&x->hs, x->wbuf, x->wlen);
 	x->wbuf = x->wbuf == x->bufs[0] ? x->bufs[1] : x->bufs[0];
 	x->wlen = 0;
 	return 0;
@@ -378,7 +291,7 @@ static void verify_and_place(struct xfer *x, const struct fetch_opts *o)
 {
 	char got[65];
 	const char *want = x->it->sha256[0] ? x->it->sha256 : x->it->blob_sha1;
-	if (hasher_wait(&x->hs) < 0 || sc_hash_final(x->h, got) < 0) {
+	if (sc_hasher_wait(&x->hs) < 0 || sc_hash_final(x->h, got) < 0) {
 		fail(x, "hashing failed");
 		return;
 	}
@@ -499,7 +412,7 @@ static void xfer_free(struct xfer *x, const struct curl_api *cu)
 		close(x->fd);
 	free(x->tmp);
 	free(x->url);
-	hasher_stop(&x->hs);
+	sc_hasher_stop(&x->hs);
 	sc_hash_free(x->h);
 	free(x->bufs[0]);
 	free(x->bufs[1]);
@@ -568,7 +481,7 @@ int sc_fetch(struct fetch_item *items, size_t n, const struct fetch_opts *o, sc_
 				close(x->fd);
 				x->fd = -1;
 				/* memory stays at --jobs buffers, whatever the number of files */
-				hasher_stop(&x->hs);
+				sc_hasher_stop(&x->hs);
 				free(x->bufs[0]);
 				free(x->bufs[1]);
 				x->bufs[0] = x->bufs[1] = x->wbuf = NULL;

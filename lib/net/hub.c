@@ -2,7 +2,6 @@
 #include "../base/json.h"
 #include "curl_api.h"
 #include "http.h"
-#include "../format/hfconfig.h"
 #include "../base/token.h"
 #include "../base/util.h"
 

@@ -1,8 +1,8 @@
 #include "openai.h"
+#include "../base/json.h"
 #include "../base/time.h"
 #include "curl_api.h"
 #include "http.h"
-#include "../engine/proc.h"
 #include "../base/util.h"
 
 #include <jansson.h>
@@ -259,27 +259,44 @@ static void req_free(struct req *r)
 	sse_state_free(&r->sse);
 }
 
-static void check_models(const struct smoke_opts *o, struct smoke_result *res, const struct req *r)
+int sc_models_parse(const char *body, size_t len, const char *model, char ***ids, size_t *n, int64_t *max_model_len,
+		    sc_err *e)
 {
-	struct smoke_check *c = &res->checks[CHECK_MODELS];
 	json_error_t je;
-	json_t *j = json_loadb(r->body ? r->body : "", r->len, 0, &je);
-	if (!json_is_object(j) || !json_is_array(json_object_get(j, "data"))) {
-		snprintf(c->error, sizeof c->error, "the answer is not the JSON of a model list: %.60s",
-			 r->body ? r->body : "");
-		json_decref(j);
-		return;
-	}
+	*ids = NULL;
+	*n = 0;
+	*max_model_len = -1;
+	_cleanup_json_ json_t *j = json_loadb(body ? body : "", len, 0, &je);
+	if (!json_is_object(j) || !json_is_array(json_object_get(j, "data")))
+		return sc_error(e, SC_ENOTOBJ, "the answer is not the JSON of a model list: %.60s", body ? body : "");
 	size_t i;
 	json_t *m;
 	json_array_foreach(json_object_get(j, "data"), i, m) {
 		json_t *id = json_object_get(m, "id"), *ml = json_object_get(m, "max_model_len");
-		if (json_is_string(id) && sc_strv_appendf(&res->served, &res->n_served, "%s", json_string_value(id)) < 0)
-			break;
-		if (json_is_string(id) && json_is_integer(ml) && (!o->model || streq(o->model, json_string_value(id))))
-			res->max_model_len = json_integer_value(ml);
+		if (!json_is_string(id))
+			continue;
+		if (sc_strv_appendf(ids, n, "%s", json_string_value(id)) < 0) {
+			sc_strv_free(*ids, *n);
+			*ids = NULL;
+			*n = 0;
+			return sc_error(e, -ENOMEM, "out of memory");
+		}
+		if (json_is_integer(ml) && (model ? streq(model, json_string_value(id)) : *n == 1))
+			*max_model_len = json_integer_value(ml);
 	}
-	json_decref(j);
+	if (!*ids && !(*ids = calloc(1, sizeof **ids)))
+		return sc_error(e, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static void check_models(const struct smoke_opts *o, struct smoke_result *res, const struct req *r)
+{
+	struct smoke_check *c = &res->checks[CHECK_MODELS];
+	sc_err e;
+	if (sc_models_parse(r->body, r->len, o->model, &res->served, &res->n_served, &res->max_model_len, &e) < 0) {
+		snprintf(c->error, sizeof c->error, "%s", e.msg);
+		return;
+	}
 	if (!o->model) {
 		if (!res->n_served) {
 			snprintf(c->error, sizeof c->error, "the server lists no model");

@@ -44,6 +44,13 @@ struct smoke_result {
 	char *finish_reason;
 };
 
+/* The ids of a /v1/models answer ({"data": [{"id": ...}, ...]}, OpenAI's
+ * shape) into a NULL-terminated array, and the max_model_len of model (of
+ * the first id when model is NULL) or -1. The one parser of that answer:
+ * serve's health wait and the smoke test both use it. */
+int sc_models_parse(const char *body, size_t len, const char *model, char ***ids, size_t *n, int64_t *max_model_len,
+		    sc_err *e);
+
 /* Always fills ret (the checks say what failed); <0 only when the test
  * could not be run at all (libcurl missing, memory). */
 int sc_smoke_test(const struct smoke_opts *o, struct smoke_result *ret, sc_err *e);

@@ -1,6 +1,5 @@
 #include "unpack.h"
 #include "../base/archive_api.h"
-#include "../ops/download.h"
 #include "../base/util.h"
 
 #include <dirent.h>

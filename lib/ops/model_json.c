@@ -1,4 +1,5 @@
 #include "model_json.h"
+#include "../engine/engine.h"
 #include "../base/json.h"
 #include "../base/text.h"
 #include "../base/util.h"
@@ -6,15 +7,6 @@
 #include <stdio.h>
 
 
-const char *sc_engine_reason(const struct reg_engine *en, const struct sc_model *m, char *buf, size_t len)
-{
-	const char *u = registry_unsupported(en, sc_format_name(m->format), sc_quant_method_name(m->quant_method));
-	if (!u)
-		return NULL;
-	snprintf(buf, len, "%s is listed as unsupported for engine %s (models.ini line %u)", u, en->name,
-		 en->unsupported_line);
-	return buf;
-}
 
 json_t *sc_model_engines_json(const struct sc_model *m, const struct registry *reg)
 {

@@ -13,8 +13,4 @@ json_t *sc_model_to_json(const struct sc_model *m, const struct registry *reg);
 /* {"compatible", "reason"} of every engine of the registry for m. */
 json_t *sc_model_engines_json(const struct sc_model *m, const struct registry *reg);
 
-/* The reason engine en cannot load m, in a static-lifetime buffer owned by
- * the caller, or NULL. */
-const char *sc_engine_reason(const struct reg_engine *en, const struct sc_model *m, char *buf, size_t len);
-
 #endif

@@ -2,6 +2,7 @@
 #include "../base/time.h"
 #include "../engine/engine.h"
 #include "../net/http.h"
+#include "../net/openai.h"
 #include "inspect.h"
 #include "../engine/ports.h"
 #include "../engine/proc.h"
@@ -112,38 +113,22 @@ const char *sc_probe_health(const char *host, int port, const char *path, bool a
 
 int sc_served_ids(const char *host, int port, const char *bearer, char ***ret, size_t *n, sc_err *e)
 {
-	*ret = NULL;
-	*n = 0;
 	char url[512];
 	struct http_resp r;
+	int64_t max_len;
+	*ret = NULL;
+	*n = 0;
 	snprintf(url, sizeof url, "http://%s:%d/v1/models", host, port);
 	int x = sc_http_get(url, bearer, HEALTH_TIMEOUT_MS, &r, e);
 	if (x < 0)
 		return x;
-	json_error_t je;
-	json_t *j = r.status == 200 ? json_loadb(r.body, r.len, 0, &je) : NULL;
-	long status = r.status;
+	sc_err pe;
+	if (r.status != 200)
+		x = sc_error(e, SC_ENOTJSON, "%s: HTTP %ld", url, r.status);
+	else if ((x = sc_models_parse(r.body, r.len, NULL, ret, n, &max_len, &pe)) < 0)
+		sc_error(e, x, "%s: %s", url, pe.msg);
 	http_resp_free(&r);
-	if (!j)
-		return sc_error(e, SC_ENOTJSON, "%s: %s", url, status == 200 ? "the answer is not JSON" : "not 200");
-	char **ids = NULL;
-	size_t k = 0;
-	size_t i;
-	json_t *m;
-	json_array_foreach(json_object_get(j, "data"), i, m) {
-		json_t *id = json_object_get(m, "id");
-		if (json_is_string(id) && sc_strv_appendf(&ids, &k, "%s", json_string_value(id)) < 0) {
-			json_decref(j);
-			sc_strv_free(ids, k);
-			return sc_error(e, -ENOMEM, "out of memory");
-		}
-	}
-	json_decref(j);
-	if (!ids && !(ids = calloc(1, sizeof *ids)))
-		return sc_error(e, -ENOMEM, "out of memory");
-	*ret = ids;
-	*n = k;
-	return 0;
+	return x;
 }
 
 /* docker inspect: is the container running, and how did it exit */
