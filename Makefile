@@ -81,8 +81,21 @@ $(B)/libsparkctl.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/libsparkctl.so: $(LIB_OBJ)
-	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libsparkctl.so.0 -o $@ $^ $(DEP_LIBS) -lpthread -lm
+$(B)/libsparkctl.so: $(LIB_OBJ) lib/libsparkctl.vers
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libsparkctl.so.0 -Wl,--version-script=lib/libsparkctl.vers -o $@ $(LIB_OBJ) $(DEP_LIBS) -lpthread -lm -ldl
+
+# The installed headers: lib/sparkctl.h and what it includes, no more (util.h
+# with its unprefixed helpers, and the headers that pull in curl's and
+# libarchive's, stay inside).
+PUBLIC_HEADERS := lib/sparkctl.h lib/base/err.h lib/base/registry.h lib/base/strset.h lib/engine/state.h \
+	lib/format/classify.h lib/format/dtype.h lib/format/gguf.h lib/format/hfconfig.h lib/format/model.h \
+	lib/format/quantcfg.h lib/format/tstats.h lib/format/vocab.h lib/net/fetch.h lib/net/hub.h lib/net/openai.h \
+	lib/net/unpack.h lib/ops/download.h lib/ops/inspect.h lib/ops/model_json.h lib/ops/scan.h lib/ops/serve.h
+
+$(B)/sparkctl.pc: lib/sparkctl.pc.in Makefile
+	@mkdir -p $(B)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(PREFIX)/include|' \
+		-e 's|@VERSION@|$(VERSION)|' $< >$@
 
 # A change of the flags rebuilds everything (git's GIT-CFLAGS); -MMD -MP
 # track the headers each object includes.
@@ -159,7 +172,7 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-install: all $(B)/libsparkctl.so
+install: all $(B)/libsparkctl.so $(B)/sparkctl.pc
 	install -Dm755 $(B)/sparkctl $(DESTDIR)$(BINDIR)/sparkctl
 	install -Dm644 $(B)/libsparkctl.a $(DESTDIR)$(LIBDIR)/libsparkctl.a
 	install -Dm755 $(B)/libsparkctl.so $(DESTDIR)$(LIBDIR)/libsparkctl.so.0
@@ -170,11 +183,12 @@ install: all $(B)/libsparkctl.so
 	install -Dm644 completions/_sparkctl $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sparkctl
 	install -Dm644 completions/sparkctl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
 	install -Dm644 models.ini $(DESTDIR)$(DOCDIR)/models.ini.example
-	for h in lib/*.h; do install -Dm644 $$h $(DESTDIR)$(PREFIX)/include/sparkctl/$$(basename $$h); done
+	for h in $(PUBLIC_HEADERS); do install -Dm644 $$h $(DESTDIR)$(PREFIX)/include/sparkctl/$${h#lib/}; done
+	install -Dm644 $(B)/sparkctl.pc $(DESTDIR)$(LIBDIR)/pkgconfig/sparkctl.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sparkctl $(DESTDIR)$(LIBDIR)/libsparkctl.a $(DESTDIR)$(LIBDIR)/libsparkctl.so \
-		$(DESTDIR)$(LIBDIR)/libsparkctl.so.0 $(DESTDIR)$(DOCDIR)/models.ini.example \
+		$(DESTDIR)$(LIBDIR)/libsparkctl.so.0 $(DESTDIR)$(DOCDIR)/models.ini.example $(DESTDIR)$(LIBDIR)/pkgconfig/sparkctl.pc \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sparkctl \
 		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sparkctl \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish

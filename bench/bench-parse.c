@@ -49,13 +49,13 @@ int main(int argc, char **argv)
 		struct st_header h;
 		sc_err e;
 		double t0 = now();
-		if (st_parse((const uint8_t *)buf, len, size, &h, &e) < 0) {
+		if (sc_st_parse((const uint8_t *)buf, len, size, &h, &e) < 0) {
 			fprintf(stderr, "%s\n", e.msg);
 			return 1;
 		}
 		t[i] = now() - t0;
 		tensors = h.n_tensors;
-		st_header_free(&h);
+		sc_st_header_done(&h);
 	}
 	qsort(t, (size_t)runs, sizeof *t, cmp);
 	printf("%.1f MB header with %zu tensors in %.2f ms (median of %d) = %.0f MB/s\n", (double)n / 1e6, tensors,

@@ -53,7 +53,7 @@ bool cli_color(FILE *f)
 int cli_load_registry(const struct sc_ctx *ctx, struct registry *reg)
 {
 	sc_err e;
-	if (registry_load(ctx->config, reg, &e) < 0)
+	if (sc_registry_load(ctx->config, reg, &e) < 0)
 		return cli_fail(1, "%s", e.msg);
 	for (size_t i = 0; i < reg->n_warnings; i++)
 		cli_warn("%s", reg->warnings[i]);

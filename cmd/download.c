@@ -127,21 +127,21 @@ static void verdict(const char *dir, bool quiet, json_t *j)
 	} else if (!quiet || m.status != ST_OK)
 		printf("%s: %s (%s), %s%s%s\n", cli_safe(dir), sc_format_name(m.format), sc_quant_method_name(m.quant_method),
 		       sc_status_name(m.status), m.problems.n ? ": " : "", m.problems.n ? cli_safe(m.problems.v[0].message) : "");
-	sc_model_free(&m);
+	sc_model_done(&m);
 }
 
 /* --register: the folder, relative to models-root where it is inside */
 static int register_model(const struct sc_ctx *ctx, const struct registry *reg, const char *name, const char *engine,
 			  const char *dir)
 {
-	_cleanup_free_ char *file = registry_user_file(ctx->config), *abs = realpath(dir, NULL);
+	_cleanup_free_ char *file = sc_registry_user_file(ctx->config), *abs = realpath(dir, NULL);
 	_cleanup_free_ char *root = realpath(reg->models_root, NULL);
 	sc_err e;
 	if (!file || !abs)
 		return cli_fail(1, "download: --register: %s", strerror(errno));
 	size_t rl = root ? strlen(root) : 0;
 	const char *path = root && strncmp(abs, root, rl) == 0 && abs[rl] == '/' ? abs + rl + 1 : abs;
-	if (registry_append_model(file, name, path, engine, &e) < 0)
+	if (sc_registry_append_model(file, name, path, engine, &e) < 0)
 		return cli_fail(1, "download: --register: %s", e.msg);
 	printf("registered [model \"%s\"] in %s\n", name, file);
 	return 0;
@@ -244,8 +244,8 @@ static int repo(const struct sc_ctx *ctx, struct opts *o, const char *spec)
 	}
 	if (j)
 		cli_print_json(j);
-	download_result_free(&res);
-	registry_free(&reg);
+	sc_download_result_done(&res);
+	sc_registry_done(&reg);
 	return r < 0 ? 1 : 0;
 }
 

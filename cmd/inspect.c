@@ -210,7 +210,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		cli_warn("%s; set memory in models.ini", e.msg);
 	struct sc_inspection x;
 	if (sc_inspect(argv[optind_], &reg, &io, &x, &e) < 0) {
-		registry_free(&reg);
+		sc_registry_done(&reg);
 		return cli_fail(1, "inspect: %s", e.msg);
 	}
 	r = 0;
@@ -239,8 +239,8 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		r = cli_fail(1, "inspect: %s is %s: %s", x.model.rel, sc_status_name(x.model.status),
 			     x.model.problems.n ? x.model.problems.v[0].message : "see above");
 	}
-	sc_inspection_free(&x);
-	registry_free(&reg);
+	sc_inspection_done(&x);
+	sc_registry_done(&reg);
 	return r;
 }
 

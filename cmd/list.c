@@ -44,7 +44,7 @@ static int collect(const struct registry *reg, struct row *rows)
 		struct stat st;
 		struct sc_model m;
 		sc_err e;
-		rows[i].dir = registry_model_dir(reg, &reg->models[i]);
+		rows[i].dir = sc_registry_model_dir(reg, &reg->models[i]);
 		if (!rows[i].dir)
 			return cli_fail(1, "list: out of memory");
 		rows[i].on_disk = stat(rows[i].dir, &st) == 0;
@@ -56,7 +56,7 @@ static int collect(const struct registry *reg, struct row *rows)
 		if (r < 0)
 			return cli_fail(1, "list: %s", e.msg);
 		rows[i].format = m.format;
-		sc_model_free(&m);
+		sc_model_done(&m);
 	}
 	return 0;
 }
@@ -124,7 +124,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	if (o.names) {
 		for (size_t i = 0; i < reg.n_models; i++)
 			puts(reg.models[i].name);
-		registry_free(&reg);
+		sc_registry_done(&reg);
 		return 0;
 	}
 	struct row *rows = calloc(reg.n_models ? reg.n_models : 1, sizeof *rows);
@@ -136,7 +136,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	for (size_t i = 0; rows && i < reg.n_models; i++)
 		free(rows[i].dir);
 	free(rows);
-	registry_free(&reg);
+	sc_registry_done(&reg);
 	return r;
 }
 

@@ -74,17 +74,17 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		return 1;
 	struct run_state st = { 0 };
 	sc_err e;
-	if (state_read(reg.state_dir, name, &st, &e) < 0) {
+	if (sc_state_read(reg.state_dir, name, &st, &e) < 0) {
 		/* not running: the log of its last run, if there is one */
-		if (!registry_model(&reg, name)) {
-			registry_no_model(&reg, name, &e);
-			registry_free(&reg);
+		if (!sc_registry_model(&reg, name)) {
+			sc_registry_no_model(&reg, name, &e);
+			sc_registry_done(&reg);
 			return cli_fail(1, "logs: %s", e.msg);
 		}
-		st.log = state_log_path(reg.state_dir, name, &e);
+		st.log = sc_state_log_path(reg.state_dir, name, &e);
 		if (!st.log || access(st.log, R_OK) < 0) {
-			run_state_free(&st);
-			registry_free(&reg);
+			sc_run_state_done(&st);
+			sc_registry_done(&reg);
 			return cli_fail(1, "logs: %s has no log yet", name);
 		}
 	}
@@ -100,8 +100,8 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		free(tail);
 		r = o.follow ? follow(st.log) : 0;
 	}
-	run_state_free(&st);
-	registry_free(&reg);
+	sc_run_state_done(&st);
+	sc_registry_done(&reg);
 	return r;
 }
 

@@ -33,7 +33,7 @@ struct row {
 
 static void from_status(const struct registry *reg, const struct run_status *s, struct row *r)
 {
-	const struct reg_model *m = registry_model(reg, s->st.name);
+	const struct reg_model *m = sc_registry_model(reg, s->st.name);
 	snprintf(r->name, sizeof r->name, "%s", s->st.name);
 	snprintf(r->engine, sizeof r->engine, "%s", s->st.engine ? s->st.engine : "-");
 	snprintf(r->mode, sizeof r->mode, "%s", s->st.mode);
@@ -75,15 +75,15 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	char **names;
 	size_t n;
 	sc_err e;
-	if (state_list(reg.state_dir, &names, &n, &e) < 0) {
-		registry_free(&reg);
+	if (sc_state_list(reg.state_dir, &names, &n, &e) < 0) {
+		sc_registry_done(&reg);
 		return cli_fail(1, "ps: %s", e.msg);
 	}
 	struct row *rows = calloc(n + reg.n_models + 1, sizeof *rows);
 	size_t k = 0;
 	if (!rows) {
 		sc_strv_free(names, n);
-		registry_free(&reg);
+		sc_registry_done(&reg);
 		return cli_fail(1, "ps: out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -93,7 +93,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 			continue;
 		}
 		from_status(&reg, &s, &rows[k++]);
-		run_status_free(&s);
+		sc_run_status_done(&s);
 	}
 	/* registered ports that answer although sparkctl started nothing there */
 	for (size_t i = 0; i < reg.n_models; i++) {
@@ -106,7 +106,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		struct row *u = &rows[k++];
 		char comm[64], **ids = NULL;
 		size_t nid = 0;
-		const struct reg_engine *en = m->engine ? registry_engine(&reg, m->engine) : NULL;
+		const struct reg_engine *en = m->engine ? sc_registry_engine(&reg, m->engine) : NULL;
 		/* name it by what it serves, else by the registry */
 		bool named = sc_served_ids(reg.host, m->port, NULL, &ids, &nid, &e) == 0 && nid;
 		snprintf(u->name, sizeof u->name, "%s", named ? ids[0] : m->name);
@@ -146,7 +146,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	}
 	free(rows);
 	sc_strv_free(names, n);
-	registry_free(&reg);
+	sc_registry_done(&reg);
 	return r;
 }
 

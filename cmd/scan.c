@@ -214,7 +214,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	sc_err e;
 	const char *root = o.root ? o.root : reg.models_root;
 	if (sc_scan(root, &reg, &s, &e) < 0) {
-		registry_free(&reg);
+		sc_registry_done(&reg);
 		return cli_fail(1, "scan: %s", e.msg);
 	}
 	for (size_t i = 0; i < s.n_warnings; i++)
@@ -245,8 +245,8 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		for (size_t i = 0; i < s.n_models; i++)
 			if (s.models[i].status != ST_OK)
 				r = 1;
-	scan_result_free(&s);
-	registry_free(&reg);
+	sc_scan_result_done(&s);
+	sc_registry_done(&reg);
 	return r;
 }
 

@@ -49,15 +49,15 @@ void cli_print_tail(const char *name, const struct serve_result *r)
 
 static int dry_run(const struct registry *reg, const char *name)
 {
-	const struct reg_model *m = registry_model(reg, name);
+	const struct reg_model *m = sc_registry_model(reg, name);
 	struct launch l;
 	sc_err e;
 	if (!m)
 		return cli_fail(1, "serve: %s: no such [model] in the registry", name);
-	if (engine_launch(reg, m, &l, &e) < 0)
+	if (sc_engine_launch(reg, m, &l, &e) < 0)
 		return cli_fail(1, "serve: %s", e.msg);
-	char *s = launch_script(&l, m, reg->host);
-	launch_free(&l);
+	char *s = sc_launch_script(&l, m, reg->host);
+	sc_launch_done(&l);
 	if (!s)
 		return cli_fail(1, "serve: out of memory");
 	fputs(s, stdout);
@@ -79,7 +79,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		return 1;
 	if (o.dry_run) {
 		r = dry_run(&reg, name);
-		registry_free(&reg);
+		sc_registry_done(&reg);
 		return r;
 	}
 	struct serve_result res;
@@ -92,7 +92,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	r = sc_serve(&reg, name, &o.so, &res, &e);
 	if (o.so.progress)
 		cli_progress_done();
-	const struct reg_model *rm = registry_model(&reg, name);
+	const struct reg_model *rm = sc_registry_model(&reg, name);
 	struct action_report a = { .name = name, .ok = r >= 0, .pid = res.pid, .port = rm ? rm->port : 0,
 				   .health = res.health, .elapsed_ms = res.elapsed_ms };
 	a.action = r < 0 ? "none" : res.already ? "none" : "started";
@@ -111,8 +111,8 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	r = cli_report(&a, o.json);
 	if (r >= 0 && a.ok)
 		r = 0;
-	serve_result_free(&res);
-	registry_free(&reg);
+	sc_serve_result_done(&res);
+	sc_registry_done(&reg);
 	return r;
 }
 

@@ -47,10 +47,10 @@ static int stop_one(const struct registry *reg, const char *name, bool json, jso
 	sc_err e;
 	long long t0 = (long long)sc_now_ms();
 	int r = sc_stop(reg, name, &how, &pid, &e);
-	const struct reg_model *m = registry_model(reg, name);
+	const struct reg_model *m = sc_registry_model(reg, name);
 	/* a state file of a model no longer registered is still stopped */
 	if (r == 0 && how == SC_STOP_NOT_RUNNING && !m)
-		r = registry_no_model(reg, name, &e);
+		r = sc_registry_no_model(reg, name, &e);
 	struct action_report a = { .name = name, .ok = r >= 0, .action = r > 0 ? "stopped" : "none",
 				   .elapsed_ms = (long long)sc_now_ms() - t0, .health = r > 0 ? "dead" : NULL,
 				   .error = r < 0 ? e.msg : NULL, .port = m ? m->port : 0 };
@@ -87,8 +87,8 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	char **all = NULL;
 	sc_err e;
 	if (o.all) {
-		if (state_list(reg.state_dir, &all, &n, &e) < 0) {
-			registry_free(&reg);
+		if (sc_state_list(reg.state_dir, &all, &n, &e) < 0) {
+			sc_registry_done(&reg);
 			return cli_fail(1, "stop: %s", e.msg);
 		}
 		names = all;
@@ -102,7 +102,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	if (reports && cli_print_json(reports))
 		r = 1;
 	sc_strv_free(all, o.all ? n : 0);
-	registry_free(&reg);
+	sc_registry_done(&reg);
 	return r;
 }
 

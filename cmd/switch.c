@@ -69,7 +69,7 @@ static int smoke(void *ud, const char *name, const char *host, int port, sc_err 
 		t->ttft_ms = res.ttft_ms;
 		t->tokens_per_s = res.tokens_per_s;
 	}
-	smoke_result_free(&res);
+	sc_smoke_result_done(&res);
 	return r;
 }
 
@@ -91,7 +91,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	o.so.timeout_s = (int)o.timeout;
 	if (o.test) {
 		if (cli_token(NULL, &reg, &t.token, t.source, sizeof t.source) < 0) {
-			registry_free(&reg);
+			sc_registry_done(&reg);
 			return 1;
 		}
 		o.so.verify = smoke;
@@ -129,9 +129,9 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 			printf("%s: smoke test passed: TTFT %.1f ms, %.1f tokens/s\n", name, t.ttft_ms, t.tokens_per_s);
 	}
 	r = cli_report(&a, o.json);
-	switch_result_free(&res);
+	sc_switch_result_done(&res);
 	sc_secret_free(t.token);
-	registry_free(&reg);
+	sc_registry_done(&reg);
 	return r;
 }
 

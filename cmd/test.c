@@ -149,7 +149,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		return 1;
 	char *token, source[512];
 	if (cli_token(o.token_file, &reg, &token, source, sizeof source) < 0) {
-		registry_free(&reg);
+		sc_registry_done(&reg);
 		return 1;
 	}
 	char **names = argv + optind_, **running = NULL;
@@ -159,7 +159,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	if (o.url)
 		n = 1;
 	else if (o.all) {
-		if (state_list(reg.state_dir, &running, &n, &e) < 0)
+		if (sc_state_list(reg.state_dir, &running, &n, &e) < 0)
 			r = cli_fail(1, "test: %s", e.msg);
 		names = running;
 		if (!r && !n)
@@ -174,7 +174,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		if (o.url)
 			snprintf(base, sizeof base, "%s", o.url);
 		else {
-			const struct reg_model *m = registry_model(&reg, name);
+			const struct reg_model *m = sc_registry_model(&reg, name);
 			int port = m ? (o.proxy ? m->proxy_port : m->port) : 0;
 			if (!m || !port) {
 				cli_fail(0, "test: %s: %s", name, !m ? "no such [model] in the registry"
@@ -206,7 +206,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 			cli_print_json(result_json(name, base, &res));
 		else
 			print_human(name, base, &res);
-		smoke_result_free(&res);
+		sc_smoke_result_done(&res);
 	}
 	if (arr && cli_print_json(arr))
 		r = 1;
@@ -214,7 +214,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		r = 1;
 	sc_strv_free(running, o.all ? n : 0);
 	sc_secret_free(token);
-	registry_free(&reg);
+	sc_registry_done(&reg);
 	return r;
 }
 

@@ -9,11 +9,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gguf_file g;
 	sc_err e;
-	if (gguf_parse(data, size, size, &g, &e) == 0) {
-		gguf_get_str(&g, "general.architecture");
-		gguf_file_free(&g);
+	if (sc_gguf_parse(data, size, size, &g, &e) == 0) {
+		sc_gguf_get_str(&g, "general.architecture");
+		sc_gguf_file_done(&g);
 	}
-	if (size > 64 && gguf_parse(data, size / 2, size, &g, &e) == 0)
-		gguf_file_free(&g);
+	if (size > 64 && sc_gguf_parse(data, size / 2, size, &g, &e) == 0)
+		sc_gguf_file_done(&g);
 	return 0;
 }

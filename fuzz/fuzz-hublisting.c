@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t start = 0; start <= size;) {
 		const uint8_t *nul = memchr(data + start, 0, size - start);
 		size_t end = nul ? (size_t)(nul - data) : size;
-		if (hub_listing_add_page(&l, (const char *)data + start, end - start, &e) < 0)
+		if (sc_hub_listing_add_page(&l, (const char *)data + start, end - start, &e) < 0)
 			break;
 		start = end + 1;
 	}
@@ -43,6 +43,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (strcmp(l.files[k].path, l.files[i].path) == 0)
 				__builtin_trap();
 	}
-	hub_listing_free(&l);
+	sc_hub_listing_done(&l);
 	return 0;
 }

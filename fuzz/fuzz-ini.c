@@ -1,4 +1,4 @@
-/* libFuzzer target: models.ini as registry_parse reads it (the ini layer,
+/* libFuzzer target: models.ini as sc_registry_parse reads it (the ini layer,
  * quoting, escapes, continuations, every key's value rules). Invariants: a
  * loaded registry names only models whose names are valid file names and
  * only hosts without control characters. */
@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct registry r;
 	sc_err e;
-	if (registry_parse("fuzz.ini", (const char *)data, size, &r, &e) < 0)
+	if (sc_registry_parse("fuzz.ini", (const char *)data, size, &r, &e) < 0)
 		return 0;
 	for (size_t i = 0; i < r.n_models; i++)
 		if (!sc_model_name_valid(r.models[i].name))
@@ -20,6 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (const unsigned char *p = (const unsigned char *)r.host; *p; p++)
 		if (*p < 0x20)
 			__builtin_trap();
-	registry_free(&r);
+	sc_registry_done(&r);
 	return 0;
 }

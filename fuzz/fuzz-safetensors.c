@@ -10,11 +10,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct st_index x;
 	sc_err e;
 	/* the file as it is, and as if it were longer (a truncated download) */
-	if (st_parse(data, size, size, &h, &e) == 0)
-		st_header_free(&h);
-	if (st_parse(data, size, (uint64_t)size + 4096, &h, &e) == 0)
-		st_header_free(&h);
-	if (st_index_parse(data, size, &x, &e) == 0)
-		st_index_free(&x);
+	if (sc_st_parse(data, size, size, &h, &e) == 0)
+		sc_st_header_done(&h);
+	if (sc_st_parse(data, size, (uint64_t)size + 4096, &h, &e) == 0)
+		sc_st_header_done(&h);
+	if (sc_st_index_parse(data, size, &x, &e) == 0)
+		sc_st_index_done(&x);
 	return 0;
 }

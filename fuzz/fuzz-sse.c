@@ -13,10 +13,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		if (sse_line(&s, p, len, 1.0) < 0)
+		if (sc_sse_line(&s, p, len, 1.0) < 0)
 			break;
 		p += len + 1;
 	}
-	sse_state_free(&s);
+	sc_sse_state_done(&s);
 	return 0;
 }

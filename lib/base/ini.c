@@ -65,7 +65,7 @@ static int parse_header(const char *file, unsigned line, const char *p, const ch
 	return 0;
 }
 
-void ini_free(struct ini *ini)
+void sc_ini_done(struct ini *ini)
 {
 	if (!ini)
 		return;
@@ -108,7 +108,7 @@ static int add_entry(struct ini *ini, const char *key, size_t kl, const char *va
 	return 0;
 }
 
-int ini_parse(const char *file, const char *buf, size_t len, struct ini *ret, sc_err *e)
+int sc_ini_parse(const char *file, const char *buf, size_t len, struct ini *ret, sc_err *e)
 {
 	*ret = (struct ini){ 0 };
 	struct ini ini = { 0 };
@@ -244,7 +244,7 @@ int ini_parse(const char *file, const char *buf, size_t len, struct ini *ret, sc
 	*ret = ini;
 	return 0;
 fail:
-	ini_free(&ini);
+	sc_ini_done(&ini);
 	return r;
 }
 

@@ -29,7 +29,7 @@ struct ini {
 };
 
 /* Errors read "<file>:<line>: <why>". */
-int ini_parse(const char *file, const char *buf, size_t len, struct ini *ret, sc_err *e);
-void ini_free(struct ini *ini);
+int sc_ini_parse(const char *file, const char *buf, size_t len, struct ini *ret, sc_err *e);
+void sc_ini_done(struct ini *ini);
 
 #endif

@@ -36,7 +36,7 @@ static void model_free(struct reg_model *m)
 	sc_strv_free(m->env, m->n_env);
 }
 
-void registry_free(struct registry *r)
+void sc_registry_done(struct registry *r)
 {
 	if (!r)
 		return;
@@ -57,7 +57,7 @@ void registry_free(struct registry *r)
 	memset(r, 0, sizeof *r);
 }
 
-const struct reg_model *registry_model(const struct registry *r, const char *name)
+const struct reg_model *sc_registry_model(const struct registry *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_models; i++)
 		if (streq(r->models[i].name, name))
@@ -65,7 +65,7 @@ const struct reg_model *registry_model(const struct registry *r, const char *nam
 	return NULL;
 }
 
-size_t registry_suggest(const struct registry *r, const char *name, char *buf, size_t len)
+size_t sc_registry_suggest(const struct registry *r, const char *name, char *buf, size_t len)
 {
 	const char **names = calloc(r->n_models ? r->n_models : 1, sizeof *names);
 	if (!names) {
@@ -80,16 +80,16 @@ size_t registry_suggest(const struct registry *r, const char *name, char *buf, s
 	return k;
 }
 
-int registry_no_model(const struct registry *r, const char *name, sc_err *e)
+int sc_registry_no_model(const struct registry *r, const char *name, sc_err *e)
 {
 	char list[384];
 	const char *where = r->file ? r->file : "the registry (no models.ini was found)";
-	if (registry_suggest(r, name, list, sizeof list))
+	if (sc_registry_suggest(r, name, list, sizeof list))
 		return sc_error(e, SC_ENOTFOUND, "%s: no such [model] in %s; did you mean: %s?", name, where, list);
 	return sc_error(e, SC_ENOTFOUND, "%s: no such [model] in %s (see 'sparkctl list')", name, where);
 }
 
-const struct reg_engine *registry_engine(const struct registry *r, const char *name)
+const struct reg_engine *sc_registry_engine(const struct registry *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_engines; i++)
 		if (streq(r->engines[i].name, name))
@@ -97,14 +97,14 @@ const struct reg_engine *registry_engine(const struct registry *r, const char *n
 	return NULL;
 }
 
-char *registry_model_dir(const struct registry *r, const struct reg_model *m)
+char *sc_registry_model_dir(const struct registry *r, const struct reg_model *m)
 {
 	if (m->path[0] == '/')
 		return strdup(m->path);
 	return sc_path_join(r->models_root, m->path);
 }
 
-const char *registry_unsupported(const struct reg_engine *en, const char *format, const char *quant_method)
+const char *sc_registry_unsupported(const struct reg_engine *en, const char *format, const char *quant_method)
 {
 	for (size_t i = 0; i < en->n_unsupported; i++) {
 		const char *u = en->unsupported[i];
@@ -320,7 +320,7 @@ static const struct {
 	{ "vllm", "vllm serve {path} --served-model-name {name} --host {host} --port {port} {args}" },
 };
 
-const char *registry_builtin_command(const char *engine)
+const char *sc_registry_builtin_command(const char *engine)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
 		if (streq(builtin[i].name, engine))
@@ -328,7 +328,7 @@ const char *registry_builtin_command(const char *engine)
 	return NULL;
 }
 
-int registry_builtin_engines(struct registry *r)
+int sc_registry_builtin_engines(struct registry *r)
 {
 	const __typeof__(builtin[0]) *b = builtin;
 	r->engines = calloc(ARRAY_SIZE(builtin), sizeof *r->engines);
@@ -343,7 +343,7 @@ int registry_builtin_engines(struct registry *r)
 }
 
 /* Defaults for everything a file may leave out. */
-int registry_fill_defaults(struct registry *r)
+int sc_registry_fill_defaults(struct registry *r)
 {
 	if (!r->models_root && !(r->models_root = sc_expand_home("~/ai/models")))
 		return -ENOMEM;
@@ -405,7 +405,7 @@ static int validate(struct registry *r, const char *file, sc_err *e)
 			return sc_error(e, -ENOMEM, "out of memory");
 		if (!m->engine && !m->script)
 			return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"] has no engine", file, m->line, m->name);
-		if (m->engine && !registry_engine(r, m->engine))
+		if (m->engine && !sc_registry_engine(r, m->engine))
 			return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"]: unknown engine \"%s\"", file, m->line,
 					m->name, m->engine);
 		for (size_t j = 0; j < i; j++) {
@@ -420,12 +420,12 @@ static int validate(struct registry *r, const char *file, sc_err *e)
 	return 0;
 }
 
-int registry_parse(const char *file, const char *buf, size_t len, struct registry *ret, sc_err *e)
+int sc_registry_parse(const char *file, const char *buf, size_t len, struct registry *ret, sc_err *e)
 {
 	*ret = (struct registry){ 0 };
 	struct ini ini;
 	struct registry r = { 0 };
-	int x = ini_parse(file, buf, len, &ini, e);
+	int x = sc_ini_parse(file, buf, len, &ini, e);
 	if (x < 0)
 		return x;
 	if (!(r.file = strdup(file))) {
@@ -447,7 +447,7 @@ int registry_parse(const char *file, const char *buf, size_t len, struct registr
 					     SC_MODEL_NAME_RULE);
 				goto out;
 			}
-			if (eng ? !!registry_engine(&r, s->subsection) : !!registry_model(&r, s->subsection)) {
+			if (eng ? !!sc_registry_engine(&r, s->subsection) : !!sc_registry_model(&r, s->subsection)) {
 				x = sc_error(e, SC_ECONFIG, "%s:%u: [%s \"%s\"] is defined twice", file, s->line,
 					     s->section, s->subsection);
 				goto out;
@@ -484,21 +484,21 @@ int registry_parse(const char *file, const char *buf, size_t len, struct registr
 		if (streq(en->section, "defaults"))
 			x = defaults_key(&r, en, file, e);
 		else if (streq(en->section, "engine"))
-			x = engine_key(&r, (struct reg_engine *)registry_engine(&r, en->subsection), en, file, e);
+			x = engine_key(&r, (struct reg_engine *)sc_registry_engine(&r, en->subsection), en, file, e);
 		else if (streq(en->section, "model"))
-			x = model_key(&r, (struct reg_model *)registry_model(&r, en->subsection), en, file, e);
+			x = model_key(&r, (struct reg_model *)sc_registry_model(&r, en->subsection), en, file, e);
 		if (x < 0)
 			goto out;
 	}
-	if ((x = relative_root(&r, file)) < 0 || (x = registry_fill_defaults(&r)) < 0) {
+	if ((x = relative_root(&r, file)) < 0 || (x = sc_registry_fill_defaults(&r)) < 0) {
 		x = sc_error(e, x, "out of memory");
 		goto out;
 	}
 	x = validate(&r, file, e);
 out:
-	ini_free(&ini);
+	sc_ini_done(&ini);
 	if (x < 0) {
-		registry_free(&r);
+		sc_registry_done(&r);
 		return x;
 	}
 	*ret = r;

@@ -52,11 +52,11 @@ struct registry {
 /* Find and load the registry: explicit (--config), else $SPARKCTL_CONFIG,
  * else $XDG_CONFIG_HOME/sparkctl/models.ini (~/.config/...), else
  * /etc/sparkctl/models.ini; with none, built-in defaults. */
-int registry_load(const char *explicit_path, struct registry *ret, sc_err *e);
-int registry_parse(const char *file, const char *buf, size_t len, struct registry *ret, sc_err *e);
-void registry_free(struct registry *r);
+int sc_registry_load(const char *explicit_path, struct registry *ret, sc_err *e);
+int sc_registry_parse(const char *file, const char *buf, size_t len, struct registry *ret, sc_err *e);
+void sc_registry_done(struct registry *r);
 
-const struct reg_model *registry_model(const struct registry *r, const char *name);
+const struct reg_model *sc_registry_model(const struct registry *r, const char *name);
 
 /* A model name becomes a file name (state, log): [A-Za-z0-9._:+-], not
  * starting with '-' or '.', at most 128 long. */
@@ -67,36 +67,36 @@ bool sc_model_name_valid(const char *name);
  * Scout); past it the KV arithmetic of a hostile value proves nothing. */
 #define SC_MAX_CONTEXT (1L << 30)
 #define SC_MODEL_NAME_RULE "a model name is letters, digits and . _ : + - (at most 128), not starting with - or ."
-const struct reg_engine *registry_engine(const struct registry *r, const char *name);
+const struct reg_engine *sc_registry_engine(const struct registry *r, const char *name);
 
 /* SC_ENOTFOUND with "NAME: no such [model] in FILE", and the registered
  * names close to it ("did you mean"). */
-int registry_no_model(const struct registry *r, const char *name, sc_err *e);
+int sc_registry_no_model(const struct registry *r, const char *name, sc_err *e);
 /* The registered names close to name, joined by ", " into buf. */
-size_t registry_suggest(const struct registry *r, const char *name, char *buf, size_t len);
+size_t sc_registry_suggest(const struct registry *r, const char *name, char *buf, size_t len);
 
 /* Absolute folder of a model: path if absolute, else models-root/path. */
-char *registry_model_dir(const struct registry *r, const struct reg_model *m);
+char *sc_registry_model_dir(const struct registry *r, const struct reg_model *m);
 
 /* Is format or quant method in the engine's unsupported list? Returns the
  * matching entry or NULL. */
-const char *registry_unsupported(const struct reg_engine *en, const char *format, const char *quant_method);
+const char *sc_registry_unsupported(const struct reg_engine *en, const char *format, const char *quant_method);
 
 /* Append [model "NAME"] with path (and engine, if the file has it) to the
  * user's models.ini, keeping everything else in it as it was; the file is
  * created if missing. A name that exists is an error. */
-int registry_append_model(const char *file, const char *name, const char *path, const char *engine, sc_err *e);
+int sc_registry_append_model(const char *file, const char *name, const char *path, const char *engine, sc_err *e);
 
 /* The file --register writes: the one the lookup would read, never the
  * system-wide one. */
-char *registry_user_file(const char *explicit_path);
+char *sc_registry_user_file(const char *explicit_path);
 
 
 /* For registry_file.c: the engines sparkctl knows without a file, and the
  * defaults of everything a file may leave out. */
-int registry_builtin_engines(struct registry *r);
-int registry_fill_defaults(struct registry *r);
+int sc_registry_builtin_engines(struct registry *r);
+int sc_registry_fill_defaults(struct registry *r);
 /* The command of a built-in engine, or NULL. */
-const char *registry_builtin_command(const char *engine);
+const char *sc_registry_builtin_command(const char *engine);
 
 #endif

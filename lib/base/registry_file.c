@@ -10,14 +10,14 @@ static char *config_path(const char *explicit_path, bool *must_exist)
 	/* a file named by --config or $SPARKCTL_CONFIG must exist; the user's
 	 * file may be absent, and then the system-wide one is looked at */
 	*must_exist = explicit_path || (env && env[0]);
-	char *p = registry_user_file(explicit_path);
+	char *p = sc_registry_user_file(explicit_path);
 	if (!p || *must_exist || access(p, F_OK) == 0)
 		return p;
 	free(p);
 	return strdup("/etc/sparkctl/models.ini");
 }
 
-int registry_load(const char *explicit_path, struct registry *ret, sc_err *e)
+int sc_registry_load(const char *explicit_path, struct registry *ret, sc_err *e)
 {
 	*ret = (struct registry){ 0 };
 	bool must;
@@ -28,8 +28,8 @@ int registry_load(const char *explicit_path, struct registry *ret, sc_err *e)
 	int x = sc_read_file(path, 4u << 20, &buf, &len);
 	if (x == -ENOENT && !must) {
 		struct registry r = { 0 };
-		if ((x = registry_builtin_engines(&r)) < 0 || (x = registry_fill_defaults(&r)) < 0) {
-			registry_free(&r);
+		if ((x = sc_registry_builtin_engines(&r)) < 0 || (x = sc_registry_fill_defaults(&r)) < 0) {
+			sc_registry_done(&r);
 			return sc_error(e, x, "out of memory");
 		}
 		*ret = r;
@@ -37,7 +37,7 @@ int registry_load(const char *explicit_path, struct registry *ret, sc_err *e)
 	}
 	if (x < 0)
 		return sc_error(e, x, "%s: %s", path, x == -EFBIG ? "file too large" : sc_strerror(x));
-	return registry_parse(path, buf, len, ret, e);
+	return sc_registry_parse(path, buf, len, ret, e);
 }
 
 /* A value as models.ini(5) reads it back: in double quotes, with \" \\
@@ -66,7 +66,7 @@ static char *ini_quote(const char *v)
 	return out;
 }
 
-int registry_append_model(const char *file, const char *name, const char *path, const char *engine, sc_err *e)
+int sc_registry_append_model(const char *file, const char *name, const char *path, const char *engine, sc_err *e)
 {
 	_cleanup_free_ char *buf = NULL, *text = NULL;
 	size_t len = 0;
@@ -82,13 +82,13 @@ int registry_append_model(const char *file, const char *name, const char *path, 
 	if (!sc_model_name_valid(name))
 		return sc_error(e, -EINVAL, "\"%s\": %s", name, SC_MODEL_NAME_RULE);
 	struct registry r;
-	if ((x = registry_parse(file, buf, len, &r, e)) < 0)
+	if ((x = sc_registry_parse(file, buf, len, &r, e)) < 0)
 		return x;
-	bool exists = registry_model(&r, name) != NULL;
+	bool exists = sc_registry_model(&r, name) != NULL;
 	const char *chosen = engine ? engine : r.engine;
-	bool known_engine = chosen && registry_engine(&r, chosen);
+	bool known_engine = chosen && sc_registry_engine(&r, chosen);
 	_cleanup_free_ char *eng = chosen ? strdup(chosen) : NULL;
-	registry_free(&r);
+	sc_registry_done(&r);
 	if (exists)
 		return sc_error(e, -EEXIST, "%s: [model \"%s\"] exists already", file, name);
 	if (!chosen)
@@ -97,7 +97,7 @@ int registry_append_model(const char *file, const char *name, const char *path, 
 	if (!eng)
 		return sc_error(e, -ENOMEM, "out of memory");
 	/* an engine sparkctl knows but the file does not define goes in too */
-	const char *command = known_engine ? NULL : registry_builtin_command(chosen);
+	const char *command = known_engine ? NULL : sc_registry_builtin_command(chosen);
 	if (!known_engine && !command)
 		return sc_error(e, -EINVAL, "%s has no [engine \"%s\"] (built in: sglang, vllm)", file, chosen);
 	_cleanup_free_ char *qpath = ini_quote(path);
@@ -109,15 +109,15 @@ int registry_append_model(const char *file, const char *name, const char *path, 
 		     command ? "\"]\ncommand = " : "", command ? command : "", name, qpath, eng) < 0)
 		return sc_error(e, -ENOMEM, "out of memory");
 	/* what goes in must load: never leave a registry every command rejects */
-	if ((x = registry_parse(file, text, strlen(text), &r, e)) < 0)
+	if ((x = sc_registry_parse(file, text, strlen(text), &r, e)) < 0)
 		return x;
-	registry_free(&r);
+	sc_registry_done(&r);
 	if ((x = sc_mkdir_parents(file, 0755)) < 0)
 		return sc_error(e, x, "%s: %s", file, sc_strerror(x));
 	return sc_write_atomic(file, text, strlen(text), e);
 }
 
-char *registry_user_file(const char *explicit_path)
+char *sc_registry_user_file(const char *explicit_path)
 {
 	const char *env = getenv("SPARKCTL_CONFIG");
 	if (explicit_path)

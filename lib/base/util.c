@@ -10,15 +10,15 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-bool endswith_n(const char *s, size_t len, const char *suffix)
+bool sc_endswith_n(const char *s, size_t len, const char *suffix)
 {
 	size_t n = strlen(suffix);
 	return len >= n && memcmp(s + len - n, suffix, n) == 0;
 }
 
-bool endswith(const char *s, const char *suffix)
+bool sc_endswith(const char *s, const char *suffix)
 {
-	return endswith_n(s, strlen(s), suffix);
+	return sc_endswith_n(s, strlen(s), suffix);
 }
 
 int sc_grow(void *arr, size_t *cap, size_t need, size_t sz)

@@ -31,8 +31,8 @@ static inline void sc_fclosep(FILE **f) { if (*f) fclose(*f); }
 
 static inline bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
 static inline bool startswith(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
-bool endswith(const char *s, const char *suffix);
-bool endswith_n(const char *s, size_t len, const char *suffix);
+bool sc_endswith(const char *s, const char *suffix);
+bool sc_endswith_n(const char *s, size_t len, const char *suffix);
 
 /* Grow *arr (element size sz) so it holds at least need elements. */
 int sc_grow(void *arr, size_t *cap, size_t need, size_t sz);

@@ -8,7 +8,7 @@
 
 #include <stdarg.h>
 
-enum engine_kind engine_kind_of(const struct reg_engine *en)
+enum engine_kind sc_engine_kind_of(const struct reg_engine *en)
 {
 	if (strstr(en->name, "sglang") || (en->command && strstr(en->command, "sglang")))
 		return ENGINE_SGLANG;
@@ -37,7 +37,7 @@ static void add(struct flags *f, const char *fmt, ...)
 
 const char *sc_engine_reason(const struct reg_engine *en, const struct sc_model *m, char *buf, size_t len)
 {
-	const char *u = registry_unsupported(en, sc_format_name(m->format), sc_quant_method_name(m->quant_method));
+	const char *u = sc_registry_unsupported(en, sc_format_name(m->format), sc_quant_method_name(m->quant_method));
 	if (!u)
 		return NULL;
 	snprintf(buf, len, "%s is listed as unsupported for engine %s (models.ini line %u)", u, en->name,
@@ -45,7 +45,7 @@ const char *sc_engine_reason(const struct reg_engine *en, const struct sc_model 
 	return buf;
 }
 
-int engine_model_args(const struct reg_engine *en, const struct sc_model *m, uint64_t context, double mem_fraction,
+int sc_engine_model_args(const struct reg_engine *en, const struct sc_model *m, uint64_t context, double mem_fraction,
 		      char **ret_args, char **ret_reason)
 {
 	char why[256];
@@ -54,7 +54,7 @@ int engine_model_args(const struct reg_engine *en, const struct sc_model *m, uin
 		return (*ret_reason = strdup(why)) ? 0 : -ENOMEM;
 	struct flags f = { .n = 0 };
 	f.buf[0] = '\0';
-	switch (engine_kind_of(en)) {
+	switch (sc_engine_kind_of(en)) {
 	case ENGINE_SGLANG:
 		/* SGLang reads most schemes from config.json; NVIDIA's Spark
 		 * playbooks pass ModelOpt's explicitly */
@@ -115,7 +115,7 @@ static char *substitute(const char *w, const char *const keys[], const char *con
 	return out;
 }
 
-void launch_free(struct launch *l)
+void sc_launch_done(struct launch *l)
 {
 	if (!l)
 		return;
@@ -143,29 +143,29 @@ static int collect_env(struct launch *l, const struct reg_engine *en, const stru
 	return 0;
 }
 
-int engine_launch(const struct registry *reg, const struct reg_model *m, struct launch *ret, sc_err *e)
+int sc_engine_launch(const struct registry *reg, const struct reg_model *m, struct launch *ret, sc_err *e)
 {
 	*ret = (struct launch){ 0 };
 	struct launch l = { 0 };
-	const struct reg_engine *en = m->engine ? registry_engine(reg, m->engine) : NULL;
+	const struct reg_engine *en = m->engine ? sc_registry_engine(reg, m->engine) : NULL;
 	char port[16], **words = NULL, **args = NULL;
 	size_t nw = 0, na = 0;
 	sc_err se;
 	int r;
 	snprintf(port, sizeof port, "%d", m->port);
-	if (!(l.dir = registry_model_dir(reg, m)))
+	if (!(l.dir = sc_registry_model_dir(reg, m)))
 		return sc_error(e, -ENOMEM, "out of memory");
 	const char *image = m->image ? m->image : en ? en->image : NULL;
 	const char *tmpl = m->script ? m->script : en ? en->command : NULL;
 	if (!tmpl) {
-		launch_free(&l);
+		sc_launch_done(&l);
 		return sc_error(e, SC_ECONFIG, "%s: its engine has no command", m->name);
 	}
 	l.mode = m->script ? "script" : image ? "docker" : "host";
 	if ((r = sc_split_words(tmpl, &words, &nw, &se)) < 0 ||
 	    (r = sc_split_words(m->args ? m->args : "", &args, &na, &se)) < 0) {
 		sc_strv_free(words, nw);
-		launch_free(&l);
+		sc_launch_done(&l);
 		return sc_error(e, r == -ENOMEM ? r : SC_ECONFIG, "%s: %s", m->name, se.msg);
 	}
 	if (image) {
@@ -188,7 +188,7 @@ int engine_launch(const struct registry *reg, const struct reg_model *m, struct 
 			if ((r = sc_split_words(en->docker_args, &da, &nd, &se)) < 0) {
 				sc_strv_free(words, nw);
 				sc_strv_free(args, na);
-				launch_free(&l);
+				sc_launch_done(&l);
 				return sc_error(e, r == -ENOMEM ? r : SC_ECONFIG, "%s: docker-args: %s", m->name, se.msg);
 			}
 			for (size_t i = 0; i < nd && r >= 0; i++)
@@ -243,7 +243,7 @@ int engine_launch(const struct registry *reg, const struct reg_model *m, struct 
 	sc_strv_free(words, nw);
 	sc_strv_free(args, na);
 	if (!l.argv) {
-		launch_free(&l);
+		sc_launch_done(&l);
 		return sc_error(e, SC_ECONFIG, "%s: the command is empty", m->name);
 	}
 	*ret = l;
@@ -251,7 +251,7 @@ int engine_launch(const struct registry *reg, const struct reg_model *m, struct 
 oom:
 	sc_strv_free(words, nw);
 	sc_strv_free(args, na);
-	launch_free(&l);
+	sc_launch_done(&l);
 	return sc_error(e, -ENOMEM, "out of memory");
 }
 
@@ -287,7 +287,7 @@ static bool starts_option(const char *a)
 	return a[0] == '-' && (isalpha((unsigned char)a[1]) || a[1] == '-');
 }
 
-char *launch_script(const struct launch *l, const struct reg_model *m, const char *host)
+char *sc_launch_script(const struct launch *l, const struct reg_model *m, const char *host)
 {
 	char *buf = NULL;
 	size_t len = 0;

@@ -11,13 +11,13 @@
 enum engine_kind { ENGINE_OTHER, ENGINE_SGLANG, ENGINE_VLLM };
 
 /* By the engine's name, else by its command. */
-enum engine_kind engine_kind_of(const struct reg_engine *en);
+enum engine_kind sc_engine_kind_of(const struct reg_engine *en);
 
 /* The flags that load m with en at `context` tokens (0: no context flag)
  * and memory fraction mem_fraction (0: none). Sets *ret_args (allocated),
  * or *ret_reason (allocated) when the engine cannot load the checkpoint;
  * <0 only on allocation failure. */
-int engine_model_args(const struct reg_engine *en, const struct sc_model *m, uint64_t context, double mem_fraction,
+int sc_engine_model_args(const struct reg_engine *en, const struct sc_model *m, uint64_t context, double mem_fraction,
 		      char **ret_args, char **ret_reason);
 
 /* How a registered model is started. */
@@ -36,12 +36,12 @@ struct launch {
  * {port} {args} substituted inside the words ({args} as a word of its own
  * becomes the model's args, split likewise), so no value from models.ini
  * ever reaches a shell. Docker mode wraps it in docker run. */
-int engine_launch(const struct registry *reg, const struct reg_model *m, struct launch *ret, sc_err *e);
-void launch_free(struct launch *l);
+int sc_engine_launch(const struct registry *reg, const struct reg_model *m, struct launch *ret, sc_err *e);
+void sc_launch_done(struct launch *l);
 
 /* The launch as a ready, shell-quoted serve script (the owner's pattern:
  * stable name, port and flags, documented). */
-char *launch_script(const struct launch *l, const struct reg_model *m, const char *host);
+char *sc_launch_script(const struct launch *l, const struct reg_model *m, const char *host);
 
 /* Quote a word for a POSIX shell. */
 char *sc_shell_quote(const char *s);

@@ -27,7 +27,7 @@ static char *sub(const char *state_dir, const char *folder, const char *name, co
 	return p;
 }
 
-char *state_log_path(const char *state_dir, const char *name, sc_err *e)
+char *sc_state_log_path(const char *state_dir, const char *name, sc_err *e)
 {
 	return sub(state_dir, "logs", name, ".log", e);
 }
@@ -37,7 +37,7 @@ static json_t *str_or_null(const char *s)
 	return sc_json_text(s);
 }
 
-int state_write(const char *state_dir, const struct run_state *s, sc_err *e)
+int sc_state_write(const char *state_dir, const struct run_state *s, sc_err *e)
 {
 	_cleanup_free_ char *path = sub(state_dir, "run", s->name, ".json", e), *text = NULL;
 	if (!path)
@@ -62,7 +62,7 @@ static char *dup_str(json_t *o, const char *k)
 	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-int state_read(const char *state_dir, const char *name, struct run_state *ret, sc_err *e)
+int sc_state_read(const char *state_dir, const char *name, struct run_state *ret, sc_err *e)
 {
 	*ret = (struct run_state){ 0 };
 	_cleanup_free_ char *path = NULL;
@@ -85,14 +85,14 @@ int state_read(const char *state_dir, const char *name, struct run_state *ret, s
 		.started_unix = json_integer_value(json_object_get(j, "started_unix")),
 	};
 	if (!s.name || !s.mode) {
-		run_state_free(&s);
+		sc_run_state_done(&s);
 		return sc_error(e, SC_ENOTOBJ, "%s: not a sparkctl state file", path);
 	}
 	*ret = s;
 	return 0;
 }
 
-int state_remove(const char *state_dir, const char *name)
+int sc_state_remove(const char *state_dir, const char *name)
 {
 	_cleanup_free_ char *path = NULL;
 	if (asprintf(&path, "%s/run/%s.json", state_dir, name) < 0)
@@ -105,7 +105,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int state_list(const char *state_dir, char ***ret, size_t *n, sc_err *e)
+int sc_state_list(const char *state_dir, char ***ret, size_t *n, sc_err *e)
 {
 	*ret = NULL;
 	*n = 0;
@@ -120,7 +120,7 @@ int state_list(const char *state_dir, char ***ret, size_t *n, sc_err *e)
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
-		if (de->d_name[0] == '.' || !endswith(de->d_name, ".json"))
+		if (de->d_name[0] == '.' || !sc_endswith(de->d_name, ".json"))
 			continue;
 		if (sc_strv_appendf(&v, &k, "%.*s", (int)(l - 5), de->d_name) < 0) {
 			closedir(d);
@@ -137,7 +137,7 @@ int state_list(const char *state_dir, char ***ret, size_t *n, sc_err *e)
 	return 0;
 }
 
-void run_state_free(struct run_state *s)
+void sc_run_state_done(struct run_state *s)
 {
 	if (!s)
 		return;
@@ -151,7 +151,7 @@ void run_state_free(struct run_state *s)
 	memset(s, 0, sizeof *s);
 }
 
-int state_lock(const char *state_dir, sc_err *e)
+int sc_state_lock(const char *state_dir, sc_err *e)
 {
 	_cleanup_free_ char *dir = sub(state_dir, ".", NULL, NULL, e), *path = NULL;
 	if (!dir)

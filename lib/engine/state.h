@@ -20,19 +20,19 @@ struct run_state {
 	int64_t started_unix;
 };
 
-int state_write(const char *state_dir, const struct run_state *s, sc_err *e);
+int sc_state_write(const char *state_dir, const struct run_state *s, sc_err *e);
 /* -ENOENT when the model has no state file. */
-int state_read(const char *state_dir, const char *name, struct run_state *ret, sc_err *e);
-int state_remove(const char *state_dir, const char *name);
+int sc_state_read(const char *state_dir, const char *name, struct run_state *ret, sc_err *e);
+int sc_state_remove(const char *state_dir, const char *name);
 /* Names with a state file, sorted. */
-int state_list(const char *state_dir, char ***ret, size_t *n, sc_err *e);
-void run_state_free(struct run_state *s);
+int sc_state_list(const char *state_dir, char ***ret, size_t *n, sc_err *e);
+void sc_run_state_done(struct run_state *s);
 
 /* <state-dir>/logs/<name>.log, creating the folder. */
-char *state_log_path(const char *state_dir, const char *name, sc_err *e);
+char *sc_state_log_path(const char *state_dir, const char *name, sc_err *e);
 
 /* Take the exclusive lock <state-dir>/lock, waiting for another holder.
  * Returns the fd to close to release it. */
-int state_lock(const char *state_dir, sc_err *e);
+int sc_state_lock(const char *state_dir, sc_err *e);
 
 #endif

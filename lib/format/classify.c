@@ -15,7 +15,7 @@ static enum sc_format dominant_float(const struct tstats *s)
 	return f16 >= f32 ? FMT_FP16 : FMT_FP32;
 }
 
-enum sc_format classify_tensors(const struct tstats *s, bool *packed_is_4bit)
+enum sc_format sc_classify_tensors(const struct tstats *s, bool *packed_is_4bit)
 {
 	/* quantized weight bytes by kind */
 	uint64_t nvfp4 = 0, int4 = 0;
@@ -79,7 +79,7 @@ static enum sc_format from_torch_dtype(const char *t)
 	return FMT_UNKNOWN;
 }
 
-void classify(const struct classify_in *in, struct classify_out *out)
+void sc_classify(const struct classify_in *in, struct classify_out *out)
 {
 	struct classify_out o = { .format = FMT_UNKNOWN, .quant_method = QM_NONE };
 	const struct quant_decl *d = in->decl && in->decl->present ? in->decl : NULL;
@@ -90,7 +90,7 @@ void classify(const struct classify_in *in, struct classify_out *out)
 		return;
 	}
 	bool packed4 = false;
-	enum sc_format seen = in->have_tensors ? classify_tensors(in->stats, &packed4) : FMT_UNKNOWN;
+	enum sc_format seen = in->have_tensors ? sc_classify_tensors(in->stats, &packed4) : FMT_UNKNOWN;
 	if (d) {
 		o.quant_method = d->method;
 		o.kv = d->kv;

@@ -27,9 +27,9 @@ struct classify_out {
 	char mismatch[256];   /* non-empty: a dtype-mismatch problem */
 };
 
-void classify(const struct classify_in *in, struct classify_out *out);
+void sc_classify(const struct classify_in *in, struct classify_out *out);
 
 /* The format the tensors alone show. */
-enum sc_format classify_tensors(const struct tstats *s, bool *packed_is_4bit);
+enum sc_format sc_classify_tensors(const struct tstats *s, bool *packed_is_4bit);
 
 #endif

@@ -23,7 +23,7 @@ static const struct {
 };
 #undef T
 
-int st_dtype_from_name(const char *s, size_t len)
+int sc_st_dtype_from_name(const char *s, size_t len)
 {
 	/* called once per tensor: compare lengths before bytes */
 	for (int i = 0; i < ST_DTYPE_COUNT; i++)
@@ -32,12 +32,12 @@ int st_dtype_from_name(const char *s, size_t len)
 	return -1;
 }
 
-const char *st_dtype_name(enum st_dtype t)
+const char *sc_st_dtype_name(enum st_dtype t)
 {
 	return (unsigned)t < ST_DTYPE_COUNT ? st_types[t].name : "?";
 }
 
-unsigned st_dtype_bits(enum st_dtype t)
+unsigned sc_st_dtype_bits(enum st_dtype t)
 {
 	return (unsigned)t < ST_DTYPE_COUNT ? st_types[t].bits : 0;
 }
@@ -64,12 +64,12 @@ static const struct {
 	[35] = { "TQ2_0", 66, 256 }, [39] = { "MXFP4", 17, 32 },
 };
 
-const char *ggml_type_name(uint32_t type)
+const char *sc_ggml_type_name(uint32_t type)
 {
 	return type < GGML_TYPE_COUNT ? ggml_types[type].name : NULL;
 }
 
-int ggml_type_block(uint32_t type, uint32_t *bytes, uint32_t *values)
+int sc_ggml_type_block(uint32_t type, uint32_t *bytes, uint32_t *values)
 {
 	if (type >= GGML_TYPE_COUNT || !ggml_types[type].name)
 		return -1;
@@ -89,12 +89,12 @@ static const char *const file_types[] = {
 	[32] = "BF16", [36] = "TQ1_0", [37] = "TQ2_0", [38] = "MXFP4_MOE",
 };
 
-const char *gguf_file_type_name(uint32_t ft)
+const char *sc_gguf_file_type_name(uint32_t ft)
 {
 	return ft < sizeof file_types / sizeof file_types[0] ? file_types[ft] : NULL;
 }
 
-const char *gguf_file_type_from_ggml(uint32_t type)
+const char *sc_gguf_file_type_from_ggml(uint32_t type)
 {
 	/* The K-quant types have no single file type; the plain ones do. */
 	switch (type) {
@@ -112,6 +112,6 @@ const char *gguf_file_type_from_ggml(uint32_t type)
 	case 13: return "Q5_K_M";
 	case 14: return "Q6_K";
 	case 39: return "MXFP4_MOE";
-	default: return ggml_type_name(type);
+	default: return sc_ggml_type_name(type);
 	}
 }

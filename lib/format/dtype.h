@@ -14,20 +14,20 @@ enum st_dtype {
 };
 
 /* Look a dtype name up; returns <0 when unknown. */
-int st_dtype_from_name(const char *s, size_t len);
-const char *st_dtype_name(enum st_dtype t);
-unsigned st_dtype_bits(enum st_dtype t);
+int sc_st_dtype_from_name(const char *s, size_t len);
+const char *sc_st_dtype_name(enum st_dtype t);
+unsigned sc_st_dtype_bits(enum st_dtype t);
 
 #define GGML_TYPE_COUNT 40
 
 /* ggml type name, NULL if the number is not a known type. */
-const char *ggml_type_name(uint32_t type);
+const char *sc_ggml_type_name(uint32_t type);
 /* Bytes per block and values per block; 0 when unknown. */
-int ggml_type_block(uint32_t type, uint32_t *bytes, uint32_t *values);
+int sc_ggml_type_block(uint32_t type, uint32_t *bytes, uint32_t *values);
 
 /* Name of a GGUF general.file_type value ("Q4_K_M"), NULL if unknown. */
-const char *gguf_file_type_name(uint32_t ft);
+const char *sc_gguf_file_type_name(uint32_t ft);
 /* The file-type name that a dominant ggml tensor type implies. */
-const char *gguf_file_type_from_ggml(uint32_t type);
+const char *sc_gguf_file_type_from_ggml(uint32_t type);
 
 #endif

@@ -19,7 +19,7 @@ uint64_t sc_add_sat(uint64_t a, uint64_t b)
 	return add_sat(a, b);
 }
 
-unsigned kv_bits(enum sc_kv_dtype kv)
+unsigned sc_kv_bits(enum sc_kv_dtype kv)
 {
 	switch (kv) {
 	case KV_FP8:
@@ -32,7 +32,7 @@ unsigned kv_bits(enum sc_kv_dtype kv)
 	}
 }
 
-void kv_shape_of(const struct hf_config *c, unsigned bits, struct kv_shape *ret)
+void sc_kv_shape_of(const struct hf_config *c, unsigned bits, struct kv_shape *ret)
 {
 	struct kv_shape k = { .bits = bits };
 	if (c->num_layers > 0 && c->kv_lora_rank > 0) {
@@ -52,18 +52,18 @@ void kv_shape_of(const struct hf_config *c, unsigned bits, struct kv_shape *ret)
 	*ret = k;
 }
 
-uint64_t kv_bytes_at(const struct kv_shape *k, uint64_t context)
+uint64_t sc_kv_bytes_at(const struct kv_shape *k, uint64_t context)
 {
 	uint64_t w = context < k->window ? context : k->window;
 	return add_sat(mul_sat(k->per_token, context), mul_sat(k->per_token_window, w));
 }
 
-uint64_t kv_fixed_bytes(const struct kv_shape *k)
+uint64_t sc_kv_fixed_bytes(const struct kv_shape *k)
 {
 	return mul_sat(k->per_token_window, k->window);
 }
 
-uint64_t max_context(const struct kv_shape *k, uint64_t weights, uint64_t budget, uint64_t limit)
+uint64_t sc_max_context(const struct kv_shape *k, uint64_t weights, uint64_t budget, uint64_t limit)
 {
 	if (budget <= weights)
 		return 0;
@@ -76,6 +76,6 @@ uint64_t max_context(const struct kv_shape *k, uint64_t weights, uint64_t budget
 	else if (!k->per_token)
 		c = limit ? limit : UINT64_MAX;  /* only sliding layers: any length */
 	else
-		c = room > kv_fixed_bytes(k) ? (room - kv_fixed_bytes(k)) / k->per_token : 0;
+		c = room > sc_kv_fixed_bytes(k) ? (room - sc_kv_fixed_bytes(k)) / k->per_token : 0;
 	return limit && c > limit ? limit : c;
 }

@@ -24,22 +24,22 @@ struct kv_shape {
 };
 
 /* KV element bits of a cache dtype (KV_NONE: 16, bf16). */
-unsigned kv_bits(enum sc_kv_dtype kv);
+unsigned sc_kv_bits(enum sc_kv_dtype kv);
 
-void kv_shape_of(const struct hf_config *c, unsigned bits, struct kv_shape *ret);
+void sc_kv_shape_of(const struct hf_config *c, unsigned bits, struct kv_shape *ret);
 
 /* KV bytes at a context length. */
 /* a + b, or UINT64_MAX when it would wrap */
 uint64_t sc_add_sat(uint64_t a, uint64_t b);
 
-uint64_t kv_bytes_at(const struct kv_shape *k, uint64_t context);
+uint64_t sc_kv_bytes_at(const struct kv_shape *k, uint64_t context);
 
 /* What the sliding-window layers hold whatever the context (at least a
  * window's worth of tokens). */
-uint64_t kv_fixed_bytes(const struct kv_shape *k);
+uint64_t sc_kv_fixed_bytes(const struct kv_shape *k);
 
 /* The longest context with weights + kv <= budget; 0 when even the weights
  * do not fit. limit caps it (the model's max position), 0: no cap. */
-uint64_t max_context(const struct kv_shape *k, uint64_t weights, uint64_t budget, uint64_t limit);
+uint64_t sc_max_context(const struct kv_shape *k, uint64_t weights, uint64_t budget, uint64_t limit);
 
 #endif

@@ -159,7 +159,7 @@ static int rd_value(struct cur *c, struct gguf_file *g, struct gguf_kv *kv)
 	}
 }
 
-uint64_t gguf_tensor_elements(const struct gguf_tensor *t)
+uint64_t sc_gguf_tensor_elements(const struct gguf_tensor *t)
 {
 	/* rd_tensor refused every shape whose product overflows */
 	uint64_t n = 1;
@@ -183,12 +183,12 @@ static int rd_tensor(struct cur *c, struct gguf_file *g, struct gguf_tensor *t)
 	if ((r = rd(c, &t->type, 4, "tensor type")) < 0 || (r = rd(c, &t->offset, 8, "tensor offset")) < 0)
 		return r;
 	uint32_t bbytes, bvals;
-	if (ggml_type_block(t->type, &bbytes, &bvals) < 0)
+	if (sc_ggml_type_block(t->type, &bbytes, &bvals) < 0)
 		return sc_error(c->e, SC_EDTYPE, "tensor \"%s\" has unknown ggml type %u", name, t->type);
 	uint64_t rows = 1, ne0 = t->n_dims ? t->dims[0] : 1;
 	if (ne0 % bvals)
 		return sc_error(c->e, SC_ESIZE, "tensor \"%s\": %llu values are not whole %s blocks of %u",
-				name, (unsigned long long)ne0, ggml_type_name(t->type), bvals);
+				name, (unsigned long long)ne0, sc_ggml_type_name(t->type), bvals);
 	uint64_t elems = ne0, row_bytes;
 	for (uint32_t i = 1; i < t->n_dims; i++)
 		if (__builtin_mul_overflow(rows, t->dims[i], &rows) || __builtin_mul_overflow(elems, t->dims[i], &elems))
@@ -203,7 +203,7 @@ static int rd_tensor(struct cur *c, struct gguf_file *g, struct gguf_tensor *t)
 	return 0;
 }
 
-const struct gguf_kv *gguf_find(const struct gguf_file *g, const char *key)
+const struct gguf_kv *sc_gguf_find(const struct gguf_file *g, const char *key)
 {
 	for (uint64_t i = 0; i < g->n_kv; i++)
 		if (streq(gguf_str(g, g->kv[i].key), key))
@@ -211,9 +211,9 @@ const struct gguf_kv *gguf_find(const struct gguf_file *g, const char *key)
 	return NULL;
 }
 
-bool gguf_get_uint(const struct gguf_file *g, const char *key, uint64_t *ret)
+bool sc_gguf_get_uint(const struct gguf_file *g, const char *key, uint64_t *ret)
 {
-	const struct gguf_kv *kv = gguf_find(g, key);
+	const struct gguf_kv *kv = sc_gguf_find(g, key);
 	if (!kv)
 		return false;
 	switch (kv->type) {
@@ -230,13 +230,13 @@ bool gguf_get_uint(const struct gguf_file *g, const char *key, uint64_t *ret)
 	}
 }
 
-const char *gguf_get_str(const struct gguf_file *g, const char *key)
+const char *sc_gguf_get_str(const struct gguf_file *g, const char *key)
 {
-	const struct gguf_kv *kv = gguf_find(g, key);
+	const struct gguf_kv *kv = sc_gguf_find(g, key);
 	return kv && kv->type == GGUF_STRING ? gguf_str(g, kv->v.str) : NULL;
 }
 
-void gguf_file_free(struct gguf_file *g)
+void sc_gguf_file_done(struct gguf_file *g)
 {
 	if (!g)
 		return;
@@ -309,21 +309,21 @@ static int parse_cur(struct cur *c, struct gguf_file *ret)
 	struct gguf_file g = { 0 };
 	int r = parse(c, &g);
 	if (r < 0) {
-		gguf_file_free(&g);
+		sc_gguf_file_done(&g);
 		return r;
 	}
 	*ret = g;
 	return 0;
 }
 
-int gguf_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct gguf_file *ret, sc_err *e)
+int sc_gguf_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct gguf_file *ret, sc_err *e)
 {
 	*ret = (struct gguf_file){ 0 };
 	struct cur c = { .buf = buf, .len = len < file_size ? len : (size_t)file_size, .file_size = file_size, .e = e };
 	return parse_cur(&c, ret);
 }
 
-/* The reader behind gguf_read_fd: reads what the parser asks for, plus a
+/* The reader behind sc_gguf_read_fd: reads what the parser asks for, plus a
  * little read-ahead so a vocabulary of 100,000 strings costs a handful of
  * reads, never more than READ_AHEAD past the end of the header. */
 #define READ_AHEAD (128u << 10)
@@ -358,7 +358,7 @@ static int fd_more(void *ud, size_t want, const uint8_t **buf, size_t *len)
 	return 0;
 }
 
-int gguf_read_fd(int fd, uint64_t size, struct gguf_file *ret, uint64_t *bytes_read, sc_err *e)
+int sc_gguf_read_fd(int fd, uint64_t size, struct gguf_file *ret, uint64_t *bytes_read, sc_err *e)
 {
 	*ret = (struct gguf_file){ 0 };
 	struct fd_reader rd = { .fd = fd, .size = size };

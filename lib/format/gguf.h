@@ -55,22 +55,22 @@ struct gguf_file {
 /* Parse the first len bytes of a file of file_size bytes. Returns SC_ETRUNC
  * when len < file_size and the header needs more bytes: read more, call
  * again. */
-int gguf_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct gguf_file *ret, sc_err *e);
-void gguf_file_free(struct gguf_file *g);
+int sc_gguf_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct gguf_file *ret, sc_err *e);
+void sc_gguf_file_done(struct gguf_file *g);
 
 /* Read and parse the header of an open file of size bytes, reading only
  * header bytes (the buffer grows until the parser has what it needs);
  * *bytes_read tells how many. */
-int gguf_read_fd(int fd, uint64_t size, struct gguf_file *ret, uint64_t *bytes_read, sc_err *e);
+int sc_gguf_read_fd(int fd, uint64_t size, struct gguf_file *ret, uint64_t *bytes_read, sc_err *e);
 
-const struct gguf_kv *gguf_find(const struct gguf_file *g, const char *key);
+const struct gguf_kv *sc_gguf_find(const struct gguf_file *g, const char *key);
 /* Scalar integer value of key; false when absent or not an integer. */
-bool gguf_get_uint(const struct gguf_file *g, const char *key, uint64_t *ret);
+bool sc_gguf_get_uint(const struct gguf_file *g, const char *key, uint64_t *ret);
 /* String value of key, or NULL. */
-const char *gguf_get_str(const struct gguf_file *g, const char *key);
+const char *sc_gguf_get_str(const struct gguf_file *g, const char *key);
 
 static inline const char *gguf_str(const struct gguf_file *g, uint32_t off) { return g->pool + off; }
 
-uint64_t gguf_tensor_elements(const struct gguf_tensor *t);
+uint64_t sc_gguf_tensor_elements(const struct gguf_tensor *t);
 
 #endif

@@ -56,7 +56,7 @@ static int64_t count_sliding(json_t *o, int64_t layers, int64_t window)
 	return layers;
 }
 
-int hf_config_from_json(json_t *root, struct hf_config *ret, sc_err *e)
+int sc_hf_config_from_json(json_t *root, struct hf_config *ret, sc_err *e)
 {
 	*ret = (struct hf_config){ 0 };
 	if (!json_is_object(root))
@@ -101,7 +101,7 @@ int hf_config_from_json(json_t *root, struct hf_config *ret, sc_err *e)
 	return 0;
 }
 
-void hf_config_free(struct hf_config *c)
+void sc_hf_config_done(struct hf_config *c)
 {
 	if (!c)
 		return;
@@ -117,15 +117,15 @@ static int64_t gguf_int(const struct gguf_file *g, const char *arch, const char 
 	char k[256];
 	uint64_t v;
 	snprintf(k, sizeof k, "%s.%s", arch, key);
-	return gguf_get_uint(g, k, &v) && v <= INT64_MAX ? (int64_t)v : -1;
+	return sc_gguf_get_uint(g, k, &v) && v <= INT64_MAX ? (int64_t)v : -1;
 }
 
-int hf_config_from_gguf(const struct gguf_file *g, struct hf_config *ret)
+int sc_hf_config_from_gguf(const struct gguf_file *g, struct hf_config *ret)
 {
 	*ret = (struct hf_config){ 0 };
 	struct hf_config c = { .tie_word_embeddings = -1, .kv_lora_rank = -1, .qk_rope_head_dim = -1,
 			       .intermediate_size = -1, .sliding_layers = 0 };
-	const char *arch = gguf_get_str(g, "general.architecture");
+	const char *arch = sc_gguf_get_str(g, "general.architecture");
 	if (!arch)
 		arch = "llama";
 	if (!(c.architecture = strdup(arch)) || !(c.model_type = strdup(arch)))
@@ -145,13 +145,13 @@ int hf_config_from_gguf(const struct gguf_file *g, struct hf_config *ret)
 	c.qk_rope_head_dim = gguf_int(g, arch, "rope.dimension_count");
 	if (c.kv_lora_rank < 0)
 		c.qk_rope_head_dim = -1;
-	const struct gguf_kv *tok = gguf_find(g, "tokenizer.ggml.tokens");
+	const struct gguf_kv *tok = sc_gguf_find(g, "tokenizer.ggml.tokens");
 	c.vocab_size = tok && tok->type == GGUF_ARRAY ? (int64_t)tok->count : gguf_int(g, arch, "vocab_size");
 	if (c.sliding_window > 0 && c.num_layers > 0)
 		c.sliding_layers = -1;  /* the pattern is not in the metadata */
 	*ret = c;
 	return 0;
 oom:
-	hf_config_free(&c);
+	sc_hf_config_done(&c);
 	return -ENOMEM;
 }

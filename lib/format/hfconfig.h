@@ -29,10 +29,10 @@ struct gguf_file;
 /* The same facts from GGUF metadata: <arch>.block_count, .embedding_length,
  * .attention.head_count(_kv), .attention.key_length, .context_length,
  * .expert_count, .expert_used_count, .attention.sliding_window. */
-int hf_config_from_gguf(const struct gguf_file *g, struct hf_config *ret);
+int sc_hf_config_from_gguf(const struct gguf_file *g, struct hf_config *ret);
 
 /* Fill ret from a parsed config.json document. */
-int hf_config_from_json(json_t *root, struct hf_config *ret, sc_err *e);
-void hf_config_free(struct hf_config *c);
+int sc_hf_config_from_json(json_t *root, struct hf_config *ret, sc_err *e);
+void sc_hf_config_done(struct hf_config *c);
 
 #endif

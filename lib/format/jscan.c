@@ -48,7 +48,7 @@ static int hex4(const uint8_t *p, uint32_t *v)
 
 /* Scan a string starting at '"'. Sets *s and *n to the raw contents and *esc when
  * it holds escapes; checks escapes and UTF-8. */
-int js_scan_string(struct jp *j, const uint8_t **s, size_t *n, int *esc)
+int sc_js_scan_string(struct jp *j, const uint8_t **s, size_t *n, int *esc)
 {
 	js_skip_ws(j);
 	if (j->p >= j->end || *j->p != '"')
@@ -115,7 +115,7 @@ int js_scan_string(struct jp *j, const uint8_t **s, size_t *n, int *esc)
 }
 
 /* Decode a scanned string into out (room for n + 1 bytes); returns length. */
-int js_decode_string(struct jp *j, const uint8_t *s, size_t n, int esc, char *out, size_t *ret)
+int sc_js_decode_string(struct jp *j, const uint8_t *s, size_t n, int esc, char *out, size_t *ret)
 {
 	if (!esc) {
 		memcpy(out, s, n);
@@ -205,7 +205,7 @@ static int js_skip_number(struct jp *j)
 	return 0;
 }
 
-int js_parse_u64(struct jp *j, uint64_t *ret)
+int sc_js_parse_u64(struct jp *j, uint64_t *ret)
 {
 	js_skip_ws(j);
 	const uint8_t *p = j->p, *end = j->end;
@@ -237,7 +237,7 @@ int js_parse_u64(struct jp *j, uint64_t *ret)
 	return 0;
 }
 
-int js_skip_literal(struct jp *j, const char *lit)
+int sc_js_skip_literal(struct jp *j, const char *lit)
 {
 	size_t n = strlen(lit);
 	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
@@ -248,7 +248,7 @@ int js_skip_literal(struct jp *j, const char *lit)
 
 /* Open a container at the cursor: <0 when it is not there, 0 when it is
  * empty (and closed), 1 when members follow. */
-int js_begin(struct jp *j, char open, char close)
+int sc_js_begin(struct jp *j, char open, char close)
 {
 	js_skip_ws(j);
 	if (j->p >= j->end || *j->p != (uint8_t)open)
@@ -263,7 +263,7 @@ int js_begin(struct jp *j, char open, char close)
 }
 
 
-int js_skip_value(struct jp *j, int depth)
+int sc_js_skip_value(struct jp *j, int depth)
 {
 	const uint8_t *s;
 	size_t n;
@@ -275,30 +275,30 @@ int js_skip_value(struct jp *j, int depth)
 		return sc_error(j->e, SC_ENOTJSON, "header JSON ends early");
 	switch (*j->p) {
 	case '"':
-		return js_scan_string(j, &s, &n, &esc);
+		return sc_js_scan_string(j, &s, &n, &esc);
 	case '{':
-		if ((r = js_begin(j, '{', '}')) <= 0)
+		if ((r = sc_js_begin(j, '{', '}')) <= 0)
 			return r;
 		do {
-			if ((r = js_scan_string(j, &s, &n, &esc)) < 0 || (r = js_expect(j, ':')) < 0 ||
-			    (r = js_skip_value(j, depth + 1)) < 0)
+			if ((r = sc_js_scan_string(j, &s, &n, &esc)) < 0 || (r = js_expect(j, ':')) < 0 ||
+			    (r = sc_js_skip_value(j, depth + 1)) < 0)
 				return r;
 		} while ((r = js_next_member(j, '}')) > 0);
 		return r;
 	case '[':
-		if ((r = js_begin(j, '[', ']')) <= 0)
+		if ((r = sc_js_begin(j, '[', ']')) <= 0)
 			return r;
 		do {
-			if ((r = js_skip_value(j, depth + 1)) < 0)
+			if ((r = sc_js_skip_value(j, depth + 1)) < 0)
 				return r;
 		} while ((r = js_next_member(j, ']')) > 0);
 		return r;
 	case 't':
-		return js_skip_literal(j, "true");
+		return sc_js_skip_literal(j, "true");
 	case 'f':
-		return js_skip_literal(j, "false");
+		return sc_js_skip_literal(j, "false");
 	case 'n':
-		return js_skip_literal(j, "null");
+		return sc_js_skip_literal(j, "null");
 	default:
 		return js_skip_number(j);
 	}
@@ -306,9 +306,9 @@ int js_skip_value(struct jp *j, int depth)
 
 /* A value of the wrong kind: a grammar error in it wins over the shape
  * error, so broken JSON is always reported as such. */
-int js_wrong_kind(struct jp *j, const char *fmt, ...)
+int sc_js_wrong_kind(struct jp *j, const char *fmt, ...)
 {
-	int r = js_skip_value(j, 1);
+	int r = sc_js_skip_value(j, 1);
 	if (r < 0)
 		return r;
 	if (j->e) {

@@ -35,21 +35,21 @@ static inline int js_expect(struct jp *j, char c)
 
 /* A string at the cursor: *s and *n the raw contents, *esc when it holds
  * escapes; escapes and UTF-8 are checked. */
-int js_scan_string(struct jp *j, const uint8_t **s, size_t *n, int *esc);
+int sc_js_scan_string(struct jp *j, const uint8_t **s, size_t *n, int *esc);
 /* Decode a scanned string into out (room for n + 1 bytes). */
-int js_decode_string(struct jp *j, const uint8_t *s, size_t n, int esc, char *out, size_t *ret);
+int sc_js_decode_string(struct jp *j, const uint8_t *s, size_t n, int esc, char *out, size_t *ret);
 /* A non-negative integer; fractions and negatives are shape errors. */
-int js_parse_u64(struct jp *j, uint64_t *ret);
-int js_skip_literal(struct jp *j, const char *lit);
+int sc_js_parse_u64(struct jp *j, uint64_t *ret);
+int sc_js_skip_literal(struct jp *j, const char *lit);
 /* Any value, checked, at most 64 levels deep. */
-int js_skip_value(struct jp *j, int depth);
+int sc_js_skip_value(struct jp *j, int depth);
 /* A value of the wrong kind: a grammar error in it wins over the shape
  * error, so broken JSON is always reported as such. */
-int js_wrong_kind(struct jp *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sc_js_wrong_kind(struct jp *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Open a container at the cursor: <0 when it is not there, 0 when it is
  * empty (and closed), 1 when members follow. */
-int js_begin(struct jp *j, char open, char close);
+int sc_js_begin(struct jp *j, char open, char close);
 
 /* After a member: 1 when another follows, 0 at the (consumed) close. */
 static inline int js_next_member(struct jp *j, char close)

@@ -16,17 +16,17 @@
 
 enum sc_fkind sc_file_kind(const char *name)
 {
-	if (endswith(name, ".safetensors"))
+	if (sc_endswith(name, ".safetensors"))
 		return FK_SAFETENSORS;
-	if (endswith(name, ".safetensors.index.json"))
+	if (sc_endswith(name, ".safetensors.index.json"))
 		return FK_INDEX;
-	if (endswith(name, ".gguf"))
+	if (sc_endswith(name, ".gguf"))
 		return FK_GGUF;
-	if (endswith(name, ".incomplete") || endswith(name, ".part") || endswith(name, ".aria2"))
+	if (sc_endswith(name, ".incomplete") || sc_endswith(name, ".part") || sc_endswith(name, ".aria2"))
 		return FK_PARTIAL;
 	if (streq(name, "config.json"))
 		return FK_CONFIG;
-	if (endswith(name, ".bin") || endswith(name, ".pt") || endswith(name, ".pth")) {
+	if (sc_endswith(name, ".bin") || sc_endswith(name, ".pt") || sc_endswith(name, ".pth")) {
 		/* trainer state saved next to the weights is not a checkpoint */
 		if (streq(name, "training_args.bin") || startswith(name, "optimizer.") ||
 		    startswith(name, "scheduler.") || startswith(name, "rng_state"))
@@ -252,7 +252,7 @@ static int read_safetensors(struct sc_wfile *wf, int fd)
 	sc_err e;
 	struct st_header h;
 	uint64_t nread;
-	int r = st_read_fd(fd, wf->size, &h, &nread, &e);
+	int r = sc_st_read_fd(fd, wf->size, &h, &nread, &e);
 	if (r == -ENOMEM)
 		return r;
 	if (r == SC_ESHORT || r == SC_EPASTEOF)
@@ -271,20 +271,20 @@ static int read_safetensors(struct sc_wfile *wf, int fd)
 				(unsigned long long)wf->size, (unsigned long long)expect);
 	for (size_t i = 0; i < h.n_tensors; i++) {
 		const struct st_tensor *t = &h.tensors[i];
-		tstats_add(wf->stats, st_tensor_name(&h, t), t->name_len, (enum st_dtype)t->dtype,
-			   st_tensor_elements(&h, t), t->end - t->begin);
+		sc_tstats_add(wf->stats, st_tensor_name(&h, t), t->name_len, (enum st_dtype)t->dtype,
+			   sc_st_tensor_elements(&h, t), t->end - t->begin);
 	}
 	wf->tensors = h.n_tensors;
 	wf->parsed = true;
-	st_header_free(&h);
+	sc_st_header_done(&h);
 	return r;
 }
 
 static const char *gguf_type_of(const struct gguf_file *g)
 {
 	uint64_t ft;
-	if (gguf_get_uint(g, "general.file_type", &ft) && gguf_file_type_name((uint32_t)ft))
-		return gguf_file_type_name((uint32_t)ft);
+	if (sc_gguf_get_uint(g, "general.file_type", &ft) && sc_gguf_file_type_name((uint32_t)ft))
+		return sc_gguf_file_type_name((uint32_t)ft);
 	/* no file type: the ggml type holding the most weight bytes */
 	uint64_t bytes[GGML_TYPE_COUNT] = { 0 };
 	for (uint64_t i = 0; i < g->n_tensors; i++)
@@ -294,7 +294,7 @@ static const char *gguf_type_of(const struct gguf_file *g)
 	for (int t = 0; t < GGML_TYPE_COUNT; t++)
 		if (bytes[t] && (best < 0 || bytes[t] > bytes[best]))
 			best = t;
-	return best < 0 ? NULL : gguf_file_type_from_ggml((uint32_t)best);
+	return best < 0 ? NULL : sc_gguf_file_type_from_ggml((uint32_t)best);
 }
 
 static int read_gguf(struct sc_wfile *wf, int fd)
@@ -302,7 +302,7 @@ static int read_gguf(struct sc_wfile *wf, int fd)
 	struct gguf_file g;
 	uint64_t nread = 0;
 	sc_err e;
-	int r = gguf_read_fd(fd, wf->size, &g, &nread, &e);
+	int r = sc_gguf_read_fd(fd, wf->size, &g, &nread, &e);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
@@ -312,13 +312,13 @@ static int read_gguf(struct sc_wfile *wf, int fd)
 				(unsigned long long)wf->size, (unsigned long long)g.data_end);
 	for (uint64_t i = 0; i < g.n_tensors; i++) {
 		const struct gguf_tensor *t = &g.tensors[i];
-		tstats_add_ggml(wf->stats, gguf_str(&g, t->name), t->type, gguf_tensor_elements(t), t->bytes);
+		sc_tstats_add_ggml(wf->stats, gguf_str(&g, t->name), t->type, sc_gguf_tensor_elements(t), t->bytes);
 	}
 	wf->tensors = g.n_tensors;
 	wf->parsed = true;
 	wf->gguf_type = gguf_type_of(&g);
 	if (!(wf->gguf = malloc(sizeof *wf->gguf))) {
-		gguf_file_free(&g);
+		sc_gguf_file_done(&g);
 		return -ENOMEM;
 	}
 	*wf->gguf = g;
@@ -329,7 +329,7 @@ static int read_pickle(struct sc_wfile *wf, const char *path)
 {
 	struct pickle_info p;
 	sc_err e;
-	if (pickle_inspect(path, &p, &e) < 0)
+	if (sc_pickle_inspect(path, &p, &e) < 0)
 		return add_problem(&wf->problems, "bad-header", wf->rel, "%s", e.msg);
 	if (p.zip)
 		return add_problem(&wf->problems, "pickle", wf->rel,
@@ -384,13 +384,13 @@ static int check_index(struct sc_model *m, const char *file)
 	int r = sc_read_file(path, 256u << 20, &buf, &len);
 	if (r < 0)
 		return add_problem(pl, "unreadable", file, "cannot read: %s", sc_strerror(r));
-	if ((r = st_index_parse((const uint8_t *)buf, len, &x, &e)) < 0)
+	if ((r = sc_st_index_parse((const uint8_t *)buf, len, &x, &e)) < 0)
 		return r == -ENOMEM ? r : add_problem(pl, "bad-header", file, "%s", e.msg);
 	r = 0;
 	for (size_t i = 0; r >= 0 && i < x.n_shards; i++)
 		if (!have_weight(m, x.shards[i]))
 			r = add_problem(pl, "missing-shard", x.shards[i], "named in %s but not on disk", file);
-	st_index_free(&x);
+	sc_st_index_done(&x);
 	return r;
 }
 
@@ -459,14 +459,14 @@ static int load_config(struct sc_model *m, const char *dir, sc_err *e)
 		m->has_config = true;
 		if ((r = sc_json_load(path, 16u << 20, &j, &pe)) < 0)
 			r = add_problem(&m->problems, "bad-header", "config.json", "%s", pe.msg);
-		else if ((r = hf_config_from_json(j, &m->config, &pe)) < 0)
+		else if ((r = sc_hf_config_from_json(j, &m->config, &pe)) < 0)
 			r = add_problem(&m->problems, "bad-header", "config.json", "%s", pe.msg);
 		if (r == -ENOMEM)
 			return sc_error(e, r, "out of memory");
 		if (m->config.architecture)
 			m->architecture = strdup(m->config.architecture);
 	}
-	if ((r = quant_decl_find(dir, j, &m->decl, &pe)) < 0) {
+	if ((r = sc_quant_decl_find(dir, j, &m->decl, &pe)) < 0) {
 		if (r == -ENOMEM)
 			return sc_error(e, r, "out of memory");
 		m->decl.present = false;
@@ -488,7 +488,7 @@ int sc_model_finish(struct sc_model *m, sc_err *e)
 		gguf |= wf->kind == FK_GGUF && wf->parsed;
 		lfs += wf->lfs;
 		if (wf->stats)
-			tstats_merge(m->stats, wf->stats);
+			sc_tstats_merge(m->stats, wf->stats);
 		if (move_problems(&m->problems, &wf->problems) < 0)
 			return sc_error(e, -ENOMEM, "out of memory");
 		if (wf->gguf_type && !m->gguf_type && !(m->gguf_type = strdup(wf->gguf_type)))
@@ -502,7 +502,7 @@ int sc_model_finish(struct sc_model *m, sc_err *e)
 			m->gguf_type = s;
 		}
 		if (wf->gguf && !m->gguf) {
-			const char *arch = gguf_get_str(wf->gguf, "general.architecture");
+			const char *arch = sc_gguf_get_str(wf->gguf, "general.architecture");
 			if (arch && !m->architecture && !(m->architecture = strdup(arch)))
 				return sc_error(e, -ENOMEM, "out of memory");
 			m->gguf = TAKE_PTR(wf->gguf);
@@ -522,7 +522,7 @@ int sc_model_finish(struct sc_model *m, sc_err *e)
 		.gguf_type = m->gguf_type,
 	};
 	struct classify_out out;
-	classify(&in, &out);
+	sc_classify(&in, &out);
 	m->format = out.format;
 	m->quant_method = out.quant_method;
 	m->kv = out.kv;
@@ -530,7 +530,7 @@ int sc_model_finish(struct sc_model *m, sc_err *e)
 	if (out.mismatch[0] && add_problem(&m->problems, "dtype-mismatch", NULL, "%s", out.mismatch) < 0)
 		return sc_error(e, -ENOMEM, "out of memory");
 	m->tensors = m->stats->tensors;
-	tstats_params(m->stats, m->packed_is_4bit, m->decl.bits, &m->params);
+	sc_tstats_params(m->stats, m->packed_is_4bit, m->decl.bits, &m->params);
 	m->params_known = all_parsed;
 	set_status(m, lfs);
 	return 0;
@@ -542,12 +542,12 @@ static void wfile_free(struct sc_wfile *wf)
 	free(wf->stats);
 	problems_free(&wf->problems);
 	if (wf->gguf) {
-		gguf_file_free(wf->gguf);
+		sc_gguf_file_done(wf->gguf);
 		free(wf->gguf);
 	}
 }
 
-void sc_model_free(struct sc_model *m)
+void sc_model_done(struct sc_model *m)
 {
 	if (!m)
 		return;
@@ -563,10 +563,10 @@ void sc_model_free(struct sc_model *m)
 	for (size_t i = 0; i < m->n_weights; i++)
 		wfile_free(&m->weights[i]);
 	free(m->weights);
-	hf_config_free(&m->config);
+	sc_hf_config_done(&m->config);
 	free(m->stats);
 	if (m->gguf) {
-		gguf_file_free(m->gguf);
+		sc_gguf_file_done(m->gguf);
 		free(m->gguf);
 	}
 	memset(m, 0, sizeof *m);
@@ -630,7 +630,7 @@ int sc_model_open(const char *dir, const char *rel, struct sc_model *ret, sc_err
 	return 0;
 fail:
 	walk_free(&w);
-	sc_model_free(&m);
+	sc_model_done(&m);
 	return r;
 }
 
@@ -657,7 +657,7 @@ int sc_model_load(const char *dir, const char *rel, struct sc_model *ret, sc_err
 	if (r < 0)
 		return r;
 	if ((r = read_all(&m, e)) < 0) {
-		sc_model_free(&m);
+		sc_model_done(&m);
 		return r;
 	}
 	*ret = m;
@@ -692,7 +692,7 @@ int sc_model_load_file(const char *path, struct sc_model *ret, sc_err *e)
 	*ret = m;
 	return 0;
 fail:
-	sc_model_free(&m);
+	sc_model_done(&m);
 	return r;
 }
 
@@ -713,26 +713,26 @@ int sc_model_foreach_tensor(const struct sc_model *m, int (*cb)(void *ud, const 
 			return sc_error(e, fd, "%s: %s", path, sc_strerror(fd));
 		if (wf->kind == FK_SAFETENSORS) {
 			struct st_header h;
-			if ((r = st_read_fd(fd, wf->size, &h, &nread, e)) < 0)
+			if ((r = sc_st_read_fd(fd, wf->size, &h, &nread, e)) < 0)
 				return r;
 			for (size_t k = 0; r >= 0 && k < h.n_tensors; k++) {
 				const struct st_tensor *t = &h.tensors[k];
-				struct sc_tensor_row row = { st_tensor_name(&h, t), st_dtype_name((enum st_dtype)t->dtype),
+				struct sc_tensor_row row = { st_tensor_name(&h, t), sc_st_dtype_name((enum st_dtype)t->dtype),
 							     t->ndim, h.dims + t->dims, t->end - t->begin, wf->rel };
 				r = cb(ud, &row);
 			}
-			st_header_free(&h);
+			sc_st_header_done(&h);
 		} else if (wf->kind == FK_GGUF) {
 			struct gguf_file g;
-			if ((r = gguf_read_fd(fd, wf->size, &g, &nread, e)) < 0)
+			if ((r = sc_gguf_read_fd(fd, wf->size, &g, &nread, e)) < 0)
 				return r;
 			for (uint64_t k = 0; r >= 0 && k < g.n_tensors; k++) {
 				const struct gguf_tensor *t = &g.tensors[k];
-				struct sc_tensor_row row = { gguf_str(&g, t->name), ggml_type_name(t->type), t->n_dims,
+				struct sc_tensor_row row = { gguf_str(&g, t->name), sc_ggml_type_name(t->type), t->n_dims,
 							     t->dims, t->bytes, wf->rel };
 				r = cb(ud, &row);
 			}
-			gguf_file_free(&g);
+			sc_gguf_file_done(&g);
 		}
 		if (r < 0)
 			return sc_error(e, r, "%s", sc_strerror(r));

@@ -94,7 +94,7 @@ int sc_model_finish(struct sc_model *m, sc_err *e);
  * folder, if any). */
 int sc_model_load_file(const char *path, struct sc_model *ret, sc_err *e);
 
-void sc_model_free(struct sc_model *m);
+void sc_model_done(struct sc_model *m);
 
 /* Every tensor of the model's readable weight files, in file order, read
  * anew from the headers (nothing is kept in memory); cb returns <0 to stop. */

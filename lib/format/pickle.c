@@ -2,7 +2,7 @@
 #include "../base/archive_api.h"
 #include "../base/util.h"
 
-int pickle_inspect(const char *path, struct pickle_info *ret, sc_err *e)
+int sc_pickle_inspect(const char *path, struct pickle_info *ret, sc_err *e)
 {
 	*ret = (struct pickle_info){ 0 };
 	struct archive_entry *ent;

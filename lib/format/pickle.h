@@ -14,6 +14,6 @@ struct pickle_info {
 	uint64_t storages; /* members under data/: one per tensor storage */
 };
 
-int pickle_inspect(const char *path, struct pickle_info *ret, sc_err *e);
+int sc_pickle_inspect(const char *path, struct pickle_info *ret, sc_err *e);
 
 #endif

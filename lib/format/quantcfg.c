@@ -153,7 +153,7 @@ static void compressed_tensors(json_t *q, struct quant_decl *d)
 	d->kv = kv_from_scheme(json_object_get(q, "kv_cache_scheme"));
 }
 
-int quant_decl_from_json(json_t *q, const char *source, struct quant_decl *ret, sc_err *e)
+int sc_quant_decl_from_json(json_t *q, const char *source, struct quant_decl *ret, sc_err *e)
 {
 	*ret = (struct quant_decl){ 0 };
 	if (!json_is_object(q))
@@ -258,10 +258,10 @@ static int try_file(const char *dir, const char *file, struct quant_decl *ret, b
 	if (r < 0)
 		return r;
 	*found = true;
-	return quant_decl_from_json(j, file, ret, e);
+	return sc_quant_decl_from_json(j, file, ret, e);
 }
 
-int quant_decl_find(const char *dir, json_t *config, struct quant_decl *ret, sc_err *e)
+int sc_quant_decl_find(const char *dir, json_t *config, struct quant_decl *ret, sc_err *e)
 {
 	*ret = (struct quant_decl){ 0 };
 	static const char *const keys[] = { "quantization_config", "compression_config" };
@@ -272,12 +272,12 @@ int quant_decl_find(const char *dir, json_t *config, struct quant_decl *ret, sc_
 		if (json_is_object(q)) {
 			char src[64];
 			snprintf(src, sizeof src, "config.json %s", keys[i]);
-			return quant_decl_from_json(q, src, ret, e);
+			return sc_quant_decl_from_json(q, src, ret, e);
 		}
 	}
 	json_t *tq = config ? json_object_get(json_object_get(config, "text_config"), "quantization_config") : NULL;
 	if (json_is_object(tq))
-		return quant_decl_from_json(tq, "config.json text_config.quantization_config", ret, e);
+		return sc_quant_decl_from_json(tq, "config.json text_config.quantization_config", ret, e);
 	static const char *const files[] = {
 		"hf_quant_config.json", "quantization_config.json", "quant_config.json", "quantize_config.json",
 	};

@@ -22,10 +22,10 @@ struct quant_decl {
 
 /* Interpret one quantization object (quantization_config, compression_config
  * or the whole hf_quant_config.json). */
-int quant_decl_from_json(json_t *q, const char *source, struct quant_decl *ret, sc_err *e);
+int sc_quant_decl_from_json(json_t *q, const char *source, struct quant_decl *ret, sc_err *e);
 
 /* Look the declaration up for model folder dir; config may be NULL (no
  * config.json). A folder without any declaration gives present == false. */
-int quant_decl_find(const char *dir, json_t *config, struct quant_decl *ret, sc_err *e);
+int sc_quant_decl_find(const char *dir, json_t *config, struct quant_decl *ret, sc_err *e);
 
 #endif

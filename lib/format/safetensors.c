@@ -15,23 +15,23 @@ static int parse_metadata(struct jp *j, struct builder *b)
 	size_t n, out;
 	js_skip_ws(j);
 	if (j->p < j->end && *j->p == 'n')
-		return js_skip_literal(j, "null");
+		return sc_js_skip_literal(j, "null");
 	if (j->p >= j->end || *j->p != '{')
-		return js_wrong_kind(j, "__metadata__ is not an object");
-	if ((r = js_begin(j, '{', '}')) <= 0)
+		return sc_js_wrong_kind(j, "__metadata__ is not an object");
+	if ((r = sc_js_begin(j, '{', '}')) <= 0)
 		return r;
 	do {
-		if ((r = js_scan_string(j, &s, &n, &esc)) < 0 ||
-		    (r = js_decode_string(j, s, n, esc, b->h->meta + b->meta_len, &out)) < 0)
+		if ((r = sc_js_scan_string(j, &s, &n, &esc)) < 0 ||
+		    (r = sc_js_decode_string(j, s, n, esc, b->h->meta + b->meta_len, &out)) < 0)
 			return r;
 		b->meta_len += out + 1;
 		if ((r = js_expect(j, ':')) < 0)
 			return r;
 		js_skip_ws(j);
 		if (j->p >= j->end || *j->p != '"')
-			return js_wrong_kind(j, "__metadata__ value is not a string");
-		if ((r = js_scan_string(j, &s, &n, &esc)) < 0 ||
-		    (r = js_decode_string(j, s, n, esc, b->h->meta + b->meta_len, &out)) < 0)
+			return sc_js_wrong_kind(j, "__metadata__ value is not a string");
+		if ((r = sc_js_scan_string(j, &s, &n, &esc)) < 0 ||
+		    (r = sc_js_decode_string(j, s, n, esc, b->h->meta + b->meta_len, &out)) < 0)
 			return r;
 		b->meta_len += out + 1;
 		b->h->n_meta++;
@@ -45,14 +45,14 @@ static int parse_shape(struct jp *j, struct builder *b, struct st_tensor *t)
 	int r;
 	js_skip_ws(j);
 	if (j->p >= j->end || *j->p != '[')
-		return js_wrong_kind(j, "shape of \"%s\" is not an array", h->names + t->name);
+		return sc_js_wrong_kind(j, "shape of \"%s\" is not an array", h->names + t->name);
 	t->dims = (uint32_t)b->n_dims;
 	t->ndim = 0;
-	if ((r = js_begin(j, '[', ']')) <= 0)
+	if ((r = sc_js_begin(j, '[', ']')) <= 0)
 		return r;
 	do {
 		uint64_t v;
-		if ((r = js_parse_u64(j, &v)) < 0)
+		if ((r = sc_js_parse_u64(j, &v)) < 0)
 			return r;
 		if (t->ndim == 255)
 			return sc_error(j->e, SC_ENOTOBJ, "shape with more than 255 dimensions");
@@ -69,10 +69,10 @@ static int parse_offsets(struct jp *j, struct st_tensor *t)
 	int r;
 	js_skip_ws(j);
 	if (j->p >= j->end || *j->p != '[')
-		return js_wrong_kind(j, "data_offsets is not an array");
+		return sc_js_wrong_kind(j, "data_offsets is not an array");
 	j->p++;
-	if ((r = js_parse_u64(j, &t->begin)) < 0 || (r = js_expect(j, ',')) < 0 ||
-	    (r = js_parse_u64(j, &t->end)) < 0)
+	if ((r = sc_js_parse_u64(j, &t->begin)) < 0 || (r = js_expect(j, ',')) < 0 ||
+	    (r = sc_js_parse_u64(j, &t->end)) < 0)
 		return r == SC_ENOTJSON ? sc_error(j->e, SC_ENOTOBJ, "data_offsets must hold two integers") : r;
 	js_skip_ws(j);
 	if (j->p < j->end && *j->p != ']')
@@ -98,8 +98,8 @@ static int parse_tensor(struct jp *j, struct builder *b, const char *name, size_
 	t->name_len = (uint32_t)name_len;
 	js_skip_ws(j);
 	if (j->p >= j->end || *j->p != '{')
-		return js_wrong_kind(j, "tensor \"%s\" is not an object", name);
-	if ((r = js_begin(j, '{', '}')) < 0)
+		return sc_js_wrong_kind(j, "tensor \"%s\" is not an object", name);
+	if ((r = sc_js_begin(j, '{', '}')) < 0)
 		return r;
 	while (r > 0) {
 		/* every writer spells the three keys the same: recognized here
@@ -111,7 +111,7 @@ static int parse_tensor(struct jp *j, struct builder *b, const char *name, size_
 			s = (const uint8_t *)"shape", n = 5, esc = 0;
 		} else if (js_plain_string(j, "data_offsets", 12)) {
 			s = (const uint8_t *)"data_offsets", n = 12, esc = 0;
-		} else if ((r = js_scan_string(j, &s, &n, &esc)) < 0)
+		} else if ((r = sc_js_scan_string(j, &s, &n, &esc)) < 0)
 			return r;
 		if ((r = js_expect(j, ':')) < 0)
 			return r;
@@ -120,10 +120,10 @@ static int parse_tensor(struct jp *j, struct builder *b, const char *name, size_
 			size_t vn;
 			js_skip_ws(j);
 			if (j->p >= j->end || *j->p != '"')
-				return js_wrong_kind(j, "dtype of \"%s\" is not a string", name);
-			if (!js_short_plain_string(j, &v, &vn) && (r = js_scan_string(j, &v, &vn, &esc)) < 0)
+				return sc_js_wrong_kind(j, "dtype of \"%s\" is not a string", name);
+			if (!js_short_plain_string(j, &v, &vn) && (r = sc_js_scan_string(j, &v, &vn, &esc)) < 0)
 				return r;
-			int d = st_dtype_from_name((const char *)v, vn);
+			int d = sc_st_dtype_from_name((const char *)v, vn);
 			if (d < 0 || esc)
 				return sc_error(j->e, SC_EDTYPE, "tensor \"%s\" has unknown dtype \"%.*s\"",
 						name, (int)(vn > 32 ? 32 : vn), (const char *)v);
@@ -137,7 +137,7 @@ static int parse_tensor(struct jp *j, struct builder *b, const char *name, size_
 			if ((r = parse_offsets(j, t)) < 0)
 				return r;
 			have |= HAVE_OFFSETS;
-		} else if ((r = js_skip_value(j, 1)) < 0)
+		} else if ((r = sc_js_skip_value(j, 1)) < 0)
 			return r;
 		if ((r = js_next_member(j, '}')) < 0)
 			return r;
@@ -162,13 +162,13 @@ static int parse_json(struct jp *j, struct builder *b)
 			return sc_error(j->e, SC_ENOTOBJ, "header JSON is not an object");
 		return sc_error(j->e, SC_ENOTJSON, "header is not JSON");
 	}
-	if ((r = js_begin(j, '{', '}')) < 0)
+	if ((r = sc_js_begin(j, '{', '}')) < 0)
 		return r;
 	while (r > 0) {
-		if ((r = js_scan_string(j, &s, &n, &esc)) < 0)
+		if ((r = sc_js_scan_string(j, &s, &n, &esc)) < 0)
 			return r;
 		char *name = h->names + b->names_len;
-		if ((r = js_decode_string(j, s, n, esc, name, &out)) < 0 || (r = js_expect(j, ':')) < 0)
+		if ((r = sc_js_decode_string(j, s, n, esc, name, &out)) < 0 || (r = js_expect(j, ':')) < 0)
 			return r;
 		if (out == 12 && memcmp(name, "__metadata__", 12) == 0) {
 			if ((r = parse_metadata(j, b)) < 0)
@@ -195,7 +195,7 @@ static int cmp_offsets(const void *a, const void *b)
 	return (x->end > y->end) - (x->end < y->end);
 }
 
-uint64_t st_tensor_elements(const struct st_header *h, const struct st_tensor *t)
+uint64_t sc_st_tensor_elements(const struct st_header *h, const struct st_tensor *t)
 {
 	uint64_t n = 1;
 	for (unsigned i = 0; i < t->ndim; i++)
@@ -226,14 +226,14 @@ static int check_layout(struct st_header *h, sc_err *e)
 		for (unsigned k = 0; k < t->ndim; k++)
 			if (__builtin_mul_overflow(elems, h->dims[t->dims + k], &elems))
 				return sc_error(e, SC_ESIZE, "tensor \"%s\" shape overflows", name);
-		if (__builtin_mul_overflow(elems, (uint64_t)st_dtype_bits(t->dtype), &bits))
+		if (__builtin_mul_overflow(elems, (uint64_t)sc_st_dtype_bits(t->dtype), &bits))
 			return sc_error(e, SC_ESIZE, "tensor \"%s\" shape overflows", name);
 		if (bits % 8)
 			return sc_error(e, SC_ESIZE, "tensor \"%s\": %llu elements of %s are not whole bytes",
-					name, (unsigned long long)elems, st_dtype_name(t->dtype));
+					name, (unsigned long long)elems, sc_st_dtype_name(t->dtype));
 		if (bits / 8 != t->end - t->begin)
 			return sc_error(e, SC_ESIZE, "tensor \"%s\": shape and %s need %llu bytes, offsets give %llu",
-					name, st_dtype_name(t->dtype), (unsigned long long)(bits / 8),
+					name, sc_st_dtype_name(t->dtype), (unsigned long long)(bits / 8),
 					(unsigned long long)(t->end - t->begin));
 		expected = t->end;
 	}
@@ -241,7 +241,7 @@ static int check_layout(struct st_header *h, sc_err *e)
 	return 0;
 }
 
-int st_prefix_len(const uint8_t *buf, size_t len, uint64_t file_size, uint64_t *ret, sc_err *e)
+int sc_st_prefix_len(const uint8_t *buf, size_t len, uint64_t file_size, uint64_t *ret, sc_err *e)
 {
 	*ret = 0;
 	if (len < 8 || file_size < 8)
@@ -260,7 +260,7 @@ int st_prefix_len(const uint8_t *buf, size_t len, uint64_t file_size, uint64_t *
 	return 0;
 }
 
-void st_header_free(struct st_header *h)
+void sc_st_header_done(struct st_header *h)
 {
 	if (!h)
 		return;
@@ -271,11 +271,11 @@ void st_header_free(struct st_header *h)
 	memset(h, 0, sizeof *h);
 }
 
-int st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_header *ret, sc_err *e)
+int sc_st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_header *ret, sc_err *e)
 {
 	*ret = (struct st_header){ 0 };
 	uint64_t prefix;
-	int r = st_prefix_len(buf, len, file_size, &prefix, e);
+	int r = sc_st_prefix_len(buf, len, file_size, &prefix, e);
 	if (r < 0)
 		return r;
 	if (len < prefix)
@@ -288,7 +288,7 @@ int st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_heade
 	h.names = malloc(h.header_len + 1);
 	h.meta = malloc(h.header_len + 1);
 	if (!h.names || !h.meta) {
-		st_header_free(&h);
+		sc_st_header_done(&h);
 		return sc_error(e, -ENOMEM, "out of memory");
 	}
 	struct jp j = { .start = buf + 8, .p = buf + 8, .end = buf + prefix, .e = e };
@@ -296,14 +296,14 @@ int st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_heade
 	if (r >= 0)
 		r = check_layout(&h, e);
 	if (r < 0) {
-		st_header_free(&h);
+		sc_st_header_done(&h);
 		return r;
 	}
 	*ret = h;
 	return 0;
 }
 
-int st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_read, sc_err *e)
+int sc_st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_read, sc_err *e)
 {
 	*ret = (struct st_header){ 0 };
 	uint8_t head[8];
@@ -315,7 +315,7 @@ int st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_rea
 				(unsigned long long)size);
 	if ((r = sc_pread_full(fd, head, 8, 0)) < 0)
 		return sc_error(e, r, "cannot read: %s", sc_strerror(r));
-	if ((r = st_prefix_len(head, 8, size, &prefix, e)) < 0)
+	if ((r = sc_st_prefix_len(head, 8, size, &prefix, e)) < 0)
 		return r;
 	_cleanup_free_ uint8_t *buf = malloc(prefix);
 	if (!buf)
@@ -324,5 +324,5 @@ int st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_rea
 	if ((r = sc_pread_full(fd, buf + 8, prefix - 8, 8)) < 0)
 		return sc_error(e, r, "cannot read the header: %s", sc_strerror(r));
 	*bytes_read = prefix;
-	return st_parse(buf, prefix, size, ret, e);
+	return sc_st_parse(buf, prefix, size, ret, e);
 }

@@ -32,21 +32,21 @@ struct st_header {
 	char *meta;  /* n_meta pairs "key\0value\0" */
 };
 
-/* Bytes the file must have for st_parse: 8 + header length. Reads the length
+/* Bytes the file must have for sc_st_parse: 8 + header length. Reads the length
  * from the first 8 bytes (len >= 8); <0 on error. */
-int st_prefix_len(const uint8_t *buf, size_t len, uint64_t file_size, uint64_t *ret, sc_err *e);
+int sc_st_prefix_len(const uint8_t *buf, size_t len, uint64_t file_size, uint64_t *ret, sc_err *e);
 
 /* Parse buf (the file's first len bytes, at least the prefix) of a file of
  * file_size bytes. On success ret describes the header; the caller compares
  * 8 + header_len + data_len with the file size. */
-int st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_header *ret, sc_err *e);
+int sc_st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_header *ret, sc_err *e);
 
-void st_header_free(struct st_header *h);
+void sc_st_header_done(struct st_header *h);
 
 /* Read 8 bytes and then exactly the header of an open file of size bytes,
  * and parse it; *bytes_read tells how many bytes were read. I/O errors are
  * -errno, format errors the parser's. */
-int st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_read, sc_err *e);
+int sc_st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_read, sc_err *e);
 
 static inline const char *st_tensor_name(const struct st_header *h, const struct st_tensor *t)
 {
@@ -55,7 +55,7 @@ static inline const char *st_tensor_name(const struct st_header *h, const struct
 
 /* Elements of a tensor (product of its shape); never overflows for a parsed
  * header. */
-uint64_t st_tensor_elements(const struct st_header *h, const struct st_tensor *t);
+uint64_t sc_st_tensor_elements(const struct st_header *h, const struct st_tensor *t);
 
 
 
@@ -70,6 +70,6 @@ struct st_index {
 	int has_total_size;
 };
 
-int st_index_parse(const uint8_t *buf, size_t len, struct st_index *ret, sc_err *e);
-void st_index_free(struct st_index *x);
+int sc_st_index_parse(const uint8_t *buf, size_t len, struct st_index *ret, sc_err *e);
+void sc_st_index_done(struct st_index *x);
 #endif

@@ -5,7 +5,7 @@
 #include "../base/strset.h"
 #include "../base/util.h"
 
-void st_index_free(struct st_index *x)
+void sc_st_index_done(struct st_index *x)
 {
 	if (!x)
 		return;
@@ -29,11 +29,11 @@ static int index_object(struct jp *j, struct st_index *x, struct sc_strset *set,
 	int esc, r;
 	js_skip_ws(j);
 	if (j->p >= j->end || *j->p != '{')
-		return js_wrong_kind(j, "%s is not an object", kind ? "weight_map" : "metadata");
-	if ((r = js_begin(j, '{', '}')) <= 0)
+		return sc_js_wrong_kind(j, "%s is not an object", kind ? "weight_map" : "metadata");
+	if ((r = sc_js_begin(j, '{', '}')) <= 0)
 		return r;
 	do {
-		if ((r = js_scan_string(j, &s, &n, &esc)) < 0 || (r = js_expect(j, ':')) < 0)
+		if ((r = sc_js_scan_string(j, &s, &n, &esc)) < 0 || (r = js_expect(j, ':')) < 0)
 			return r;
 		if (kind == 1) {
 			const uint8_t *v;
@@ -41,8 +41,8 @@ static int index_object(struct jp *j, struct st_index *x, struct sc_strset *set,
 			char tmp[4096];
 			js_skip_ws(j);
 			if (j->p >= j->end || *j->p != '"')
-				return js_wrong_kind(j, "weight_map value is not a file name");
-			if ((r = js_scan_string(j, &v, &vn, &esc)) < 0)
+				return sc_js_wrong_kind(j, "weight_map value is not a file name");
+			if ((r = sc_js_scan_string(j, &v, &vn, &esc)) < 0)
 				return r;
 			x->n_entries++;
 			/* weight_map names the same shard in long runs */
@@ -50,26 +50,26 @@ static int index_object(struct jp *j, struct st_index *x, struct sc_strset *set,
 				continue;
 			if (vn >= sizeof tmp)
 				return sc_error(j->e, SC_ENOTOBJ, "weight_map file name too long");
-			if ((r = js_decode_string(j, v, vn, esc, tmp, &vn)) < 0 ||
+			if ((r = sc_js_decode_string(j, v, vn, esc, tmp, &vn)) < 0 ||
 			    (r = index_add_shard(set, tmp, vn, j->e)) < 0)
 				return r;
 		} else if (!esc && n == 10 && memcmp(s, "total_size", 10) == 0) {
 			js_skip_ws(j);
 			const uint8_t *start = j->p;
-			if (js_parse_u64(j, &x->total_size) < 0) {
+			if (sc_js_parse_u64(j, &x->total_size) < 0) {
 				/* some writers store total_size as a float */
 				j->p = start;
-				if ((r = js_skip_value(j, 1)) < 0)
+				if ((r = sc_js_skip_value(j, 1)) < 0)
 					return r;
 			} else
 				x->has_total_size = 1;
-		} else if ((r = js_skip_value(j, 1)) < 0)
+		} else if ((r = sc_js_skip_value(j, 1)) < 0)
 			return r;
 	} while ((r = js_next_member(j, '}')) > 0);
 	return r;
 }
 
-int st_index_parse(const uint8_t *buf, size_t len, struct st_index *ret, sc_err *e)
+int sc_st_index_parse(const uint8_t *buf, size_t len, struct st_index *ret, sc_err *e)
 {
 	*ret = (struct st_index){ 0 };
 	struct st_index x = { 0 };
@@ -81,10 +81,10 @@ int st_index_parse(const uint8_t *buf, size_t len, struct st_index *ret, sc_err 
 	js_skip_ws(&j);
 	if (j.p >= j.end || *j.p != '{')
 		return sc_error(e, j.p < j.end && *j.p == '[' ? SC_ENOTOBJ : SC_ENOTJSON, "index is not a JSON object");
-	if ((r = js_begin(&j, '{', '}')) < 0)
+	if ((r = sc_js_begin(&j, '{', '}')) < 0)
 		goto fail;
 	while (r > 0) {
-		if ((r = js_scan_string(&j, &s, &n, &esc)) < 0 || (r = js_expect(&j, ':')) < 0)
+		if ((r = sc_js_scan_string(&j, &s, &n, &esc)) < 0 || (r = js_expect(&j, ':')) < 0)
 			goto fail;
 		if (!esc && n == 10 && memcmp(s, "weight_map", 10) == 0) {
 			if ((r = index_object(&j, &x, &set, 1)) < 0)
@@ -93,12 +93,12 @@ int st_index_parse(const uint8_t *buf, size_t len, struct st_index *ret, sc_err 
 		} else if (!esc && n == 8 && memcmp(s, "metadata", 8) == 0) {
 			js_skip_ws(&j);
 			if (j.p < j.end && *j.p == 'n')
-				r = js_skip_literal(&j, "null");
+				r = sc_js_skip_literal(&j, "null");
 			else
 				r = index_object(&j, &x, &set, 0);
 			if (r < 0)
 				goto fail;
-		} else if ((r = js_skip_value(&j, 1)) < 0)
+		} else if ((r = sc_js_skip_value(&j, 1)) < 0)
 			goto fail;
 		if ((r = js_next_member(&j, '}')) < 0)
 			goto fail;
@@ -117,6 +117,6 @@ int st_index_parse(const uint8_t *buf, size_t len, struct st_index *ret, sc_err 
 	return 0;
 fail:
 	sc_strset_done(&set);
-	st_index_free(&x);
+	sc_st_index_done(&x);
 	return r;
 }

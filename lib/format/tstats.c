@@ -6,19 +6,19 @@ static bool is_f8(enum st_dtype dt)
 	return dt == ST_F8_E4M3 || dt == ST_F8_E5M2 || dt == ST_F8_E4M3FNUZ || dt == ST_F8_E5M2FNUZ;
 }
 
-bool tensor_is_expert(const char *name)
+bool sc_tensor_is_expert(const char *name)
 {
 	/* GGUF names begin "blk." and mark experts "_exps."; the others ".experts." */
 	return strstr(name, name[0] == 'b' && startswith(name, "blk.") ? "_exps." : ".experts.");
 }
 
-enum tcat tcat_of(const char *name, size_t len, enum st_dtype dt)
+enum tcat sc_tcat_of(const char *name, size_t len, enum st_dtype dt)
 {
 	const char *dot = memrchr(name, '.', len);
 	const char *base = dot ? dot + 1 : name;
 	size_t bl = len - (size_t)(base - name);
 #define IS(s) (bl == sizeof(s) - 1 && memcmp(base, s, sizeof(s) - 1) == 0)
-#define ENDS(s) endswith_n(base, bl, s)
+#define ENDS(s) sc_endswith_n(base, bl, s)
 	/* most frequent first: weights, then the scales that quantized
 	 * checkpoints write three of for every weight */
 	if (IS("weight")) {
@@ -47,30 +47,30 @@ enum tcat tcat_of(const char *name, size_t len, enum st_dtype dt)
 #undef ENDS
 }
 
-void tstats_add(struct tstats *s, const char *name, size_t len, enum st_dtype dt, uint64_t elems, uint64_t bytes)
+void sc_tstats_add(struct tstats *s, const char *name, size_t len, enum st_dtype dt, uint64_t elems, uint64_t bytes)
 {
-	enum tcat c = tcat_of(name, len, dt);
+	enum tcat c = sc_tcat_of(name, len, dt);
 	s->tensors++;
 	s->bytes += bytes;
 	s->elems[dt][c] += elems;
-	if (tensor_is_expert(name))
+	if (sc_tensor_is_expert(name))
 		s->expert_elems[dt][c] += elems;
 	s->dtype_tensors[dt]++;
 	s->dtype_bytes[dt] += bytes;
 	s->cat_bytes[c] += bytes;
 	if (c == TC_AUX) {
-		if (dt == ST_F8_E4M3 && endswith_n(name, len, ".weight_scale"))
+		if (dt == ST_F8_E4M3 && sc_endswith_n(name, len, ".weight_scale"))
 			s->n_f8_weight_scale++;
-		else if (endswith_n(name, len, "_scale_inv"))
+		else if (sc_endswith_n(name, len, "_scale_inv"))
 			s->n_scale_inv++;
-		else if (endswith_n(name, len, "absmax"))
+		else if (sc_endswith_n(name, len, "absmax"))
 			s->n_absmax++;
-		else if (endswith_n(name, len, "g_idx"))
+		else if (sc_endswith_n(name, len, "g_idx"))
 			s->n_g_idx++;
 	}
 }
 
-void tstats_add_ggml(struct tstats *s, const char *name, uint32_t type, uint64_t elems, uint64_t bytes)
+void sc_tstats_add_ggml(struct tstats *s, const char *name, uint32_t type, uint64_t elems, uint64_t bytes)
 {
 	if (type >= GGML_TYPE_COUNT)
 		return;
@@ -79,11 +79,11 @@ void tstats_add_ggml(struct tstats *s, const char *name, uint32_t type, uint64_t
 	s->ggml_tensors[type]++;
 	s->ggml_bytes[type] += bytes;
 	s->ggml_elems[type] += elems;
-	if (tensor_is_expert(name))
+	if (sc_tensor_is_expert(name))
 		s->ggml_expert_elems[type] += elems;
 }
 
-unsigned tcat_params_per_elem(enum tcat c, bool packed_is_4bit, int bits)
+unsigned sc_tcat_params_per_elem(enum tcat c, bool packed_is_4bit, int bits)
 {
 	switch (c) {
 	case TC_PACKED_U8:
@@ -99,12 +99,12 @@ unsigned tcat_params_per_elem(enum tcat c, bool packed_is_4bit, int bits)
 	}
 }
 
-void tstats_params(const struct tstats *s, bool packed_is_4bit, int bits, struct param_count *ret)
+void sc_tstats_params(const struct tstats *s, bool packed_is_4bit, int bits, struct param_count *ret)
 {
 	struct param_count p = { 0 };
 	for (int d = 0; d < ST_DTYPE_COUNT; d++)
 		for (int c = 0; c < TC_COUNT; c++) {
-			uint64_t k = tcat_params_per_elem((enum tcat)c, packed_is_4bit, bits);
+			uint64_t k = sc_tcat_params_per_elem((enum tcat)c, packed_is_4bit, bits);
 			p.by_dtype[d] += s->elems[d][c] * k;
 			p.expert += s->expert_elems[d][c] * k;
 		}
@@ -119,7 +119,7 @@ void tstats_params(const struct tstats *s, bool packed_is_4bit, int bits, struct
 
 _Static_assert(sizeof(struct tstats) % sizeof(uint64_t) == 0, "struct tstats holds only uint64_t counters");
 
-void tstats_merge(struct tstats *dst, const struct tstats *src)
+void sc_tstats_merge(struct tstats *dst, const struct tstats *src)
 {
 	/* every field is a uint64_t counter */
 	uint64_t *d = (uint64_t *)dst;

@@ -22,7 +22,7 @@ enum tcat {
 	TC_COUNT
 };
 
-/* Only uint64_t counters: tstats_merge adds them field by field. */
+/* Only uint64_t counters: sc_tstats_merge adds them field by field. */
 struct tstats {
 	uint64_t tensors, bytes;
 	/* [dtype][category], with expert tensors counted again in expert_elems */
@@ -37,24 +37,24 @@ struct tstats {
 	uint64_t ggml_elems[GGML_TYPE_COUNT], ggml_expert_elems[GGML_TYPE_COUNT];
 };
 
-enum tcat tcat_of(const char *name, size_t len, enum st_dtype dt);
+enum tcat sc_tcat_of(const char *name, size_t len, enum st_dtype dt);
 /* name must be NUL-terminated */
-bool tensor_is_expert(const char *name);
+bool sc_tensor_is_expert(const char *name);
 
 /* name: NUL-terminated, len its length */
-void tstats_add(struct tstats *s, const char *name, size_t len, enum st_dtype dt, uint64_t elems, uint64_t bytes);
+void sc_tstats_add(struct tstats *s, const char *name, size_t len, enum st_dtype dt, uint64_t elems, uint64_t bytes);
 /* dst += src, field by field. */
-void tstats_merge(struct tstats *dst, const struct tstats *src);
-void tstats_add_ggml(struct tstats *s, const char *name, uint32_t type, uint64_t elems, uint64_t bytes);
+void sc_tstats_merge(struct tstats *dst, const struct tstats *src);
+void sc_tstats_add_ggml(struct tstats *s, const char *name, uint32_t type, uint64_t elems, uint64_t bytes);
 
 /* Logical parameters a stored element of this category counts for
  * (packed 4-bit: 2 a byte, 8 an I32 at 4 bits; scales: 0). */
-unsigned tcat_params_per_elem(enum tcat c, bool packed_is_4bit, int bits);
+unsigned sc_tcat_params_per_elem(enum tcat c, bool packed_is_4bit, int bits);
 
 struct param_count {
 	uint64_t total, expert;
 	uint64_t by_dtype[ST_DTYPE_COUNT];
 };
-void tstats_params(const struct tstats *s, bool packed_is_4bit, int bits, struct param_count *ret);
+void sc_tstats_params(const struct tstats *s, bool packed_is_4bit, int bits, struct param_count *ret);
 
 #endif

@@ -50,7 +50,7 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-char *fetch_partial_path(const char *dir, const char *rel)
+char *sc_fetch_partial_path(const char *dir, const char *rel)
 {
 	char *p;
 	return asprintf(&p, "%s/.sparkctl/partial/%s.part", dir, rel) < 0 ? NULL : p;
@@ -93,7 +93,7 @@ static int prepare(struct xfer *x, const struct fetch_opts *o, sc_err *e)
 {
 	struct stat st;
 	int r;
-	if (!(x->tmp = fetch_partial_path(o->dir, x->it->rel)) || !(x->url = strdup(x->it->url)))
+	if (!(x->tmp = sc_fetch_partial_path(o->dir, x->it->rel)) || !(x->url = strdup(x->it->url)))
 		return sc_error(e, -ENOMEM, "out of memory");
 	if ((r = sc_mkdir_parents(x->tmp, 0755)) < 0)
 		return sc_error(e, r, "%s: %s", x->tmp, sc_strerror(r));
@@ -121,7 +121,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	size_t len = size * n;
 	if (len > 5 && memcmp(p, "HTTP/", 5) == 0)
 		x->resp.hlen = 0;  /* the headers of the last answer only */
-	return http_append(&x->resp.headers, &x->resp.hlen, p, len, 256 * 1024) < 0 ? 0 : len;
+	return sc_http_append(&x->resp.headers, &x->resp.hlen, p, len, 256 * 1024) < 0 ? 0 : len;
 }
 
 /* The first bytes of a body: is it the file, from where we asked? */
@@ -134,7 +134,7 @@ static int check_status(struct xfer *x, const struct curl_api *cu)
 	x->checked = true;
 	if (status == 206) {
 		unsigned long long a = 0;
-		if (!http_header(&x->resp, "Content-Range", cr, sizeof cr) || sscanf(cr, "bytes %llu-", &a) != 1 ||
+		if (!sc_http_header(&x->resp, "Content-Range", cr, sizeof cr) || sscanf(cr, "bytes %llu-", &a) != 1 ||
 		    a != x->have) {
 			/* not the range we asked for: start this file over */
 			if (truncate_partial(x, &e) < 0)
@@ -195,7 +195,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 		/* an error's body, kept for its message; an endless one is cut */
 		if (x->resp.len + len > MAX_ERROR_BODY)
 			return 0;
-		return http_append(&x->resp.body, &x->resp.len, p, len, MAX_ERROR_BODY) < 0 ? 0 : len;
+		return sc_http_append(&x->resp.body, &x->resp.len, p, len, MAX_ERROR_BODY) < 0 ? 0 : len;
 	}
 	/* past the listed size: stop now, whatever the server would send */
 	if (x->it->size && x->have + len > x->it->size) {
@@ -218,11 +218,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 static int start(struct xfer *x, CURLM *m, const struct curl_api *cu, const struct fetch_opts *o, sc_err *e)
 {
 	char origin[256];
-	url_origin(x->url, origin, sizeof origin);
+	sc_url_origin(x->url, origin, sizeof origin);
 	x->auth = o->token && o->origin && streq(origin, o->origin);
 	x->checked = x->sink = x->oversize = false;
 	x->errbuf[0] = '\0';
-	http_resp_free(&x->resp);
+	sc_http_resp_done(&x->resp);
 	cu->slist_free_all(x->hdr);
 	x->hdr = NULL;
 	if (!(x->c = sc_curl_easy(cu)))
@@ -360,7 +360,7 @@ static int ended(struct xfer *x, CURLcode cc, const struct fetch_opts *o, const 
 	}
 	if (status == 408 || status == 429 || status >= 500) {
 		char ra[32];
-		long after = http_header(&x->resp, "Retry-After", ra, sizeof ra) ? strtol(ra, NULL, 10) : 0;
+		long after = sc_http_header(&x->resp, "Retry-After", ra, sizeof ra) ? strtol(ra, NULL, 10) : 0;
 		snprintf(buf, sizeof buf, "HTTP %ld", status);
 		retry(x, buf, after > INT_MAX ? INT_MAX : after < 0 ? 0 : (int)after);
 		return 0;
@@ -377,7 +377,7 @@ static int ended(struct xfer *x, CURLcode cc, const struct fetch_opts *o, const 
 	}
 	if (status != 200 && status != 206) {
 		char origin[256];
-		url_origin(x->url, origin, sizeof origin);
+		sc_url_origin(x->url, origin, sizeof origin);
 		if (o->origin && !streq(origin, o->origin)) {
 			/* not the Hub: its token hints would mislead */
 			fail(x, "HTTP %ld from %s", status, origin);
@@ -386,7 +386,7 @@ static int ended(struct xfer *x, CURLcode cc, const struct fetch_opts *o, const 
 		struct hub h = { .token = o->token ? (char *)"" : NULL, .token_source = "the Hub token" };
 		sc_err he;
 		x->resp.status = status;
-		hub_error(&h, "the server", &x->resp, &he);
+		sc_hub_error(&h, "the server", &x->resp, &he);
 		fail(x, "%s", he.msg);
 		return 0;
 	}
@@ -416,7 +416,7 @@ static void xfer_free(struct xfer *x, const struct curl_api *cu)
 	sc_hash_free(x->h);
 	free(x->bufs[0]);
 	free(x->bufs[1]);
-	http_resp_free(&x->resp);
+	sc_http_resp_done(&x->resp);
 	if (cu)
 		cu->slist_free_all(x->hdr);
 }

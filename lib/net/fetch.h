@@ -49,7 +49,7 @@ struct fetch_opts {
 };
 
 /* The temporary file of rel: <dir>/.sparkctl/partial/<rel>.part */
-char *fetch_partial_path(const char *dir, const char *rel);
+char *sc_fetch_partial_path(const char *dir, const char *rel);
 
 /* Fetch every item. 0 when all are in place; <0 when any failed (each
  * says why) or the run had to stop (a write error: the partial data is

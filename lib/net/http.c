@@ -13,7 +13,7 @@ struct collector {
 	bool over;
 };
 
-int http_append(char **buf, size_t *len, const void *p, size_t n, size_t max)
+int sc_http_append(char **buf, size_t *len, const void *p, size_t n, size_t max)
 {
 	if (*len + n > max)
 		return -EFBIG;
@@ -34,7 +34,7 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 		c->over = true;
 		return 0;
 	}
-	return http_append(&c->r->body, &c->r->len, p, size * n, c->max) < 0 ? 0 : size * n;
+	return sc_http_append(&c->r->body, &c->r->len, p, size * n, c->max) < 0 ? 0 : size * n;
 }
 
 static size_t collect_header(char *p, size_t size, size_t n, void *ud)
@@ -44,10 +44,10 @@ static size_t collect_header(char *p, size_t size, size_t n, void *ud)
 	/* a new status line (after a 100 Continue) starts the headers anew */
 	if (len > 5 && memcmp(p, "HTTP/", 5) == 0)
 		r->hlen = 0;
-	return http_append(&r->headers, &r->hlen, p, len, 256 * 1024) < 0 ? 0 : len;
+	return sc_http_append(&r->headers, &r->hlen, p, len, 256 * 1024) < 0 ? 0 : len;
 }
 
-const char *http_header(const struct http_resp *r, const char *name, char *buf, size_t len)
+const char *sc_http_header(const struct http_resp *r, const char *name, char *buf, size_t len)
 {
 	size_t nl = strlen(name);
 	for (const char *p = r->headers; p && *p;) {
@@ -68,7 +68,7 @@ const char *http_header(const struct http_resp *r, const char *name, char *buf, 
 	return NULL;
 }
 
-void http_resp_free(struct http_resp *r)
+void sc_http_resp_done(struct http_resp *r)
 {
 	if (r) {
 		free(r->body);
@@ -123,7 +123,7 @@ int sc_http_get_max(const char *url, const char *bearer, int timeout_ms, size_t 
 		cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
 		*ret = r;
 	} else {
-		http_resp_free(&r);
+		sc_http_resp_done(&r);
 		if (col.over)
 			rv = sc_error(e, -EFBIG, "%s: the answer is larger than %zu MiB; sparkctl reads no more of it", url,
 				      max_body >> 20);

@@ -16,10 +16,10 @@ struct http_resp {
 
 /* Append n bytes to a NUL-terminated buffer of *len bytes, refusing to
  * grow past max; <0 when it would (or memory is out). */
-int http_append(char **buf, size_t *len, const void *p, size_t n, size_t max);
+int sc_http_append(char **buf, size_t *len, const void *p, size_t n, size_t max);
 
 /* The value of header name (case-insensitive) into buf; NULL if absent. */
-const char *http_header(const struct http_resp *r, const char *name, char *buf, size_t len);
+const char *sc_http_header(const struct http_resp *r, const char *name, char *buf, size_t len);
 
 /* GET url. 0 on any HTTP answer (check status); <0 on a transport error:
  * -ECONNREFUSED, -ETIMEDOUT, or -EIO with libcurl's message in e. bearer,
@@ -28,6 +28,6 @@ int sc_http_get(const char *url, const char *bearer, int timeout_ms, struct http
 /* The same with another cap on the body: -EFBIG past it. */
 int sc_http_get_max(const char *url, const char *bearer, int timeout_ms, size_t max_body, struct http_resp *ret,
 		    sc_err *e);
-void http_resp_free(struct http_resp *r);
+void sc_http_resp_done(struct http_resp *r);
 
 #endif

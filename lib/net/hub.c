@@ -16,7 +16,7 @@
 #define MAX_PAGE_BYTES (64u << 20)
 #define MAX_PAGES 100000
 
-void hub_free(struct hub *h)
+void sc_hub_done(struct hub *h)
 {
 	if (!h)
 		return;
@@ -25,7 +25,7 @@ void hub_free(struct hub *h)
 	memset(h, 0, sizeof *h);
 }
 
-int hub_init(struct hub *ret, sc_err *e)
+int sc_hub_init(struct hub *ret, sc_err *e)
 {
 	*ret = (struct hub){ 0 };
 	struct hub h = { 0 };
@@ -40,7 +40,7 @@ int hub_init(struct hub *ret, sc_err *e)
 	for (size_t i = 0; i < ARRAY_SIZE(envs) && !h.token; i++) {
 		const char *t = getenv(envs[i]);
 		if (t && t[0] && !sc_token_ok(t)) {
-			hub_free(&h);
+			sc_hub_done(&h);
 			return sc_error(e, -EINVAL, "$%s holds a control character: it cannot be sent", envs[i]);
 		}
 		if (t && t[0]) {
@@ -62,7 +62,7 @@ int hub_init(struct hub *ret, sc_err *e)
 		sc_err te;
 		if (path && access(path, F_OK) == 0) {
 			if (sc_token_read(path, &h.token, &loose, &te) < 0) {
-				hub_free(&h);
+				sc_hub_done(&h);
 				return sc_error(e, -EINVAL, "%s", te.msg);
 			}
 			if (h.token)
@@ -72,11 +72,11 @@ int hub_init(struct hub *ret, sc_err *e)
 	*ret = h;
 	return 0;
 oom:
-	hub_free(&h);
+	sc_hub_done(&h);
 	return sc_error(e, -ENOMEM, "out of memory");
 }
 
-void url_origin(const char *url, char *out, size_t len)
+void sc_url_origin(const char *url, char *out, size_t len)
 {
 	const char *s = strstr(url, "://");
 	const char *host = s ? s + 3 : url;
@@ -94,11 +94,11 @@ void url_origin(const char *url, char *out, size_t len)
 		*p = (char)tolower((unsigned char)*p);
 }
 
-int hub_error(const struct hub *h, const char *what, const struct http_resp *r, sc_err *e)
+int sc_hub_error(const struct hub *h, const char *what, const struct http_resp *r, sc_err *e)
 {
 	char code[128] = "", msg[512] = "", retry[32];
-	http_header(r, "X-Error-Code", code, sizeof code);
-	http_header(r, "X-Error-Message", msg, sizeof msg);
+	sc_http_header(r, "X-Error-Code", code, sizeof code);
+	sc_http_header(r, "X-Error-Message", msg, sizeof msg);
 	if (!msg[0] && r->body) {
 		json_t *j = json_loadb(r->body, r->len, 0, NULL);
 		json_t *err = json_object_get(j, "error");
@@ -115,7 +115,7 @@ int hub_error(const struct hub *h, const char *what, const struct http_resp *r, 
 		hint = hintbuf;
 	} else if (r->status == 429) {
 		snprintf(hintbuf, sizeof hintbuf, " (rate limited; Retry-After: %s)",
-			 http_header(r, "Retry-After", retry, sizeof retry) ? retry : "not given");
+			 sc_http_header(r, "Retry-After", retry, sizeof retry) ? retry : "not given");
 		hint = hintbuf;
 	}
 	return sc_error(e, r->status == 404 ? SC_ENOTFOUND : -EIO, "%s: HTTP %ld%s%s%s%s%s", what, r->status,
@@ -129,7 +129,7 @@ static int get_json(const struct hub *h, const char *url, const char *what, stru
 	if (x < 0)
 		return x;
 	if (r->status != 200)
-		return hub_error(h, what, r, e);
+		return sc_hub_error(h, what, r, e);
 	json_error_t je;
 	if (!(*ret = json_loadb(r->body, r->len, 0, &je)))
 		return sc_error(e, SC_ENOTJSON, "%s: the answer is not JSON: %s", what, je.text);
@@ -153,7 +153,7 @@ static char *escape(const char *s, bool keep_slash)
 	return out;
 }
 
-char *hub_resolve_url(const struct hub *h, const char *repo, const char *commit, const char *path)
+char *sc_hub_resolve_url(const struct hub *h, const char *repo, const char *commit, const char *path)
 {
 	_cleanup_free_ char *p = escape(path, true);
 	char *url;
@@ -176,7 +176,7 @@ static bool is_commit(const char *rev)
 static char *next_link(const struct http_resp *r)
 {
 	char link[2048];
-	if (!http_header(r, "Link", link, sizeof link))
+	if (!sc_http_header(r, "Link", link, sizeof link))
 		return NULL;
 	for (char *p = link; (p = strchr(p, '<'));) {
 		char *end = strchr(p, '>');
@@ -189,7 +189,7 @@ static char *next_link(const struct http_resp *r)
 	return NULL;
 }
 
-void hub_listing_free(struct hub_listing *l)
+void sc_hub_listing_done(struct hub_listing *l)
 {
 	if (!l)
 		return;
@@ -253,7 +253,7 @@ static const char *unsafe_path(const char *path)
 	return NULL;
 }
 
-int hub_listing_add_page(struct hub_listing *l, const char *body, size_t len, sc_err *e)
+int sc_hub_listing_add_page(struct hub_listing *l, const char *body, size_t len, sc_err *e)
 {
 	json_error_t je;
 	_cleanup_json_ json_t *arr = json_loadb(body, len, 0, &je);
@@ -305,7 +305,7 @@ int hub_listing_add_page(struct hub_listing *l, const char *body, size_t len, sc
 	return 0;
 }
 
-int hub_list(const struct hub *h, const char *repo, const char *rev, struct hub_listing *ret, sc_err *e)
+int sc_hub_list(const struct hub *h, const char *repo, const char *rev, struct hub_listing *ret, sc_err *e)
 {
 	*ret = (struct hub_listing){ 0 };
 	struct hub_listing l = { 0 };
@@ -324,7 +324,7 @@ int hub_list(const struct hub *h, const char *repo, const char *rev, struct hub_
 		snprintf(what, sizeof what, "%s@%s", repo, rev);
 		r = get_json(h, url, what, &resp, &j, e);
 		l.requests++;
-		http_resp_free(&resp);
+		sc_http_resp_done(&resp);
 		if (r < 0)
 			return r;
 		const char *sha = json_string_value(json_object_get(j, "sha"));
@@ -339,7 +339,7 @@ int hub_list(const struct hub *h, const char *repo, const char *rev, struct hub_
 		return sc_error(e, -ENOMEM, "out of memory");
 	char *url;
 	if (asprintf(&url, "%s/api/models/%s/tree/%s?recursive=true", h->endpoint, repo, l.commit) < 0) {
-		hub_listing_free(&l);
+		sc_hub_listing_done(&l);
 		return sc_error(e, -ENOMEM, "out of memory");
 	}
 	snprintf(what, sizeof what, "%s: the file listing", repo);
@@ -355,13 +355,13 @@ int hub_list(const struct hub *h, const char *repo, const char *rev, struct hub_
 		free(url);
 		url = NULL;
 		if (r >= 0 && resp.status != 200)
-			r = hub_error(h, what, &resp, e);
-		if (r >= 0 && (r = hub_listing_add_page(&l, resp.body ? resp.body : "", resp.len, &pe)) < 0)
+			r = sc_hub_error(h, what, &resp, e);
+		if (r >= 0 && (r = sc_hub_listing_add_page(&l, resp.body ? resp.body : "", resp.len, &pe)) < 0)
 			sc_error(e, r, "%s: %s", what, pe.msg);
 		if (r >= 0 && (url = next_link(&resp))) {
 			/* a next page on another origin would get the token: refuse */
-			url_origin(h->endpoint, origin_ep, sizeof origin_ep);
-			url_origin(url, origin_next, sizeof origin_next);
+			sc_url_origin(h->endpoint, origin_ep, sizeof origin_ep);
+			sc_url_origin(url, origin_next, sizeof origin_next);
 			if (!streq(origin_ep, origin_next))
 				r = sc_error(e, -EPERM, "%s: the next page is on another origin (%s)", what, origin_next);
 			else if (sc_strset_has(&pages, url, strlen(url)))
@@ -370,11 +370,11 @@ int hub_list(const struct hub *h, const char *repo, const char *rev, struct hub_
 			else if (page + 1 >= MAX_PAGES)
 				r = sc_error(e, -ELOOP, "%s: more than %d pages", what, MAX_PAGES);
 		}
-		http_resp_free(&resp);
+		sc_http_resp_done(&resp);
 		if (r < 0) {
 			free(url);
 			sc_strset_done(&pages);
-			hub_listing_free(&l);
+			sc_hub_listing_done(&l);
 			return r;
 		}
 	}
@@ -383,7 +383,7 @@ int hub_list(const struct hub *h, const char *repo, const char *rev, struct hub_
 	return 0;
 }
 
-bool hub_glob_match(const char *pattern, const char *path)
+bool sc_hub_glob_match(const char *pattern, const char *path)
 {
 	size_t n = strlen(pattern);
 	if (n && pattern[n - 1] == '/') {
@@ -397,12 +397,12 @@ bool hub_glob_match(const char *pattern, const char *path)
 	return fnmatch(pattern, path, 0) == 0;
 }
 
-bool hub_keep(const char *path, char *const *include, size_t n_inc, char *const *exclude, size_t n_exc)
+bool sc_hub_keep(const char *path, char *const *include, size_t n_inc, char *const *exclude, size_t n_exc)
 {
 	bool in = n_inc == 0;
 	for (size_t i = 0; i < n_inc && !in; i++)
-		in = hub_glob_match(include[i], path);
+		in = sc_hub_glob_match(include[i], path);
 	for (size_t i = 0; i < n_exc && in; i++)
-		in = !hub_glob_match(exclude[i], path);
+		in = !sc_hub_glob_match(exclude[i], path);
 	return in;
 }

@@ -13,7 +13,7 @@
 #define MAX_STREAM_BYTES (8u << 20)
 #define MAX_CHUNKS(max_tokens) (4L * (max_tokens) + 64)
 
-void sse_state_free(struct sse_state *s)
+void sc_sse_state_done(struct sse_state *s)
 {
 	if (s) {
 		free(s->content);
@@ -29,7 +29,7 @@ static void malformed(struct sse_state *s, const char *line, size_t len)
 	}
 }
 
-int sse_line(struct sse_state *s, const char *line, size_t len, double now_ms)
+int sc_sse_line(struct sse_state *s, const char *line, size_t len, double now_ms)
 {
 	if (len && line[len - 1] == '\r')
 		len--;
@@ -107,7 +107,7 @@ int sse_line(struct sse_state *s, const char *line, size_t len, double now_ms)
 	return 0;
 }
 
-void smoke_result_free(struct smoke_result *r)
+void sc_smoke_result_done(struct smoke_result *r)
 {
 	if (!r)
 		return;
@@ -156,7 +156,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 		}
 		for (size_t i = 0; i < len; i++) {
 			if (p[i] == '\n') {
-				if (sse_line(&r->sse, r->line, r->line_len, now) < 0) {
+				if (sc_sse_line(&r->sse, r->line, r->line_len, now) < 0) {
 					r->oom = true;
 					return 0;
 				}
@@ -166,7 +166,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 		}
 		return len;
 	}
-	return http_append(&r->body, &r->len, p, len, MAX_BODY) < 0 ? 0 : len;
+	return sc_http_append(&r->body, &r->len, p, len, MAX_BODY) < 0 ? 0 : len;
 }
 
 /* The error of an answer that is not 2xx: the server's message if any. */
@@ -256,7 +256,7 @@ oom:
 static void req_free(struct req *r)
 {
 	free(r->body);
-	sse_state_free(&r->sse);
+	sc_sse_state_done(&r->sse);
 }
 
 int sc_models_parse(const char *body, size_t len, const char *model, char ***ids, size_t *n, int64_t *max_model_len,
@@ -330,7 +330,7 @@ static void check_chat(struct smoke_result *res, struct req *r)
 		return;
 	}
 	if (r->line_len && !r->over)
-		sse_line(s, r->line, r->line_len, sc_now_msf() - r->t0);
+		sc_sse_line(s, r->line, r->line_len, sc_now_msf() - r->t0);
 	if (s->engine_error[0]) {
 		snprintf(c->error, sizeof c->error, "the engine reported an error mid-stream: %s", s->engine_error);
 		return;  /* a failed stream has no figures */
@@ -414,6 +414,6 @@ int sc_smoke_test(const struct smoke_opts *o, struct smoke_result *ret, sc_err *
 	return 0;
 oom:
 	req_free(&r);
-	smoke_result_free(&res);
+	sc_smoke_result_done(&res);
 	return sc_error(e, -ENOMEM, "out of memory");
 }

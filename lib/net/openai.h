@@ -54,7 +54,7 @@ int sc_models_parse(const char *body, size_t len, const char *model, char ***ids
 /* Always fills ret (the checks say what failed); <0 only when the test
  * could not be run at all (libcurl missing, memory). */
 int sc_smoke_test(const struct smoke_opts *o, struct smoke_result *ret, sc_err *e);
-void smoke_result_free(struct smoke_result *r);
+void sc_smoke_result_done(struct smoke_result *r);
 
 /* Parse one server-sent-events line of a chat completion stream into the
  * stream state; exposed for the tests and the fuzzer. */
@@ -70,7 +70,7 @@ struct sse_state {
 	char finish[32];
 	double first_ms;     /* when the first content arrived, -1 before */
 };
-int sse_line(struct sse_state *s, const char *line, size_t len, double now_ms);
-void sse_state_free(struct sse_state *s);
+int sc_sse_line(struct sse_state *s, const char *line, size_t len, double now_ms);
+void sc_sse_state_done(struct sse_state *s);
 
 #endif

@@ -20,7 +20,7 @@ int sc_is_archive_name(const char *n)
 	static const char *const ext[] = { ".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst", ".tar.xz", ".txz",
 					   ".tar.bz2", ".tbz2", ".zip" };
 	for (size_t i = 0; i < ARRAY_SIZE(ext); i++)
-		if (endswith(n, ext[i]))
+		if (sc_endswith(n, ext[i]))
 			return 1;
 	return 0;
 }

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 
-void download_result_free(struct download_result *r)
+void sc_download_result_done(struct download_result *r)
 {
 	if (!r)
 		return;
@@ -71,11 +71,11 @@ int sc_download_repo(const struct download_opts *o, struct download_result *ret,
 	struct download_result res = { 0 };
 	struct hub h;
 	struct hub_listing l = { 0 };
-	int r = hub_init(&h, e);
+	int r = sc_hub_init(&h, e);
 	*ret = res;
 	if (r < 0)
 		return r;
-	if ((r = hub_list(&h, o->repo, o->rev ? o->rev : "main", &l, e)) < 0)
+	if ((r = sc_hub_list(&h, o->repo, o->rev ? o->rev : "main", &l, e)) < 0)
 		goto out;
 	res.api_requests = l.requests;
 	if (!(res.commit = strdup(l.commit))) {
@@ -89,7 +89,7 @@ int sc_download_repo(const struct download_opts *o, struct download_result *ret,
 	size_t cap = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		const struct hub_file *f = &l.files[i];
-		if (!hub_keep(f->path, o->include, o->n_include, o->exclude, o->n_exclude))
+		if (!sc_hub_keep(f->path, o->include, o->n_include, o->exclude, o->n_exclude))
 			continue;
 		res.n_selected++;
 		if (up_to_date(o->dir, f, l.commit)) {
@@ -103,7 +103,7 @@ int sc_download_repo(const struct download_opts *o, struct download_result *ret,
 		struct fetch_item *it = &res.items[res.n_items];
 		memset(it, 0, sizeof *it);
 		it->rel = strdup(f->path);
-		it->url = hub_resolve_url(&h, o->repo, l.commit, f->path);
+		it->url = sc_hub_resolve_url(&h, o->repo, l.commit, f->path);
 		it->size = f->size;
 		if (f->lfs)
 			snprintf(it->sha256, sizeof it->sha256, "%s", f->sha256);
@@ -115,7 +115,7 @@ int sc_download_repo(const struct download_opts *o, struct download_result *ret,
 			goto out;
 		}
 		/* what is on disk of a partial download still counts as had */
-		_cleanup_free_ char *part = fetch_partial_path(o->dir, f->path);
+		_cleanup_free_ char *part = sc_fetch_partial_path(o->dir, f->path);
 		struct stat st;
 		uint64_t have = part && stat(part, &st) == 0 && (uint64_t)st.st_size <= f->size ? (uint64_t)st.st_size : 0;
 		res.bytes_missing += f->size - have;
@@ -141,7 +141,7 @@ int sc_download_repo(const struct download_opts *o, struct download_result *ret,
 		goto out;
 	}
 	char origin[256];
-	url_origin(h.endpoint, origin, sizeof origin);
+	sc_url_origin(h.endpoint, origin, sizeof origin);
 	struct fetch_opts fo = { .dir = o->dir, .token = h.token, .origin = origin, .jobs = o->jobs,
 				 .progress = o->progress, .finished = o->finished, .ud = o->ud };
 	r = sc_fetch(res.items, res.n_items, &fo, e);
@@ -158,8 +158,8 @@ int sc_download_repo(const struct download_opts *o, struct download_result *ret,
 			}
 	}
 out:
-	hub_listing_free(&l);
-	hub_free(&h);
+	sc_hub_listing_done(&l);
+	sc_hub_done(&h);
 	*ret = res;
 	return r;
 }

@@ -36,6 +36,6 @@ struct download_result {
 
 /* ret is filled on failure too, as far as the run got. */
 int sc_download_repo(const struct download_opts *o, struct download_result *ret, sc_err *e);
-void download_result_free(struct download_result *r);
+void sc_download_result_done(struct download_result *r);
 
 #endif

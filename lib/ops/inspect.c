@@ -14,7 +14,7 @@
 static int not_found(const char *target, const struct registry *reg, sc_err *e)
 {
 	char list[384];
-	if (registry_suggest(reg, target, list, sizeof list))
+	if (sc_registry_suggest(reg, target, list, sizeof list))
 		return sc_error(e, SC_ENOTFOUND, "%s: not a registered model nor a path; did you mean: %s?", target, list);
 	return sc_error(e, SC_ENOTFOUND, "%s: not a registered model nor a path (see 'sparkctl scan' for the folders)",
 			target);
@@ -22,10 +22,10 @@ static int not_found(const char *target, const struct registry *reg, sc_err *e)
 
 static int load_target(const char *target, const struct registry *reg, struct sc_inspection *x, sc_err *e)
 {
-	const struct reg_model *rm = registry_model(reg, target);
+	const struct reg_model *rm = sc_registry_model(reg, target);
 	struct stat st;
 	if (rm) {
-		_cleanup_free_ char *dir = registry_model_dir(reg, rm);
+		_cleanup_free_ char *dir = sc_registry_model_dir(reg, rm);
 		if (!dir)
 			return sc_error(e, -ENOMEM, "out of memory");
 		if (stat(dir, &st) < 0)
@@ -41,9 +41,9 @@ static int load_target(const char *target, const struct registry *reg, struct sc
 	int r = S_ISDIR(st.st_mode) ? sc_model_load(target, target, &x->model, e) : sc_model_load_file(target, &x->model, e);
 	if (r < 0)
 		return r;
-	const char *name = registry_name_for_dir(reg, x->model.single_file ? x->model.dir : target);
+	const char *name = sc_registry_name_for_dir(reg, x->model.single_file ? x->model.dir : target);
 	if (name) {
-		x->entry = registry_model(reg, name);
+		x->entry = sc_registry_model(reg, name);
 		if (!x->model.single_file && !(x->model.name = strdup(name)))
 			return sc_error(e, -ENOMEM, "out of memory");
 	}
@@ -54,7 +54,7 @@ static int load_config(struct sc_inspection *x)
 {
 	struct sc_model *m = &x->model;
 	if (m->gguf) {
-		int r = hf_config_from_gguf(m->gguf, &x->config);
+		int r = sc_hf_config_from_gguf(m->gguf, &x->config);
 		x->have_config = r >= 0;
 		return r;
 	}
@@ -73,8 +73,8 @@ static void estimate(struct sc_inspection *x, const struct registry *reg, const 
 	struct sc_memory *mem = &x->memory;
 	struct kv_shape k;
 	/* GGUF: llama.cpp's default cache type is f16 */
-	unsigned bits = kv_bits(x->model.kv);
-	kv_shape_of(c, bits, &k);
+	unsigned bits = sc_kv_bits(x->model.kv);
+	sc_kv_shape_of(c, bits, &k);
 	uint64_t memory = x->entry && x->entry->memory ? x->entry->memory : reg->memory ? reg->memory : o->mem_total;
 	double frac = x->entry && x->entry->mem_fraction > 0 ? x->entry->mem_fraction : reg->mem_fraction;
 	uint64_t limit = c->max_position_embeddings > 0 ? (uint64_t)c->max_position_embeddings : 0;
@@ -84,11 +84,11 @@ static void estimate(struct sc_inspection *x, const struct registry *reg, const 
 	mem->context = o->context ? o->context : x->entry && x->entry->context ? (uint64_t)x->entry->context : limit;
 	mem->kv_known = k.known && mem->context > 0;
 	mem->kv_bytes_per_token = k.per_token;
-	mem->kv_fixed_bytes = kv_fixed_bytes(&k);
-	mem->kv_bytes = mem->kv_known ? kv_bytes_at(&k, mem->context) : 0;
+	mem->kv_fixed_bytes = sc_kv_fixed_bytes(&k);
+	mem->kv_bytes = mem->kv_known ? sc_kv_bytes_at(&k, mem->context) : 0;
 	mem->total_bytes = sc_add_sat(mem->weights_bytes, mem->kv_bytes);
 	mem->fits = mem->total_bytes <= mem->budget_bytes;
-	mem->max_context = k.known ? max_context(&k, mem->weights_bytes, mem->budget_bytes, limit) : 0;
+	mem->max_context = k.known ? sc_max_context(&k, mem->weights_bytes, mem->budget_bytes, limit) : 0;
 }
 
 static int engine_flags(struct sc_inspection *x, const struct registry *reg, const struct sc_inspect_opts *o, sc_err *e)
@@ -106,7 +106,7 @@ static int engine_flags(struct sc_inspection *x, const struct registry *reg, con
 			continue;
 		struct sc_engine_flags *f = &x->engines[x->n_engines++];
 		f->engine = en->name;
-		if (engine_model_args(en, &x->model, ctx, frac, &f->args, &f->reason) < 0)
+		if (sc_engine_model_args(en, &x->model, ctx, frac, &f->args, &f->reason) < 0)
 			return sc_error(e, -ENOMEM, "out of memory");
 	}
 	return 0;
@@ -118,7 +118,7 @@ int sc_inspect(const char *target, const struct registry *reg, const struct sc_i
 	*ret = (struct sc_inspection){ 0 };
 	struct sc_inspection x = { 0 };
 	int r;
-	if (o->engine && !registry_engine(reg, o->engine))
+	if (o->engine && !sc_registry_engine(reg, o->engine))
 		return sc_error(e, SC_ENOTFOUND, "no engine \"%s\" in the registry", o->engine);
 	if ((r = load_target(target, reg, &x, e)) < 0)
 		goto fail;
@@ -138,16 +138,16 @@ int sc_inspect(const char *target, const struct registry *reg, const struct sc_i
 	*ret = x;
 	return 0;
 fail:
-	sc_inspection_free(&x);
+	sc_inspection_done(&x);
 	return r;
 }
 
-void sc_inspection_free(struct sc_inspection *x)
+void sc_inspection_done(struct sc_inspection *x)
 {
 	if (!x)
 		return;
-	sc_model_free(&x->model);
-	hf_config_free(&x->config);
+	sc_model_done(&x->model);
+	sc_hf_config_done(&x->config);
 	for (size_t i = 0; i < x->n_engines; i++) {
 		free(x->engines[i].args);
 		free(x->engines[i].reason);
@@ -162,11 +162,11 @@ size_t sc_inspection_dtypes(const struct sc_inspection *x, struct sc_dtype_row *
 	size_t n = 0;
 	for (int d = 0; d < ST_DTYPE_COUNT && n < max; d++)
 		if (s->dtype_tensors[d])
-			rows[n++] = (struct sc_dtype_row){ st_dtype_name((enum st_dtype)d), s->dtype_tensors[d],
+			rows[n++] = (struct sc_dtype_row){ sc_st_dtype_name((enum st_dtype)d), s->dtype_tensors[d],
 							   s->dtype_bytes[d], x->model.params.by_dtype[d] };
 	for (uint32_t t = 0; t < GGML_TYPE_COUNT && n < max; t++)
 		if (s->ggml_tensors[t])
-			rows[n++] = (struct sc_dtype_row){ ggml_type_name(t), s->ggml_tensors[t], s->ggml_bytes[t],
+			rows[n++] = (struct sc_dtype_row){ sc_ggml_type_name(t), s->ggml_tensors[t], s->ggml_bytes[t],
 							   s->ggml_elems[t] };
 	return n;
 }

@@ -48,7 +48,7 @@ struct sc_inspect_opts {
  * A model with problems is still inspected: check model.status. */
 int sc_inspect(const char *target, const struct registry *reg, const struct sc_inspect_opts *o,
 	       struct sc_inspection *ret, sc_err *e);
-void sc_inspection_free(struct sc_inspection *x);
+void sc_inspection_done(struct sc_inspection *x);
 
 /* New reference: the scan fields plus config, dtypes, params, memory and
  * engine flags. */

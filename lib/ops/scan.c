@@ -103,13 +103,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-const char *registry_name_for_dir(const struct registry *reg, const char *dir)
+const char *sc_registry_name_for_dir(const struct registry *reg, const char *dir)
 {
 	char want[PATH_MAX], have[PATH_MAX];
 	if (!reg || !realpath(dir, want))
 		return NULL;
 	for (size_t i = 0; i < reg->n_models; i++) {
-		_cleanup_free_ char *p = registry_model_dir(reg, &reg->models[i]);
+		_cleanup_free_ char *p = sc_registry_model_dir(reg, &reg->models[i]);
 		if (p && realpath(p, have) && streq(have, want))
 			return reg->models[i].name;
 	}
@@ -165,20 +165,20 @@ static int load_all(struct scan_result *res, struct finder *f, const struct regi
 	free(l.tasks);
 	for (size_t i = 0; r >= 0 && i < f->n; i++) {
 		struct sc_model *m = &res->models[i];
-		const char *name = registry_name_for_dir(reg, m->dir);
+		const char *name = sc_registry_name_for_dir(reg, m->dir);
 		if ((r = sc_model_finish(m, e)) >= 0 && name && !(m->name = strdup(name)))
 			r = sc_error(e, -ENOMEM, "out of memory");
 	}
 	return r;
 }
 
-void scan_result_free(struct scan_result *s)
+void sc_scan_result_done(struct scan_result *s)
 {
 	if (!s)
 		return;
 	free(s->root);
 	for (size_t i = 0; i < s->n_models; i++)
-		sc_model_free(&s->models[i]);
+		sc_model_done(&s->models[i]);
 	free(s->models);
 	sc_strv_free(s->warnings, s->n_warnings);
 	memset(s, 0, sizeof *s);
@@ -215,7 +215,7 @@ out:
 	sc_strv_free(f.dirs, f.n);
 	free(f.seen);
 	if (r < 0) {
-		scan_result_free(&res);
+		sc_scan_result_done(&res);
 		return r;
 	}
 	*ret = res;

@@ -17,9 +17,9 @@ struct scan_result {
 
 /* Scan root. The registry (may be NULL) names the models it points at. */
 int sc_scan(const char *root, const struct registry *reg, struct scan_result *ret, sc_err *e);
-void scan_result_free(struct scan_result *s);
+void sc_scan_result_done(struct scan_result *s);
 
 /* Served name of the registry model whose folder is dir, or NULL. */
-const char *registry_name_for_dir(const struct registry *reg, const char *dir);
+const char *sc_registry_name_for_dir(const struct registry *reg, const char *dir);
 
 #endif

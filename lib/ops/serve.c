@@ -21,7 +21,7 @@
 #define POLL_MIN_MS 10
 #define POLL_MAX_MS 100
 
-void serve_result_free(struct serve_result *r)
+void sc_serve_result_done(struct serve_result *r)
 {
 	if (!r)
 		return;
@@ -30,10 +30,10 @@ void serve_result_free(struct serve_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-void run_status_free(struct run_status *s)
+void sc_run_status_done(struct run_status *s)
 {
 	if (s)
-		run_state_free(&s->st);
+		sc_run_state_done(&s->st);
 }
 
 /* The last n lines, read backwards from the end in blocks: a log of any
@@ -107,7 +107,7 @@ const char *sc_probe_health(const char *host, int port, const char *path, bool a
 	if (x < 0)
 		return "unhealthy";
 	long status = r.status;
-	http_resp_free(&r);
+	sc_http_resp_done(&r);
 	return status == 200 ? "ok" : status == 503 ? "loading" : "unhealthy";
 }
 
@@ -127,7 +127,7 @@ int sc_served_ids(const char *host, int port, const char *bearer, char ***ret, s
 		x = sc_error(e, SC_ENOTJSON, "%s: HTTP %ld", url, r.status);
 	else if ((x = sc_models_parse(r.body, r.len, NULL, ret, n, &max_len, &pe)) < 0)
 		sc_error(e, x, "%s: %s", url, pe.msg);
-	http_resp_free(&r);
+	sc_http_resp_done(&r);
 	return x;
 }
 
@@ -161,7 +161,7 @@ static bool state_alive(const struct run_state *st)
 
 static const char *health_path(const struct registry *reg, const char *engine)
 {
-	const struct reg_engine *en = engine ? registry_engine(reg, engine) : NULL;
+	const struct reg_engine *en = engine ? sc_registry_engine(reg, engine) : NULL;
 	return en && en->health ? en->health : "/health";
 }
 
@@ -169,7 +169,7 @@ int sc_run_status(const struct registry *reg, const char *name, struct run_statu
 {
 	*ret = (struct run_status){ 0 };
 	struct run_status s = { 0 };
-	int r = state_read(reg->state_dir, name, &s.st, e);
+	int r = sc_state_read(reg->state_dir, name, &s.st, e);
 	if (r < 0)
 		return r;
 	s.alive = state_alive(&s.st);
@@ -187,7 +187,7 @@ int sc_run_status(const struct registry *reg, const char *name, struct run_statu
  * another process, or the record has no start time to tell). */
 static int stop_state(const struct registry *reg, const struct run_state *st, bool *killed, sc_err *e)
 {
-	const struct reg_engine *en = st->engine ? registry_engine(reg, st->engine) : NULL;
+	const struct reg_engine *en = st->engine ? sc_registry_engine(reg, st->engine) : NULL;
 	long timeout = en ? en->stop_timeout : 60;
 	*killed = false;
 	if (st->container) {
@@ -225,11 +225,11 @@ static bool same_run(const struct run_state *a, const struct run_state *b)
 static void remove_state_of(const struct registry *reg, const char *name, const struct run_state *st)
 {
 	struct run_state now;
-	if (state_read(reg->state_dir, name, &now, NULL) < 0)
+	if (sc_state_read(reg->state_dir, name, &now, NULL) < 0)
 		return;
 	if (same_run(&now, st))
-		state_remove(reg->state_dir, name);
-	run_state_free(&now);
+		sc_state_remove(reg->state_dir, name);
+	sc_run_state_done(&now);
 }
 
 /* sc_stop with the lock held. */
@@ -239,7 +239,7 @@ static int stop_locked(const struct registry *reg, const char *name, enum sc_sto
 	struct run_state st;
 	*how = SC_STOP_NOT_RUNNING;
 	*pid = 0;
-	int r = state_read(reg->state_dir, name, &st, e);
+	int r = sc_state_read(reg->state_dir, name, &st, e);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -251,7 +251,7 @@ static int stop_locked(const struct registry *reg, const char *name, enum sc_sto
 		*how = !was ? SC_STOP_STALE : !r ? SC_STOP_NOT_SIGNALLED : killed ? SC_STOP_KILLED : SC_STOP_TERMINATED;
 		*pid = st.pid;
 	}
-	run_state_free(&st);
+	sc_run_state_done(&st);
 	return r < 0 ? r : was && r ? 1 : 0;
 }
 
@@ -259,7 +259,7 @@ int sc_stop(const struct registry *reg, const char *name, enum sc_stop_outcome *
 {
 	*how = SC_STOP_NOT_RUNNING;
 	*pid = 0;
-	int lock = state_lock(reg->state_dir, e);
+	int lock = sc_state_lock(reg->state_dir, e);
 	if (lock < 0)
 		return lock;
 	int r = stop_locked(reg, name, how, pid, e);
@@ -314,7 +314,7 @@ static int preflight(const struct registry *reg, const struct reg_model *rm, con
 				     "stop another model first", rm->name, a, b, SC_MEMORY_RESERVE >> 30);
 		}
 	}
-	sc_inspection_free(&x);
+	sc_inspection_done(&x);
 	return r;
 }
 
@@ -322,7 +322,7 @@ static int start(const struct registry *reg, const struct reg_model *rm, struct 
 		 sc_err *e)
 {
 	struct launch l;
-	int r = engine_launch(reg, rm, &l, e);
+	int r = sc_engine_launch(reg, rm, &l, e);
 	if (r < 0)
 		return r;
 	time_t now = time(NULL);
@@ -333,8 +333,8 @@ static int start(const struct registry *reg, const struct reg_model *rm, struct 
 	*st = (struct run_state){ .name = strdup(rm->name), .engine = rm->engine ? strdup(rm->engine) : NULL,
 				  .mode = strdup(l.mode), .host = strdup(reg->host), .started_at = strdup(when),
 				  .port = rm->port, .started_unix = now };
-	if (!st->name || !st->mode || !st->host || !st->started_at || !(st->log = state_log_path(reg->state_dir, rm->name, e))) {
-		launch_free(&l);
+	if (!st->name || !st->mode || !st->host || !st->started_at || !(st->log = sc_state_log_path(reg->state_dir, rm->name, e))) {
+		sc_launch_done(&l);
 		return st->log ? sc_error(e, -ENOMEM, "out of memory") : -EIO;
 	}
 	if (l.container) {
@@ -343,7 +343,7 @@ static int start(const struct registry *reg, const struct reg_model *rm, struct 
 		sc_run(rm_argv, out, sizeof out, 60000, e);  /* a leftover of an earlier run */
 		r = sc_run(l.argv, out, sizeof out, 600000, e);
 		if (r != 0) {
-			launch_free(&l);
+			sc_launch_done(&l);
 			return r < 0 ? r : sc_error(e, -EIO, "docker run failed (exit %d): %s", r, out);
 		}
 		st->container = l.container;
@@ -357,7 +357,7 @@ static int start(const struct registry *reg, const struct reg_model *rm, struct 
 		struct spawn_opts so = { .argv = l.argv, .env_add = l.env, .log = st->log, .new_session = true };
 		pid_t pid;
 		if ((r = sc_spawn(&so, &pid, e)) < 0) {
-			launch_free(&l);
+			sc_launch_done(&l);
 			return r;
 		}
 		struct proc_stat ps;
@@ -366,8 +366,8 @@ static int start(const struct registry *reg, const struct reg_model *rm, struct 
 			st->start_time = ps.start_time;
 		res->pid = pid;
 	}
-	launch_free(&l);
-	return state_write(reg->state_dir, st, e);
+	sc_launch_done(&l);
+	return sc_state_write(reg->state_dir, st, e);
 }
 
 static char *last_line(const struct run_state *st)
@@ -409,7 +409,7 @@ static int wait_ready(const struct registry *reg, const struct run_state *st, co
 		int x = sc_http_get(url, NULL, (int)(left < HEALTH_TIMEOUT_MS ? left : HEALTH_TIMEOUT_MS), &r, &he);
 		long hs = x == 0 ? r.status : 0;
 		if (x == 0)
-			http_resp_free(&r);
+			sc_http_resp_done(&r);
 		if (hs == 200) {
 			char **ids;
 			size_t n;
@@ -450,17 +450,17 @@ static int group_check(const struct registry *reg, const struct reg_model *rm, s
 {
 	char **running = NULL;
 	size_t n = 0;
-	int r = rm->group ? state_list(reg->state_dir, &running, &n, e) : 0;
+	int r = rm->group ? sc_state_list(reg->state_dir, &running, &n, e) : 0;
 	for (size_t i = 0; i < n && r >= 0; i++) {
-		const struct reg_model *other = registry_model(reg, running[i]);
+		const struct reg_model *other = sc_registry_model(reg, running[i]);
 		struct run_state st;
 		if (!other || other == rm || !other->group || !streq(other->group, rm->group) ||
-		    state_read(reg->state_dir, running[i], &st, NULL) < 0)
+		    sc_state_read(reg->state_dir, running[i], &st, NULL) < 0)
 			continue;
 		if (state_alive(&st))
 			r = sc_error(e, -EBUSY, "%s: %s of the same group \"%s\" runs; models of one group exclude each "
 				     "other: 'sparkctl switch %s' stops it first", rm->name, running[i], rm->group, rm->name);
-		run_state_free(&st);
+		sc_run_state_done(&st);
 	}
 	sc_strv_free(running, n);
 	return r;
@@ -481,7 +481,7 @@ static int serve_locked(const struct registry *reg, const struct reg_model *rm, 
 		bool alive = cur.alive;
 		const char *health = cur.health;
 		res.pid = cur.st.pid;
-		run_status_free(&cur);
+		sc_run_status_done(&cur);
 		if (alive && streq(health, "ok")) {
 			res.already = true;
 			*ret = res;
@@ -490,7 +490,7 @@ static int serve_locked(const struct registry *reg, const struct reg_model *rm, 
 		if (alive)
 			return sc_error(e, -EBUSY, "%s already runs (pid %d) but is %s: stop it or switch to it", name,
 					(int)res.pid, health);
-		state_remove(reg->state_dir, name);  /* stale: the engine is gone */
+		sc_state_remove(reg->state_dir, name);  /* stale: the engine is gone */
 	}
 	if (!group_checked && (r = group_check(reg, rm, e)) < 0)
 		return r;
@@ -498,18 +498,18 @@ static int serve_locked(const struct registry *reg, const struct reg_model *rm, 
 		return r;
 	struct run_state st = { 0 };
 	if ((r = start(reg, rm, &st, &res, e)) < 0) {
-		run_state_free(&st);
-		serve_result_free(&res);
+		sc_run_state_done(&st);
+		sc_serve_result_done(&res);
 		return r;
 	}
 	if (o->no_wait) {
 		res.health = "loading";
 		res.elapsed_ms = sc_now_ms() - t0;
-		run_state_free(&st);
+		sc_run_state_done(&st);
 		*ret = res;
 		return 0;
 	}
-	const struct reg_engine *en = rm->engine ? registry_engine(reg, rm->engine) : NULL;
+	const struct reg_engine *en = rm->engine ? sc_registry_engine(reg, rm->engine) : NULL;
 	int timeout = o->timeout_s ? o->timeout_s : en ? (int)en->ready_timeout : 900;
 	r = wait_ready(reg, &st, o, t0, timeout, &res, e);
 	if (r >= 0 && o->verify)
@@ -524,11 +524,11 @@ static int serve_locked(const struct registry *reg, const struct reg_model *rm, 
 		stop_state(reg, &st, &killed, &se);
 		remove_state_of(reg, name, &st);
 		res.health = "dead";
-		run_state_free(&st);
+		sc_run_state_done(&st);
 		*ret = res;
 		return r;
 	}
-	run_state_free(&st);
+	sc_run_state_done(&st);
 	*ret = res;
 	return 0;
 }
@@ -536,11 +536,11 @@ static int serve_locked(const struct registry *reg, const struct reg_model *rm, 
 int sc_serve(const struct registry *reg, const char *name, const struct serve_opts *o, struct serve_result *ret,
 	     sc_err *e)
 {
-	const struct reg_model *rm = registry_model(reg, name);
+	const struct reg_model *rm = sc_registry_model(reg, name);
 	*ret = (struct serve_result){ .exit_status = -1 };
 	if (!rm)
-		return registry_no_model(reg, name, e);
-	int lock = state_lock(reg->state_dir, e);
+		return sc_registry_no_model(reg, name, e);
+	int lock = sc_state_lock(reg->state_dir, e);
 	if (lock < 0)
 		return lock;
 	int r = serve_locked(reg, rm, o, false, ret, e);
@@ -548,11 +548,11 @@ int sc_serve(const struct registry *reg, const char *name, const struct serve_op
 	return r;
 }
 
-void switch_result_free(struct switch_result *r)
+void sc_switch_result_done(struct switch_result *r)
 {
 	if (!r)
 		return;
-	serve_result_free(&r->serve);
+	sc_serve_result_done(&r->serve);
 	sc_strv_free(r->stopped, r->n_stopped);
 	free(r->rolled_back);
 	memset(r, 0, sizeof *r);
@@ -562,14 +562,14 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 	      struct switch_result *ret, sc_err *e)
 {
 	struct switch_result res = { .serve = { .exit_status = -1 } };
-	const struct reg_model *rm = registry_model(reg, name);
+	const struct reg_model *rm = sc_registry_model(reg, name);
 	char **running = NULL;
 	size_t n = 0;
 	int r;
 	*ret = res;
 	if (!rm)
-		return registry_no_model(reg, name, e);
-	int lock = state_lock(reg->state_dir, e);
+		return sc_registry_no_model(reg, name, e);
+	int lock = sc_state_lock(reg->state_dir, e);
 	if (lock < 0)
 		return lock;
 	struct run_status cur;
@@ -577,7 +577,7 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 		bool healthy = cur.alive && streq(cur.health, "ok");
 		res.serve.pid = cur.st.pid;
 		res.serve.port = rm->port;
-		run_status_free(&cur);
+		sc_run_status_done(&cur);
 		if (healthy) {
 			/* nothing to do; --test still checks it, and a failure
 			 * leaves the model that served before as it is */
@@ -589,10 +589,10 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 			return r;
 		}
 	}
-	if ((r = state_list(reg->state_dir, &running, &n, e)) < 0)
+	if ((r = sc_state_list(reg->state_dir, &running, &n, e)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		const struct reg_model *other = registry_model(reg, running[i]);
+		const struct reg_model *other = sc_registry_model(reg, running[i]);
 		bool same = streq(running[i], name);
 		/* a state file of a model no longer registered still holds memory */
 		if (!same && other && !shares(rm, other))
@@ -616,11 +616,11 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 		bo.force = true;  /* it ran before */
 		bo.progress = NULL;
 		bo.verify = NULL;
-		const struct reg_model *prev = registry_model(reg, res.stopped[0]);
+		const struct reg_model *prev = sc_registry_model(reg, res.stopped[0]);
 		back = (struct serve_result){ .exit_status = -1 };
 		if (prev && serve_locked(reg, prev, &bo, true, &back, &re) == 0)
 			res.rolled_back = strdup(res.stopped[0]);
-		serve_result_free(&back);
+		sc_serve_result_done(&back);
 	}
 out:
 	sc_strv_free(running, n);

@@ -43,7 +43,7 @@ struct serve_result {
  * failure ret is filled as well: the exit status and log tail say why. */
 int sc_serve(const struct registry *reg, const char *name, const struct serve_opts *o, struct serve_result *ret,
 	     sc_err *e);
-void serve_result_free(struct serve_result *r);
+void sc_serve_result_done(struct serve_result *r);
 
 enum sc_stop_outcome {
 	SC_STOP_NOT_RUNNING,   /* no state file */
@@ -76,7 +76,7 @@ struct switch_result {
  * is served again. ret is filled on failure too. */
 int sc_switch(const struct registry *reg, const char *name, const struct serve_opts *o, bool rollback,
 	      struct switch_result *ret, sc_err *e);
-void switch_result_free(struct switch_result *r);
+void sc_switch_result_done(struct switch_result *r);
 
 struct run_status {
 	struct run_state st;
@@ -90,7 +90,7 @@ struct run_status {
 /* The status of a model with a state file; -ENOENT when it has none. A
  * state file whose process is gone is reported dead, not removed. */
 int sc_run_status(const struct registry *reg, const char *name, struct run_status *ret, sc_err *e);
-void run_status_free(struct run_status *s);
+void sc_run_status_done(struct run_status *s);
 
 /* Health of an engine at host:port: ok (200), loading (503 or no answer
  * yet while alive), unhealthy, dead. */

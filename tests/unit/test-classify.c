@@ -13,7 +13,7 @@ static struct quant_decl decl_of(const char *json)
 	struct quant_decl d;
 	sc_err e;
 	assert_non_null(j);
-	assert_int_equal(quant_decl_from_json(j, "test", &d, &e), 0);
+	assert_int_equal(sc_quant_decl_from_json(j, "test", &d, &e), 0);
 	json_decref(j);
 	return d;
 }
@@ -101,10 +101,10 @@ static void bad_declarations_fail(void **state)
 	json_t *j = json_loads("{\"foo\":1}", 0, NULL);
 	struct quant_decl d;
 	sc_err e;
-	assert_int_equal(quant_decl_from_json(j, "x", &d, &e), SC_ENOTOBJ);
+	assert_int_equal(sc_quant_decl_from_json(j, "x", &d, &e), SC_ENOTOBJ);
 	json_decref(j);
 	j = json_loads("[1]", 0, NULL);
-	assert_int_equal(quant_decl_from_json(j, "x", &d, &e), SC_ENOTOBJ);
+	assert_int_equal(sc_quant_decl_from_json(j, "x", &d, &e), SC_ENOTOBJ);
 	json_decref(j);
 }
 
@@ -121,7 +121,7 @@ static void real_configs(void **state)
 		struct quant_decl d;
 		snprintf(path, sizeof path, "%s/%s", FIXTURES, s[i].file);
 		assert_int_equal(sc_json_load(path, 1 << 20, &j, &e), 0);
-		assert_int_equal(quant_decl_from_json(j, s[i].file, &d, &e), 0);
+		assert_int_equal(sc_quant_decl_from_json(j, s[i].file, &d, &e), 0);
 		assert_int_equal(d.method, QM_COMPRESSED_TENSORS);
 		assert_int_equal(d.format, s[i].format);
 		json_decref(j);
@@ -131,15 +131,15 @@ static void real_configs(void **state)
 	sc_err e;
 	struct quant_decl d;
 	assert_int_equal(sc_json_load(FIXTURES "/llmc-fp8-config.json", 1 << 20, &cfg, &e), 0);
-	assert_int_equal(quant_decl_find("/nonexistent", cfg, &d, &e), 0);
+	assert_int_equal(sc_quant_decl_find("/nonexistent", cfg, &d, &e), 0);
 	assert_int_equal(d.format, FMT_FP8);
 	assert_string_equal(d.source, "config.json compression_config");
 	struct hf_config c;
-	assert_int_equal(hf_config_from_json(cfg, &c, &e), 0);
+	assert_int_equal(sc_hf_config_from_json(cfg, &c, &e), 0);
 	assert_string_equal(c.architecture, "LlamaForCausalLM");
 	assert_int_equal(c.num_layers, 22);
 	assert_int_equal(c.num_kv_heads, 4);
-	hf_config_free(&c);
+	sc_hf_config_done(&c);
 	json_decref(cfg);
 }
 
@@ -148,31 +148,31 @@ static void text_config_declaration_is_found(void **state)
 	json_t *cfg = json_loads("{\"text_config\":{\"quantization_config\":{\"quant_method\":\"fp8\"}}}", 0, NULL);
 	struct quant_decl d;
 	sc_err e;
-	assert_int_equal(quant_decl_find("/nonexistent", cfg, &d, &e), 0);
+	assert_int_equal(sc_quant_decl_find("/nonexistent", cfg, &d, &e), 0);
 	assert_true(d.present);
 	assert_int_equal(d.method, QM_FP8);
 	json_decref(cfg);
-	assert_int_equal(quant_decl_find("/nonexistent", NULL, &d, &e), 0);
+	assert_int_equal(sc_quant_decl_find("/nonexistent", NULL, &d, &e), 0);
 	assert_false(d.present);
 }
 
 static void add(struct tstats *s, const char *name, enum st_dtype dt, uint64_t elems)
 {
-	tstats_add(s, name, strlen(name), dt, elems, elems * st_dtype_bits(dt) / 8);
+	sc_tstats_add(s, name, strlen(name), dt, elems, elems * sc_st_dtype_bits(dt) / 8);
 }
 
 static void tensor_categories_and_logical_params(void **state)
 {
-	assert_int_equal(tcat_of("l.weight", 8, ST_U8), TC_PACKED_U8);
-	assert_int_equal(tcat_of("l.weight_packed", 15, ST_I32), TC_PACKED_I32);
-	assert_int_equal(tcat_of("l.qweight", 9, ST_I32), TC_PACKED_I32);
-	assert_int_equal(tcat_of("e.gate_up_proj_blocks", 21, ST_U8), TC_MX_BLOCKS);
-	assert_int_equal(tcat_of("e.gate_up_proj_scales", 21, ST_U8), TC_AUX);
-	assert_int_equal(tcat_of("l.weight_scale_2", 16, ST_F32), TC_AUX);
-	assert_int_equal(tcat_of("l.g_idx", 7, ST_I32), TC_AUX);
-	assert_int_equal(tcat_of("l.weight", 8, ST_F8_E4M3), TC_FP8_WEIGHT);
-	assert_int_equal(tcat_of("norm.weight", 11, ST_BF16), TC_PLAIN);
-	assert_int_equal(tcat_of("l.weight.quant_state.bitsandbytes__nf4", 38, ST_U8), TC_AUX);
+	assert_int_equal(sc_tcat_of("l.weight", 8, ST_U8), TC_PACKED_U8);
+	assert_int_equal(sc_tcat_of("l.weight_packed", 15, ST_I32), TC_PACKED_I32);
+	assert_int_equal(sc_tcat_of("l.qweight", 9, ST_I32), TC_PACKED_I32);
+	assert_int_equal(sc_tcat_of("e.gate_up_proj_blocks", 21, ST_U8), TC_MX_BLOCKS);
+	assert_int_equal(sc_tcat_of("e.gate_up_proj_scales", 21, ST_U8), TC_AUX);
+	assert_int_equal(sc_tcat_of("l.weight_scale_2", 16, ST_F32), TC_AUX);
+	assert_int_equal(sc_tcat_of("l.g_idx", 7, ST_I32), TC_AUX);
+	assert_int_equal(sc_tcat_of("l.weight", 8, ST_F8_E4M3), TC_FP8_WEIGHT);
+	assert_int_equal(sc_tcat_of("norm.weight", 11, ST_BF16), TC_PLAIN);
+	assert_int_equal(sc_tcat_of("l.weight.quant_state.bitsandbytes__nf4", 38, ST_U8), TC_AUX);
 	struct tstats s = { 0 };
 	add(&s, "a.weight", ST_U8, 8);          /* 16 params when packed */
 	add(&s, "a.weight_scale", ST_F8_E4M3, 1);
@@ -180,11 +180,11 @@ static void tensor_categories_and_logical_params(void **state)
 	add(&s, "n.weight", ST_BF16, 10);
 	add(&s, "m.experts.0.w.weight", ST_BF16, 6);
 	struct param_count p;
-	tstats_params(&s, true, 4, &p);
+	sc_tstats_params(&s, true, 4, &p);
 	assert_int_equal(p.total, 16 + 16 + 10 + 6);
 	assert_int_equal(p.expert, 6);
 	assert_int_equal(p.by_dtype[ST_U8], 16);
-	tstats_params(&s, true, 8, &p);
+	sc_tstats_params(&s, true, 8, &p);
 	assert_int_equal(p.by_dtype[ST_I32], 8);
 }
 
@@ -192,7 +192,7 @@ static struct classify_out run(const struct quant_decl *d, const char *torch, co
 {
 	struct classify_in in = { .decl = d, .torch_dtype = torch, .stats = s, .have_tensors = have };
 	struct classify_out o;
-	classify(&in, &o);
+	sc_classify(&in, &o);
 	return o;
 }
 

@@ -17,16 +17,16 @@ static void standard_attention_known_values(void **state)
 {
 	struct kv_shape k;
 	struct hf_config llama = cfg(32, 8, 128);
-	kv_shape_of(&llama, 16, &k);
+	sc_kv_shape_of(&llama, 16, &k);
 	assert_int_equal(k.per_token, 131072);  /* Llama-3.1-8B, bf16 */
-	assert_int_equal(kv_bytes_at(&k, 1000), 131072000);
+	assert_int_equal(sc_kv_bytes_at(&k, 1000), 131072000);
 	struct hf_config qwen = cfg(64, 8, 128);
-	kv_shape_of(&qwen, 16, &k);
+	sc_kv_shape_of(&qwen, 16, &k);
 	assert_int_equal(k.per_token, 262144);  /* Qwen3-32B */
-	kv_shape_of(&qwen, 8, &k);
+	sc_kv_shape_of(&qwen, 8, &k);
 	assert_int_equal(k.per_token, 131072);  /* with an FP8 KV cache */
-	assert_int_equal(kv_bits(KV_FP8), 8);
-	assert_int_equal(kv_bits(KV_NONE), 16);
+	assert_int_equal(sc_kv_bits(KV_FP8), 8);
+	assert_int_equal(sc_kv_bits(KV_NONE), 16);
 }
 
 /* A context or a config.json value whose KV bytes pass 2^64 reads as
@@ -35,14 +35,14 @@ static void sizes_saturate_instead_of_wrapping(void **state)
 {
 	struct kv_shape k;
 	struct hf_config qwen = cfg(64, 8, 128);
-	kv_shape_of(&qwen, 16, &k);
-	assert_int_equal(kv_bytes_at(&k, 70368744177664ULL), UINT64_MAX);
+	sc_kv_shape_of(&qwen, 16, &k);
+	assert_int_equal(sc_kv_bytes_at(&k, 70368744177664ULL), UINT64_MAX);
 	struct hf_config absurd = cfg(INT64_MAX / 2, INT64_MAX / 2, 128);
-	kv_shape_of(&absurd, 16, &k);
+	sc_kv_shape_of(&absurd, 16, &k);
 	assert_true(k.per_token == UINT64_MAX);
-	assert_int_equal(kv_bytes_at(&k, 2), UINT64_MAX);
+	assert_int_equal(sc_kv_bytes_at(&k, 2), UINT64_MAX);
 	assert_int_equal(sc_add_sat(UINT64_MAX - 1, 5), UINT64_MAX);
-	assert_int_equal(max_context(&k, 1000, 2000, 0), 0);
+	assert_int_equal(sc_max_context(&k, 1000, 2000, 0), 0);
 }
 
 static void mla_known_value(void **state)
@@ -51,7 +51,7 @@ static void mla_known_value(void **state)
 	ds.kv_lora_rank = 512;
 	ds.qk_rope_head_dim = 64;
 	struct kv_shape k;
-	kv_shape_of(&ds, 16, &k);
+	sc_kv_shape_of(&ds, 16, &k);
 	assert_int_equal(k.per_token, 70272);  /* DeepSeek-V3 */
 }
 
@@ -62,19 +62,19 @@ static void sliding_windows_add_a_fixed_amount(void **state)
 	oss.sliding_window = 128;
 	oss.sliding_layers = 12;
 	struct kv_shape k;
-	kv_shape_of(&oss, 16, &k);
+	sc_kv_shape_of(&oss, 16, &k);
 	assert_int_equal(k.per_token, 12 * 2 * 8 * 64 * 2);
-	assert_int_equal(kv_fixed_bytes(&k), 12ULL * 2 * 8 * 64 * 2 * 128);
+	assert_int_equal(sc_kv_fixed_bytes(&k), 12ULL * 2 * 8 * 64 * 2 * 128);
 	/* below the window both kinds grow; above it only the full layers */
-	assert_int_equal(kv_bytes_at(&k, 100), 100ULL * 24 * 2048);
-	assert_int_equal(kv_bytes_at(&k, 10000), 10000ULL * 12 * 2048 + 128ULL * 12 * 2048);
+	assert_int_equal(sc_kv_bytes_at(&k, 100), 100ULL * 24 * 2048);
+	assert_int_equal(sc_kv_bytes_at(&k, 10000), 10000ULL * 12 * 2048 + 128ULL * 12 * 2048);
 }
 
 static void unknown_shapes_are_not_guessed(void **state)
 {
 	struct hf_config none = cfg(-1, -1, -1);
 	struct kv_shape k;
-	kv_shape_of(&none, 16, &k);
+	sc_kv_shape_of(&none, 16, &k);
 	assert_false(k.known);
 }
 
@@ -82,22 +82,22 @@ static void longest_context_that_fits(void **state)
 {
 	struct hf_config llama = cfg(32, 8, 128);
 	struct kv_shape k;
-	kv_shape_of(&llama, 16, &k);
+	sc_kv_shape_of(&llama, 16, &k);
 	uint64_t weights = 16ULL << 30, budget = 17ULL << 30;
-	uint64_t c = max_context(&k, weights, budget, 0);
+	uint64_t c = sc_max_context(&k, weights, budget, 0);
 	assert_int_equal(c, (1ULL << 30) / 131072);
-	assert_true(weights + kv_bytes_at(&k, c) <= budget);
-	assert_true(weights + kv_bytes_at(&k, c + 1) > budget);
-	assert_int_equal(max_context(&k, weights, budget, 4096), 4096);  /* the model's limit */
-	assert_int_equal(max_context(&k, weights, weights, 0), 0);       /* weights alone fill it */
+	assert_true(weights + sc_kv_bytes_at(&k, c) <= budget);
+	assert_true(weights + sc_kv_bytes_at(&k, c + 1) > budget);
+	assert_int_equal(sc_max_context(&k, weights, budget, 4096), 4096);  /* the model's limit */
+	assert_int_equal(sc_max_context(&k, weights, weights, 0), 0);       /* weights alone fill it */
 	struct hf_config oss = cfg(24, 8, 64);
 	oss.sliding_window = 128;
 	oss.sliding_layers = 12;
-	kv_shape_of(&oss, 16, &k);
-	c = max_context(&k, 0, 1ULL << 30, 0);
-	assert_true(kv_bytes_at(&k, c) <= 1ULL << 30);
-	assert_true(kv_bytes_at(&k, c + 1) > 1ULL << 30);
-	c = max_context(&k, 0, 100 * 24 * 2048, 0);  /* inside the window */
+	sc_kv_shape_of(&oss, 16, &k);
+	c = sc_max_context(&k, 0, 1ULL << 30, 0);
+	assert_true(sc_kv_bytes_at(&k, c) <= 1ULL << 30);
+	assert_true(sc_kv_bytes_at(&k, c + 1) > 1ULL << 30);
+	c = sc_max_context(&k, 0, 100 * 24 * 2048, 0);  /* inside the window */
 	assert_int_equal(c, 100);
 }
 
@@ -121,17 +121,17 @@ static void engine_flags(void **state)
 	struct reg_engine blocked = { .name = "sglang", .unsupported = unsup, .n_unsupported = 1, .unsupported_line = 7 };
 	struct sc_model m = { .format = FMT_NVFP4, .quant_method = QM_MODELOPT, .kv = KV_FP8 };
 	char *args, *why;
-	assert_int_equal(engine_kind_of(&vl), ENGINE_VLLM);
-	assert_int_equal(engine_model_args(&sg, &m, 32768, 0.85, &args, &why), 0);
+	assert_int_equal(sc_engine_kind_of(&vl), ENGINE_VLLM);
+	assert_int_equal(sc_engine_model_args(&sg, &m, 32768, 0.85, &args, &why), 0);
 	assert_string_equal(args, "--quantization modelopt_fp4 --kv-cache-dtype fp8_e4m3 --context-length 32768 "
 				  "--mem-fraction-static 0.85");
 	assert_null(why);
 	free(args);
-	assert_int_equal(engine_model_args(&vl, &m, 8192, 0, &args, &why), 0);
+	assert_int_equal(sc_engine_model_args(&vl, &m, 8192, 0, &args, &why), 0);
 	assert_string_equal(args, "--kv-cache-dtype fp8 --max-model-len 8192");
 	free(args);
 	m.quant_method = QM_COMPRESSED_TENSORS;
-	assert_int_equal(engine_model_args(&blocked, &m, 8192, 0, &args, &why), 0);
+	assert_int_equal(sc_engine_model_args(&blocked, &m, 8192, 0, &args, &why), 0);
 	assert_null(args);
 	assert_non_null(strstr(why, "compressed-tensors"));
 	assert_non_null(strstr(why, "line 7"));

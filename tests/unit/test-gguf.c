@@ -74,24 +74,24 @@ static void all_value_types_and_nested_arrays(void **state)
 	struct bytes b = finish(&g, 3, 0, 32);
 	struct gguf_file f1;
 	sc_err e;
-	assert_int_equal(gguf_parse(b.p, b.n, b.n, &f1, &e), 0);
+	assert_int_equal(sc_gguf_parse(b.p, b.n, b.n, &f1, &e), 0);
 	uint64_t v;
-	assert_true(gguf_get_uint(&f1, "u8", &v) && v == 7);
-	assert_true(gguf_get_uint(&f1, "u16", &v) && v == 300);
-	assert_true(gguf_get_uint(&f1, "u32", &v) && v == 70000);
-	assert_true(gguf_get_uint(&f1, "u64", &v) && v == 1ULL << 40);
-	assert_false(gguf_get_uint(&f1, "i32", &v));  /* negative */
-	assert_int_equal(gguf_find(&f1, "i64")->v.i, -9);
-	assert_int_equal(gguf_find(&f1, "i8")->v.i, -1);
-	assert_int_equal(gguf_find(&f1, "i16")->v.i, -2);
-	assert_true(gguf_find(&f1, "f32")->v.f == 1.5);
-	assert_true(gguf_find(&f1, "f64")->v.f == 2.5);
-	assert_true(gguf_get_uint(&f1, "bool", &v) && v == 1);
-	assert_string_equal(gguf_get_str(&f1, "str"), "hello");
-	assert_int_equal(gguf_find(&f1, "tokens")->count, 3);
-	assert_int_equal(gguf_find(&f1, "nested")->count, 2);
-	assert_int_equal(gguf_find(&f1, "nested")->arr_type, GGUF_ARRAY);
-	gguf_file_free(&f1);
+	assert_true(sc_gguf_get_uint(&f1, "u8", &v) && v == 7);
+	assert_true(sc_gguf_get_uint(&f1, "u16", &v) && v == 300);
+	assert_true(sc_gguf_get_uint(&f1, "u32", &v) && v == 70000);
+	assert_true(sc_gguf_get_uint(&f1, "u64", &v) && v == 1ULL << 40);
+	assert_false(sc_gguf_get_uint(&f1, "i32", &v));  /* negative */
+	assert_int_equal(sc_gguf_find(&f1, "i64")->v.i, -9);
+	assert_int_equal(sc_gguf_find(&f1, "i8")->v.i, -1);
+	assert_int_equal(sc_gguf_find(&f1, "i16")->v.i, -2);
+	assert_true(sc_gguf_find(&f1, "f32")->v.f == 1.5);
+	assert_true(sc_gguf_find(&f1, "f64")->v.f == 2.5);
+	assert_true(sc_gguf_get_uint(&f1, "bool", &v) && v == 1);
+	assert_string_equal(sc_gguf_get_str(&f1, "str"), "hello");
+	assert_int_equal(sc_gguf_find(&f1, "tokens")->count, 3);
+	assert_int_equal(sc_gguf_find(&f1, "nested")->count, 2);
+	assert_int_equal(sc_gguf_find(&f1, "nested")->arr_type, GGUF_ARRAY);
+	sc_gguf_file_done(&f1);
 	free(b.p);
 }
 
@@ -108,15 +108,15 @@ static void tensor_sizes_alignment_and_data_end(void **state)
 	struct bytes b = finish(&g, 3, 896, 64);
 	struct gguf_file f;
 	sc_err e;
-	assert_int_equal(gguf_parse(b.p, b.n, b.n, &f, &e), 0);
+	assert_int_equal(sc_gguf_parse(b.p, b.n, b.n, &f, &e), 0);
 	assert_int_equal(f.alignment, 64);
 	assert_int_equal(f.data_start % 64, 0);
 	assert_int_equal(f.tensors[0].bytes, 576);
 	assert_int_equal(f.tensors[1].bytes, 256);
 	assert_int_equal(f.data_end, f.data_start + 896);
 	assert_int_equal(f.data_end, b.n);
-	assert_string_equal(gguf_file_type_name(15), "Q4_K_M");
-	gguf_file_free(&f);
+	assert_string_equal(sc_gguf_file_type_name(15), "Q4_K_M");
+	sc_gguf_file_done(&f);
 	free(b.p);
 }
 
@@ -127,9 +127,9 @@ static void version_2_reads_like_3(void **state)
 	struct bytes b = finish(&g, 2, 0, 32);
 	struct gguf_file f;
 	sc_err e;
-	assert_int_equal(gguf_parse(b.p, b.n, b.n, &f, &e), 0);
+	assert_int_equal(sc_gguf_parse(b.p, b.n, b.n, &f, &e), 0);
 	assert_int_equal(f.version, 2);
-	gguf_file_free(&f);
+	sc_gguf_file_done(&f);
 	free(b.p);
 }
 
@@ -137,7 +137,7 @@ static void expect(struct bytes b, uint64_t file_size, int code)
 {
 	struct gguf_file f;
 	sc_err e = { "" };
-	int r = gguf_parse(b.p, b.n, file_size, &f, &e);
+	int r = sc_gguf_parse(b.p, b.n, file_size, &f, &e);
 	if (r != code)
 		print_error("expected %s, got %d (%s): %s\n", sc_strerror(code), r, sc_strerror(r), e.msg);
 	assert_int_equal(r, code);
@@ -220,9 +220,9 @@ static void short_buffer_asks_for_more(void **state)
 	struct bytes b = finish(&g, 3, 32, 32);
 	struct gguf_file f;
 	sc_err e;
-	assert_int_equal(gguf_parse(b.p, 30, b.n, &f, &e), SC_ETRUNC);
-	assert_int_equal(gguf_parse(b.p, b.n, b.n, &f, &e), 0);
-	gguf_file_free(&f);
+	assert_int_equal(sc_gguf_parse(b.p, 30, b.n, &f, &e), SC_ETRUNC);
+	assert_int_equal(sc_gguf_parse(b.p, b.n, b.n, &f, &e), 0);
+	sc_gguf_file_done(&f);
 	free(b.p);
 }
 
@@ -267,7 +267,7 @@ static void real_tiny_llama(void **state)
 	struct gguf_file f;
 	sc_err e;
 	assert_int_equal(load_fixture("llama-2-tiny-random.gguf", &b), 0);
-	assert_int_equal(gguf_parse(b.p, b.n, b.n, &f, &e), 0);
+	assert_int_equal(sc_gguf_parse(b.p, b.n, b.n, &f, &e), 0);
 	assert_int_equal(f.version, 3);
 	assert_int_equal(f.n_tensors, 12);
 	assert_int_equal(f.n_kv, 18);
@@ -275,9 +275,9 @@ static void real_tiny_llama(void **state)
 	assert_int_equal(f.data_start, 724416);
 	assert_int_equal(f.data_end, b.n);
 	uint64_t ft;
-	assert_true(gguf_get_uint(&f, "general.file_type", &ft) && ft == 1);
-	assert_string_equal(gguf_get_str(&f, "general.architecture"), "llama");
-	gguf_file_free(&f);
+	assert_true(sc_gguf_get_uint(&f, "general.file_type", &ft) && ft == 1);
+	assert_string_equal(sc_gguf_get_str(&f, "general.architecture"), "llama");
+	sc_gguf_file_done(&f);
 	free(b.p);
 }
 

@@ -52,7 +52,7 @@ static void symlink_loops_leak_no_descriptor(void **state)
 		for (size_t k = 0; k < m.problems.n; k++)
 			loop |= strstr(m.problems.v[k].message, "symlink loop") != NULL;
 		assert_true(loop);
-		sc_model_free(&m);
+		sc_model_done(&m);
 	}
 	assert_int_equal(open_fds(), before);
 	char cmd[600];

@@ -13,32 +13,32 @@
 
 static void globs_as_the_hub_client(void **state)
 {
-	assert_true(hub_glob_match("*.json", "config.json"));
-	assert_true(hub_glob_match("*.json", "original/params.json"));  /* '*' crosses '/' */
-	assert_false(hub_glob_match("*.JSON", "config.json"));          /* case-sensitive */
-	assert_true(hub_glob_match("original/", "original/params.json"));
-	assert_false(hub_glob_match("original/", "originals.json"));
-	assert_true(hub_glob_match("model-0000?-of-*.safetensors", "model-00001-of-00002.safetensors"));
+	assert_true(sc_hub_glob_match("*.json", "config.json"));
+	assert_true(sc_hub_glob_match("*.json", "original/params.json"));  /* '*' crosses '/' */
+	assert_false(sc_hub_glob_match("*.JSON", "config.json"));          /* case-sensitive */
+	assert_true(sc_hub_glob_match("original/", "original/params.json"));
+	assert_false(sc_hub_glob_match("original/", "originals.json"));
+	assert_true(sc_hub_glob_match("model-0000?-of-*.safetensors", "model-00001-of-00002.safetensors"));
 	char *inc[] = { "*.safetensors", "*.json" }, *exc[] = { "original/*" };
-	assert_true(hub_keep("config.json", inc, 2, exc, 1));
-	assert_false(hub_keep("original/params.json", inc, 2, exc, 1));
-	assert_false(hub_keep("README.md", inc, 2, exc, 1));
-	assert_true(hub_keep("README.md", NULL, 0, NULL, 0));
+	assert_true(sc_hub_keep("config.json", inc, 2, exc, 1));
+	assert_false(sc_hub_keep("original/params.json", inc, 2, exc, 1));
+	assert_false(sc_hub_keep("README.md", inc, 2, exc, 1));
+	assert_true(sc_hub_keep("README.md", NULL, 0, NULL, 0));
 }
 
 static void origins(void **state)
 {
 	char a[256], b[256];
-	url_origin("https://huggingface.co/org/x/resolve/main/a", a, sizeof a);
+	sc_url_origin("https://huggingface.co/org/x/resolve/main/a", a, sizeof a);
 	assert_string_equal(a, "https://huggingface.co:443");
-	url_origin("HTTPS://HuggingFace.co:443/api", b, sizeof b);
+	sc_url_origin("HTTPS://HuggingFace.co:443/api", b, sizeof b);
 	assert_string_equal(a, b);
-	url_origin("https://cdn-lfs.hf.co/repos/x?sig=1", b, sizeof b);
+	sc_url_origin("https://cdn-lfs.hf.co/repos/x?sig=1", b, sizeof b);
 	assert_string_not_equal(a, b);
-	url_origin("http://127.0.0.1:8080/x", a, sizeof a);
-	url_origin("http://127.0.0.1:8081/x", b, sizeof b);
+	sc_url_origin("http://127.0.0.1:8080/x", a, sizeof a);
+	sc_url_origin("http://127.0.0.1:8081/x", b, sizeof b);
 	assert_string_not_equal(a, b);  /* another port is another origin */
-	url_origin("http://127.0.0.1:8080", b, sizeof b);
+	sc_url_origin("http://127.0.0.1:8080", b, sizeof b);
 	assert_string_equal(a, b);
 }
 
@@ -54,7 +54,7 @@ static void server_sent_events(void **state)
 		"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}", "data: [DONE]",
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
-		assert_int_equal(sse_line(&s, lines[i], strlen(lines[i]), (double)i), 0);
+		assert_int_equal(sc_sse_line(&s, lines[i], strlen(lines[i]), (double)i), 0);
 	assert_false(s.malformed);
 	assert_true(s.done);
 	assert_string_equal(s.content, "Paris");
@@ -62,13 +62,13 @@ static void server_sent_events(void **state)
 	assert_string_equal(s.finish, "stop");
 	assert_int_equal(s.usage_tokens, 2);
 	assert_true(s.first_ms == 4.0);
-	sse_state_free(&s);
+	sc_sse_state_done(&s);
 	struct sse_state bad = { .first_ms = -1 };
-	sse_line(&bad, "data: {oops", 11, 0);
+	sc_sse_line(&bad, "data: {oops", 11, 0);
 	assert_true(bad.malformed);
 	assert_string_equal(bad.bad, "data: {oops");
 	struct sse_state noise = { .first_ms = -1 };
-	sse_line(&noise, "garbage without a colon", 23, 0);
+	sc_sse_line(&noise, "garbage without a colon", 23, 0);
 	assert_true(noise.malformed);
 }
 
@@ -119,11 +119,11 @@ static void appending_a_model_keeps_the_file(void **state)
 	snprintf(path, sizeof path, "%s/sub/models.ini", dir);
 	sc_err e;
 	/* no engine named and no [defaults] engine: refused, nothing written */
-	assert_int_equal(registry_append_model(path, "a", "org/a", NULL, &e), -EINVAL);
+	assert_int_equal(sc_registry_append_model(path, "a", "org/a", NULL, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "--engine"));
 	assert_int_equal(access(path, F_OK), -1);
 	/* a missing file is created, with the built-in engine it names */
-	assert_int_equal(registry_append_model(path, "a", "org/a", "sglang", &e), 0);
+	assert_int_equal(sc_registry_append_model(path, "a", "org/a", "sglang", &e), 0);
 	char *text;
 	assert_int_equal(sc_read_file(path, 1 << 20, &text, NULL), 0);
 	assert_non_null(strstr(text, "\n[engine \"sglang\"]\ncommand = python3 -m sglang.launch_server"));
@@ -134,20 +134,20 @@ static void appending_a_model_keeps_the_file(void **state)
 	fclose(f);
 	/* [defaults] engine; a path with quote and backslash escaped as
 	 * models.ini(5) reads them back */
-	assert_int_equal(registry_append_model(path, "b", "/abs path/q\"x\\y", NULL, &e), 0);
+	assert_int_equal(sc_registry_append_model(path, "b", "/abs path/q\"x\\y", NULL, &e), 0);
 	assert_int_equal(sc_read_file(path, 1 << 20, &text, NULL), 0);
 	assert_string_equal(text, "# keep me\n[defaults]\nengine = e\n[engine \"e\"]\ncommand = c   ; and me\n\n"
 				  "[model \"b\"]\npath = \"/abs path/q\\\"x\\\\y\"\nengine = e\n");
 	struct registry r;
-	assert_int_equal(registry_parse(path, text, strlen(text), &r, &e), 0);
-	assert_string_equal(registry_model(&r, "b")->path, "/abs path/q\"x\\y");
-	registry_free(&r);
+	assert_int_equal(sc_registry_parse(path, text, strlen(text), &r, &e), 0);
+	assert_string_equal(sc_registry_model(&r, "b")->path, "/abs path/q\"x\\y");
+	sc_registry_done(&r);
 	free(text);
-	assert_int_equal(registry_append_model(path, "b", "x", NULL, &e), -EEXIST);
-	assert_int_equal(registry_append_model(path, "bad\"name", "x", NULL, &e), -EINVAL);
-	assert_int_equal(registry_append_model(path, "../evil", "x", NULL, &e), -EINVAL);
-	assert_int_equal(registry_append_model(path, "c", "x", "nosuch", &e), -EINVAL);
-	assert_int_equal(registry_append_model(path, "c", "new\nline\x01", NULL, &e), -EINVAL);
+	assert_int_equal(sc_registry_append_model(path, "b", "x", NULL, &e), -EEXIST);
+	assert_int_equal(sc_registry_append_model(path, "bad\"name", "x", NULL, &e), -EINVAL);
+	assert_int_equal(sc_registry_append_model(path, "../evil", "x", NULL, &e), -EINVAL);
+	assert_int_equal(sc_registry_append_model(path, "c", "x", "nosuch", &e), -EINVAL);
+	assert_int_equal(sc_registry_append_model(path, "c", "new\nline\x01", NULL, &e), -EINVAL);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);

@@ -100,7 +100,7 @@ static struct registry reg_of(const char *text)
 	struct registry r;
 	sc_err e;
 	setenv("HOME", "/home/u", 1);
-	if (registry_parse("/etc/m.ini", text, strlen(text), &r, &e) < 0)
+	if (sc_registry_parse("/etc/m.ini", text, strlen(text), &r, &e) < 0)
 		fail_msg("%s", e.msg);
 	return r;
 }
@@ -115,7 +115,7 @@ static void launch_substitutes_inside_words_never_through_a_shell(void **state)
 		"args = --chat-template \"a b\" '$(rm -rf ~)' \";ls\"\nenv = B=3\n");
 	struct launch l;
 	sc_err e;
-	assert_int_equal(engine_launch(&r, registry_model(&r, "q"), &l, &e), 0);
+	assert_int_equal(sc_engine_launch(&r, sc_registry_model(&r, "q"), &l, &e), 0);
 	assert_string_equal(l.mode, "host");
 	const char *want[] = { "python3", "-m", "sglang.launch_server", "--model-path", "/m/qwen/q", "--served-model-name",
 			       "q", "--port=30001", "--chat-template", "a b", "$(rm -rf ~)", ";ls" };
@@ -125,15 +125,15 @@ static void launch_substitutes_inside_words_never_through_a_shell(void **state)
 	assert_null(l.argv[l.argc]);
 	assert_int_equal(l.n_env, 3);  /* the model's B comes last and wins */
 	assert_string_equal(l.env[2], "B=3");
-	char *script = launch_script(&l, registry_model(&r, "q"), r.host);
+	char *script = sc_launch_script(&l, sc_registry_model(&r, "q"), r.host);
 	/* one variable, and one option with its value, a line */
 	assert_non_null(strstr(script, "exec env \\\n    A=1 \\\n    B=2 \\\n    B=3 \\\n    python3 \\\n    -m sglang.launch_server \\\n"
 				       "    --model-path /m/qwen/q \\\n"));
 	assert_non_null(strstr(script, "'$(rm -rf ~)'"));
 	assert_non_null(strstr(script, "';ls'"));
 	free(script);
-	launch_free(&l);
-	registry_free(&r);
+	sc_launch_done(&l);
+	sc_registry_done(&r);
 }
 
 static void launch_in_docker(void **state)
@@ -143,7 +143,7 @@ static void launch_in_docker(void **state)
 		"command = serve {path} --port {port}\n[model \"q\"]\npath = /elsewhere/q\nengine = s\nport = 30001\nenv = K=V\n");
 	struct launch l;
 	sc_err e;
-	assert_int_equal(engine_launch(&r, registry_model(&r, "q"), &l, &e), 0);
+	assert_int_equal(sc_engine_launch(&r, sc_registry_model(&r, "q"), &l, &e), 0);
 	assert_string_equal(l.mode, "docker");
 	assert_string_equal(l.container, "sparkctl-q");
 	const char *want[] = { "docker", "run", "-d", "--name", "sparkctl-q", "--label", "sparkctl.model=q", "-p",
@@ -152,8 +152,8 @@ static void launch_in_docker(void **state)
 	assert_int_equal(l.argc, sizeof want / sizeof want[0]);
 	for (size_t i = 0; i < l.argc; i++)
 		assert_string_equal(l.argv[i], want[i]);
-	launch_free(&l);
-	registry_free(&r);
+	sc_launch_done(&l);
+	sc_registry_done(&r);
 }
 
 static void shell_quoting(void **state)

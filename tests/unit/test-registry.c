@@ -8,7 +8,7 @@
 
 static int parse(const char *text, struct registry *r, sc_err *e)
 {
-	return registry_parse("m.ini", text, strlen(text), r, e);
+	return sc_registry_parse("m.ini", text, strlen(text), r, e);
 }
 
 static void expect_error(const char *text, const char *msg)
@@ -33,7 +33,7 @@ static void syntax_quotes_comments_continuations(void **state)
 			"cont = one \\\n  two\n"
 			"bare\n"
 			"[other]\r\nk=v\r\n";
-	assert_int_equal(ini_parse("f", t, strlen(t), &ini, &e), 0);
+	assert_int_equal(sc_ini_parse("f", t, strlen(t), &ini, &e), 0);
 	assert_int_equal(ini.n, 6);
 	assert_string_equal(ini.entries[0].section, "sec");
 	assert_string_equal(ini.entries[0].subsection, "Sub \"x\"");
@@ -46,7 +46,7 @@ static void syntax_quotes_comments_continuations(void **state)
 	assert_int_equal(ini.entries[4].line, 9);
 	assert_string_equal(ini.entries[5].value, "v");
 	assert_int_equal(ini.entries[5].line, 11);
-	ini_free(&ini);
+	sc_ini_done(&ini);
 }
 
 static void syntax_errors_name_file_and_line(void **state)
@@ -64,7 +64,7 @@ static void syntax_errors_name_file_and_line(void **state)
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
 		struct ini ini;
 		sc_err e = { "" };
-		int r = ini_parse("m.ini", c[i].text, strlen(c[i].text), &ini, &e);
+		int r = sc_ini_parse("m.ini", c[i].text, strlen(c[i].text), &ini, &e);
 		if (r != SC_ECONFIG || !strstr(e.msg, c[i].msg))
 			print_error("case %zu: %d \"%s\"\n", i, r, e.msg);
 		assert_int_equal(r, SC_ECONFIG);
@@ -94,33 +94,33 @@ static void the_whole_format(void **state)
 	assert_int_equal(r.memory, 128ULL << 30);
 	assert_true(r.mem_fraction > 0.849 && r.mem_fraction < 0.851);
 	assert_string_equal(r.token_file, "/home/u/.config/sparkctl/token");
-	const struct reg_engine *en = registry_engine(&r, "sglang");
+	const struct reg_engine *en = sc_registry_engine(&r, "sglang");
 	assert_non_null(en);
 	assert_string_equal(en->image, "lmsysorg/sglang:spark");
 	assert_int_equal(en->stop_timeout, 30);
 	assert_int_equal(en->n_unsupported, 2);
 	assert_string_equal(en->unsupported[1], "mxfp4");
-	assert_non_null(registry_unsupported(en, "fp8", "compressed_tensors"));
-	assert_null(registry_unsupported(en, "nvfp4", "modelopt"));
+	assert_non_null(sc_registry_unsupported(en, "fp8", "compressed_tensors"));
+	assert_null(sc_registry_unsupported(en, "nvfp4", "modelopt"));
 	assert_int_equal(en->n_env, 3);
 	assert_string_equal(en->env[1], "B=two words");
-	assert_string_equal(registry_engine(&r, "vllm")->health, "/health");
-	assert_int_equal(registry_engine(&r, "vllm")->ready_timeout, 900);
-	const struct reg_model *m = registry_model(&r, "qwen3-32b-nvfp4");
+	assert_string_equal(sc_registry_engine(&r, "vllm")->health, "/health");
+	assert_int_equal(sc_registry_engine(&r, "vllm")->ready_timeout, 900);
+	const struct reg_model *m = sc_registry_model(&r, "qwen3-32b-nvfp4");
 	assert_int_equal(m->port, 30001);
 	assert_int_equal(m->proxy_port, 31001);
 	assert_int_equal(m->context, 32768);
 	assert_string_equal(m->group, "big");
-	char *dir = registry_model_dir(&r, m);
+	char *dir = sc_registry_model_dir(&r, m);
 	assert_string_equal(dir, "/home/u/ai/models/qwen3/qwen3-32b-nvfp4");
 	free(dir);
-	dir = registry_model_dir(&r, registry_model(&r, "abs"));
+	dir = sc_registry_model_dir(&r, sc_registry_model(&r, "abs"));
 	assert_string_equal(dir, "/srv/m");
 	free(dir);
 	/* two models of different groups on one port: a warning */
 	assert_int_equal(r.n_warnings, 1);
 	assert_non_null(strstr(r.warnings[0], "shares port 30001"));
-	registry_free(&r);
+	sc_registry_done(&r);
 }
 
 static void registry_errors_name_the_line(void **state)
@@ -148,7 +148,7 @@ static void unknown_keys_and_sections_warn(void **state)
 	assert_int_equal(r.n_warnings, 3);
 	assert_non_null(strstr(r.warnings[0], "m.ini:3: unknown section [weird]"));
 	assert_non_null(strstr(r.warnings[1], "m.ini:2: unknown key \"colour\""));
-	registry_free(&r);
+	sc_registry_done(&r);
 }
 
 static void default_engine_and_sizes(void **state)
@@ -156,8 +156,8 @@ static void default_engine_and_sizes(void **state)
 	struct registry r;
 	sc_err e;
 	assert_int_equal(parse("[defaults]\nengine = e\n[engine \"e\"]\ncommand = c\n[model \"m\"]\npath = p\n", &r, &e), 0);
-	assert_string_equal(registry_model(&r, "m")->engine, "e");
-	registry_free(&r);
+	assert_string_equal(sc_registry_model(&r, "m")->engine, "e");
+	sc_registry_done(&r);
 	uint64_t v;
 	assert_int_equal(sc_parse_size("1.5G", &v), 0);
 	assert_int_equal(v, 3ULL << 29);
@@ -172,9 +172,9 @@ static void relative_root_is_relative_to_the_file(void **state)
 	struct registry r;
 	sc_err e;
 	const char *t = "[defaults]\nmodels-root = ../models\n";
-	assert_int_equal(registry_parse("/etc/sparkctl/models.ini", t, strlen(t), &r, &e), 0);
+	assert_int_equal(sc_registry_parse("/etc/sparkctl/models.ini", t, strlen(t), &r, &e), 0);
 	assert_string_equal(r.models_root, "/etc/sparkctl/../models");
-	registry_free(&r);
+	sc_registry_done(&r);
 }
 
 static void split_words_quotes_without_expansion(void **state)
@@ -216,25 +216,25 @@ static void lookup_order(void **state)
 	unsetenv("SPARKCTL_CONFIG");
 	struct registry r;
 	sc_err e;
-	assert_int_equal(registry_load(NULL, &r, &e), 0);
+	assert_int_equal(sc_registry_load(NULL, &r, &e), 0);
 	assert_string_equal(r.models_root, "/from/xdg");
-	registry_free(&r);
+	sc_registry_done(&r);
 	setenv("SPARKCTL_CONFIG", path, 1);
-	assert_int_equal(registry_load(NULL, &r, &e), 0);
+	assert_int_equal(sc_registry_load(NULL, &r, &e), 0);
 	assert_string_equal(r.models_root, "/from/explicit");
-	registry_free(&r);
+	sc_registry_done(&r);
 	/* an explicit file that is missing is an error, not the defaults */
-	assert_int_equal(registry_load("/nonexistent/m.ini", &r, &e), -ENOENT);
+	assert_int_equal(sc_registry_load("/nonexistent/m.ini", &r, &e), -ENOENT);
 	assert_non_null(strstr(e.msg, "/nonexistent/m.ini"));
 	unsetenv("SPARKCTL_CONFIG");
 	snprintf(xdg, sizeof xdg, "%s/none", dir);
 	setenv("XDG_CONFIG_HOME", xdg, 1);
 	setenv("HOME", dir, 1);
 	if (access("/etc/sparkctl/models.ini", F_OK) != 0) {
-		assert_int_equal(registry_load(NULL, &r, &e), 0);
+		assert_int_equal(sc_registry_load(NULL, &r, &e), 0);
 		assert_null(r.file);
-		assert_non_null(registry_engine(&r, "sglang"));
-		registry_free(&r);
+		assert_non_null(sc_registry_engine(&r, "sglang"));
+		sc_registry_done(&r);
 	}
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);

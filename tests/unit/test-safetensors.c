@@ -9,7 +9,7 @@
 static int parse_json(const char *json, size_t data_len, struct st_header *h, sc_err *e)
 {
 	struct bytes b = st_file(json, data_len);
-	int r = st_parse(b.p, b.n, b.n, h, e);
+	int r = sc_st_parse(b.p, b.n, b.n, h, e);
 	free(b.p);
 	return r;
 }
@@ -38,11 +38,11 @@ static void valid_header_gives_tensors_in_offset_order(void **state)
 	assert_string_equal(st_tensor_name(&h, &h.tensors[1]), "b");
 	assert_int_equal(h.tensors[0].dtype, ST_BF16);
 	assert_int_equal(h.tensors[1].ndim, 2);
-	assert_int_equal(st_tensor_elements(&h, &h.tensors[1]), 4);
+	assert_int_equal(sc_st_tensor_elements(&h, &h.tensors[1]), 4);
 	assert_int_equal(h.data_len, 24);
 	assert_int_equal(h.n_meta, 2);
 	assert_string_equal(h.meta, "format");
-	st_header_free(&h);
+	sc_st_header_done(&h);
 }
 
 static void header_need_not_be_padded_to_8(void **state)
@@ -53,7 +53,7 @@ static void header_need_not_be_padded_to_8(void **state)
 	const char *j = "{\"x\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]}}";
 	assert_int_not_equal(strlen(j) % 8, 0);
 	assert_int_equal(parse_json(j, 3, &h, &e), 0);
-	st_header_free(&h);
+	sc_st_header_done(&h);
 }
 
 static void escapes_and_unicode_names_decode(void **state)
@@ -63,7 +63,7 @@ static void escapes_and_unicode_names_decode(void **state)
 	const char *j = "{\"a\\\"b\\u00e9\\ud83d\\ude00\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
 	assert_int_equal(parse_json(j, 1, &h, &e), 0);
 	assert_string_equal(st_tensor_name(&h, &h.tensors[0]), "a\"b\xc3\xa9\xf0\x9f\x98\x80");
-	st_header_free(&h);
+	sc_st_header_done(&h);
 }
 
 static void scalars_empty_tensors_and_padding_spaces(void **state)
@@ -74,7 +74,7 @@ static void scalars_empty_tensors_and_padding_spaces(void **state)
 			"\"z\":{\"dtype\":\"F32\",\"shape\":[0,5],\"data_offsets\":[4,4]}}     ";
 	assert_int_equal(parse_json(j, 4, &h, &e), 0);
 	assert_int_equal(h.n_tensors, 2);
-	st_header_free(&h);
+	sc_st_header_done(&h);
 }
 
 static void sub_byte_dtypes_need_whole_bytes(void **state)
@@ -82,10 +82,10 @@ static void sub_byte_dtypes_need_whole_bytes(void **state)
 	struct st_header h;
 	sc_err e;
 	assert_int_equal(parse_json("{\"f\":{\"dtype\":\"F4\",\"shape\":[4],\"data_offsets\":[0,2]}}", 2, &h, &e), 0);
-	st_header_free(&h);
+	sc_st_header_done(&h);
 	expect_error("{\"f\":{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,2]}}", 2, SC_ESIZE);
 	assert_int_equal(parse_json("{\"f\":{\"dtype\":\"F6_E2M3\",\"shape\":[4],\"data_offsets\":[0,3]}}", 3, &h, &e), 0);
-	st_header_free(&h);
+	sc_st_header_done(&h);
 }
 
 static void file_shorter_than_8_bytes(void **state)
@@ -93,7 +93,7 @@ static void file_shorter_than_8_bytes(void **state)
 	struct st_header h;
 	sc_err e;
 	uint8_t b[5] = { 0 };
-	assert_int_equal(st_parse(b, sizeof b, sizeof b, &h, &e), SC_ESHORT);
+	assert_int_equal(sc_st_parse(b, sizeof b, sizeof b, &h, &e), SC_ESHORT);
 }
 
 static void header_length_over_limit(void **state)
@@ -103,7 +103,7 @@ static void header_length_over_limit(void **state)
 	uint8_t b[16] = { 0 };
 	uint64_t n = ST_MAX_HEADER + 1;
 	memcpy(b, &n, 8);
-	assert_int_equal(st_parse(b, sizeof b, UINT64_MAX / 2, &h, &e), SC_ETOOBIG);
+	assert_int_equal(sc_st_parse(b, sizeof b, UINT64_MAX / 2, &h, &e), SC_ETOOBIG);
 }
 
 static void header_length_past_the_file(void **state)
@@ -111,7 +111,7 @@ static void header_length_past_the_file(void **state)
 	struct st_header h;
 	sc_err e;
 	struct bytes b = st_file("{}", 0);
-	assert_int_equal(st_parse(b.p, b.n, b.n - 1, &h, &e), SC_EPASTEOF);
+	assert_int_equal(sc_st_parse(b.p, b.n, b.n - 1, &h, &e), SC_EPASTEOF);
 	free(b.p);
 }
 
@@ -176,9 +176,9 @@ static void truncated_and_oversized_are_visible_to_the_caller(void **state)
 	sc_err e;
 	struct bytes b = st_file("{\"a\":{\"dtype\":\"U8\",\"shape\":[100],\"data_offsets\":[0,100]}}", 100);
 	uint64_t full = b.n;
-	assert_int_equal(st_parse(b.p, b.n, full - 10, &h, &e), 0);
+	assert_int_equal(sc_st_parse(b.p, b.n, full - 10, &h, &e), 0);
 	assert_true(8 + h.header_len + h.data_len > full - 10);
-	st_header_free(&h);
+	sc_st_header_done(&h);
 	free(b.p);
 }
 
@@ -194,7 +194,7 @@ static void real_samples_parse(void **state)
 		struct st_header h;
 		sc_err e;
 		assert_int_equal(load_fixture(s[i].file, &b), 0);
-		int r = st_parse(b.p, b.n, b.n, &h, &e);
+		int r = sc_st_parse(b.p, b.n, b.n, &h, &e);
 		if (r < 0)
 			print_error("%s: %s\n", s[i].file, e.msg);
 		assert_int_equal(r, 0);
@@ -204,7 +204,7 @@ static void real_samples_parse(void **state)
 		assert_int_equal(h.n_meta, 1);
 		assert_string_equal(h.meta, "test");
 		assert_string_equal(h.meta + 5, "a");
-		st_header_free(&h);
+		sc_st_header_done(&h);
 		free(b.p);
 	}
 }
@@ -215,20 +215,20 @@ static void index_lists_distinct_shards(void **state)
 	sc_err e;
 	const char *j = "{\"metadata\":{\"total_size\":123},\"weight_map\":{\"a\":\"m-1.safetensors\","
 			"\"b\":\"m-2.safetensors\",\"c\":\"m-1.safetensors\",\"d\":\"m-2.safetensors\"}}";
-	assert_int_equal(st_index_parse((const uint8_t *)j, strlen(j), &x, &e), 0);
+	assert_int_equal(sc_st_index_parse((const uint8_t *)j, strlen(j), &x, &e), 0);
 	assert_int_equal(x.n_shards, 2);
 	assert_int_equal(x.n_entries, 4);
 	assert_string_equal(x.shards[0], "m-1.safetensors");
 	assert_string_equal(x.shards[1], "m-2.safetensors");
 	assert_true(x.has_total_size);
 	assert_int_equal(x.total_size, 123);
-	st_index_free(&x);
+	sc_st_index_done(&x);
 	const char *bad = "{\"metadata\":{}}";
-	assert_int_equal(st_index_parse((const uint8_t *)bad, strlen(bad), &x, &e), SC_ENOTOBJ);
+	assert_int_equal(sc_st_index_parse((const uint8_t *)bad, strlen(bad), &x, &e), SC_ENOTOBJ);
 	const char *broken = "{\"weight_map\":{\"a\":";
-	assert_int_equal(st_index_parse((const uint8_t *)broken, strlen(broken), &x, &e), SC_ENOTJSON);
+	assert_int_equal(sc_st_index_parse((const uint8_t *)broken, strlen(broken), &x, &e), SC_ENOTJSON);
 	const char *num = "{\"weight_map\":{\"a\":3}}";
-	assert_int_equal(st_index_parse((const uint8_t *)num, strlen(num), &x, &e), SC_ENOTOBJ);
+	assert_int_equal(sc_st_index_parse((const uint8_t *)num, strlen(num), &x, &e), SC_ENOTOBJ);
 }
 
 /* An index naming 100,000 distinct shards arrives with any download: it
@@ -247,7 +247,7 @@ static void index_of_100000_shards_is_linear(void **state)
 	b_put(&b, ",\"again\":\"model-000007.safetensors\"}}", 37);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(st_index_parse(b.p, b.n, &x, &e), 0);
+	assert_int_equal(sc_st_index_parse(b.p, b.n, &x, &e), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	assert_int_equal(x.n_shards, 100000);
@@ -256,7 +256,7 @@ static void index_of_100000_shards_is_linear(void **state)
 	/* well under 100 ms in a plain build; the bound leaves room for the
 	 * sanitizers and a loaded machine, and still fails the quadratic one */
 	assert_true(ms < 2000);
-	st_index_free(&x);
+	sc_st_index_done(&x);
 	free(b.p);
 }
 
