@@ -92,10 +92,6 @@ PUBLIC_HEADERS := lib/sparkctl.h lib/base/err.h lib/base/registry.h lib/base/str
 	lib/format/quantcfg.h lib/format/tstats.h lib/format/vocab.h lib/net/fetch.h lib/net/hub.h lib/net/openai.h \
 	lib/net/unpack.h lib/ops/download.h lib/ops/inspect.h lib/ops/model_json.h lib/ops/scan.h lib/ops/serve.h
 
-$(B)/sparkctl.pc: lib/sparkctl.pc.in Makefile
-	@mkdir -p $(B)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(PREFIX)/include|' \
-		-e 's|@VERSION@|$(VERSION)|' $< >$@
 
 # A change of the flags rebuilds everything (git's GIT-CFLAGS); -MMD -MP
 # track the headers each object includes.
@@ -172,7 +168,7 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-install: all $(B)/libsparkctl.so $(B)/sparkctl.pc
+install: all $(B)/libsparkctl.so
 	install -Dm755 $(B)/sparkctl $(DESTDIR)$(BINDIR)/sparkctl
 	install -Dm644 $(B)/libsparkctl.a $(DESTDIR)$(LIBDIR)/libsparkctl.a
 	install -Dm755 $(B)/libsparkctl.so $(DESTDIR)$(LIBDIR)/libsparkctl.so.0
@@ -184,7 +180,9 @@ install: all $(B)/libsparkctl.so $(B)/sparkctl.pc
 	install -Dm644 completions/sparkctl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
 	install -Dm644 models.ini $(DESTDIR)$(DOCDIR)/models.ini.example
 	for h in $(PUBLIC_HEADERS); do install -Dm644 $$h $(DESTDIR)$(PREFIX)/include/sparkctl/$${h#lib/}; done
-	install -Dm644 $(B)/sparkctl.pc $(DESTDIR)$(LIBDIR)/pkgconfig/sparkctl.pc
+	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(PREFIX)/include|' \
+		-e 's|@VERSION@|$(VERSION)|' lib/sparkctl.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/sparkctl.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sparkctl $(DESTDIR)$(LIBDIR)/libsparkctl.a $(DESTDIR)$(LIBDIR)/libsparkctl.so \
