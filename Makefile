@@ -22,7 +22,7 @@ DOCDIR := $(PREFIX)/share/doc/sparkctl
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := jansson libcurl libarchive openssl
-DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev perl python3 curl
+DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev perl python3 curl zsh fish
 
 ifeq ($(SANITIZE),1)
 B := build/san
@@ -176,7 +176,7 @@ install: all $(B)/libsparkctl.so
 	for m in man/*.1; do install -Dm644 $$m $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
 	for m in man/*.5; do install -Dm644 $$m $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done
 	install -Dm644 completions/sparkctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sparkctl
-	install -Dm644 completions/_sparkctl $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sparkctl
+	install -Dm644 completions/_sparkctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sparkctl
 	install -Dm644 completions/sparkctl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
 	install -Dm644 models.ini $(DESTDIR)$(DOCDIR)/models.ini.example
 	for h in $(PUBLIC_HEADERS); do install -Dm644 $$h $(DESTDIR)$(PREFIX)/include/sparkctl/$${h#lib/}; done
@@ -188,7 +188,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sparkctl $(DESTDIR)$(LIBDIR)/libsparkctl.a $(DESTDIR)$(LIBDIR)/libsparkctl.so \
 		$(DESTDIR)$(LIBDIR)/libsparkctl.so.0 $(DESTDIR)$(DOCDIR)/models.ini.example $(DESTDIR)$(LIBDIR)/pkgconfig/sparkctl.pc \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sparkctl \
-		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sparkctl \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sparkctl \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
 	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done

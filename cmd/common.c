@@ -134,9 +134,20 @@ int cli_parse(const struct sc_command *cmd, int argc, char **argv,
 		if (c == '?') {
 			if (optopt)
 				cli_fail(0, "%s: unknown option '-%c' (see 'sparkctl %s --help')", cmd->name, optopt, cmd->name);
-			else
+			else {
 				cli_fail(0, "%s: unknown option '%s' (see 'sparkctl %s --help')", cmd->name,
 					 argv[optind - 1], cmd->name);
+				const char *names[64];
+				char buf[64][40];
+				size_t k = 0;
+				for (const struct sc_option *o = cmd->options; o->name && k < ARRAY_SIZE(names); o++, k++) {
+					snprintf(buf[k], sizeof buf[k], "--%s", o->name);
+					names[k] = buf[k];
+				}
+				char typed[64];
+				snprintf(typed, sizeof typed, "%.*s", (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+				cli_suggest("option", typed, names, k);
+			}
 			return -2;
 		}
 		if (set(ud, c, optarg) < 0)
@@ -144,4 +155,41 @@ int cli_parse(const struct sc_command *cmd, int argc, char **argv,
 	}
 	*ret_optind = optind;
 	return 1;
+}
+
+void cli_suggest(const char *what, const char *typed, const char *const *names, size_t n)
+{
+	char list[512];
+	size_t k = sc_suggest(typed, names, n, list, sizeof list);
+	if (!k)
+		return;
+	fprintf(stderr, "\nThe most similar %s%s\n", what, k > 1 ? "s are" : " is");
+	for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
+		fprintf(stderr, "\t%s\n", p + (*p == ' '));
+}
+
+int cli_dispatch(const struct sc_command *cmd, int argc, char **argv, struct sc_ctx *ctx)
+{
+	_cleanup_free_ void *opts = calloc(1, cmd->opts_size ? cmd->opts_size : 1);
+	int optind_;
+	if (!opts)
+		return cli_fail(1, "out of memory");
+	if (cmd->opts_init)
+		memcpy(opts, cmd->opts_init, cmd->opts_size);
+	int r = cli_parse(cmd, argc, argv, cmd->set, opts, &optind_);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	int n = argc - optind_;
+	if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args)) {
+		if (cmd->max_args == 0 || (cmd->max_args >= 0 && n > cmd->max_args && !cmd->args_help))
+			return cli_fail(2, "%s: unexpected argument '%s' (see 'sparkctl %s --help')", cmd->name,
+					argv[optind_ + (cmd->max_args > 0 ? cmd->max_args : 0)], cmd->name);
+		return cli_fail(2, "%s: %s (see 'sparkctl %s --help')", cmd->name, cmd->args_help, cmd->name);
+	}
+	if ((cmd->flags & CMD_REGISTRY) && cli_load_registry(ctx, &ctx->reg))
+		return 1;
+	r = cmd->run(opts, n, argv + optind_, ctx);
+	if (cmd->flags & CMD_REGISTRY)
+		sc_registry_done(&ctx->reg);
+	return r;
 }

@@ -14,6 +14,7 @@
 
 struct sc_ctx {
 	const char *config;  /* --config FILE */
+	struct registry reg; /* loaded by the dispatcher for CMD_REGISTRY */
 };
 
 struct sc_option {
@@ -25,14 +26,30 @@ struct sc_option {
 	const char *complete;/* completion of the argument: "file", "dir", "model", or "a b c" */
 };
 
+enum { CMD_REGISTRY = 1 << 0 };  /* the dispatcher loads models.ini into ctx->reg */
+
+/* A command as data (systemd's verbs[] and dispatch_verb): the dispatcher
+ * parses the options into a zeroed opts struct (from opts_init), checks the
+ * number of operands, loads the registry, then calls run with the operands
+ * only. Every command opens the same way and says the same things. */
 struct sc_command {
 	const char *name;
-	int (*fn)(int argc, char **argv, struct sc_ctx *ctx);
-	const char *summary;
-	const char *usage;   /* the SYNOPSIS line, without "sparkctl " */
+	const char *summary;  /* one line: --help, sparkctl --help, the completions */
+	const char *usage;    /* the SYNOPSIS line, without "sparkctl " */
 	const struct sc_option *options;  /* ends with { 0 } */
 	const char *operands;  /* completion of the operands: "model", "model file", or NULL */
+	int min_args, max_args;  /* operands; max -1: any number */
+	const char *args_help;   /* what the operands are, for a wrong count ("name one model") */
+	unsigned flags;          /* CMD_REGISTRY */
+	size_t opts_size;
+	const void *opts_init;   /* the defaults, opts_size bytes; NULL: zero */
+	int (*set)(void *opts, int id, const char *arg);
+	int (*run)(void *opts, int argc, char **argv, struct sc_ctx *ctx);
 };
+
+/* Run cmd with argv (argv[0] is its name): the one opening of every
+ * command. Returns the exit status. */
+int cli_dispatch(const struct sc_command *cmd, int argc, char **argv, struct sc_ctx *ctx);
 
 /* Parse argv with the command's options. set() is called for each option
  * and returns <0 for a bad value. Returns <0 usage error (message printed),
@@ -54,6 +71,10 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Load models.ini by the lookup order, printing warnings; prints and
  * returns 1 on error. */
 int cli_load_registry(const struct sc_ctx *ctx, struct registry *reg);
+
+/* "Did you mean": the one helper for commands, options and names. Prints
+ * "\nThe most similar <what> is|are\n\t..." on stderr when any is close. */
+void cli_suggest(const char *what, const char *typed, const char *const *names, size_t n);
 
 /* s for a terminal or a text report: control characters escaped ("\e",
  * "\xNN"), invalid UTF-8 as U+FFFD; "-" for NULL. The copy lives for the

@@ -249,43 +249,41 @@ static int repo(const struct sc_ctx *ctx, struct opts *o, const char *spec)
 	return r < 0 ? 1 : 0;
 }
 
-static int run(int argc, char **argv, struct sc_ctx *ctx)
+static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
-	struct opts o = { .jobs = 8 };
-	int optind_, r = cli_parse(&cmd_download, argc, argv, set, &o, &optind_);
-	if (r <= 0) {
-		r = r < 0 ? 2 : 0;
+	struct opts *o = opts;
+	int r;
+	if (o->register_name && !sc_model_name_valid(o->register_name)) {
+		r = cli_fail(2, "download: --register \"%s\": %s", o->register_name, SC_MODEL_NAME_RULE);
 		goto out;
 	}
-	if (optind_ + 1 != argc) {
-		r = cli_fail(2, "download: name one repository or URL (see 'sparkctl download --help')");
-		goto out;
-	}
-	if (o.register_name && !sc_model_name_valid(o.register_name)) {
-		r = cli_fail(2, "download: --register \"%s\": %s", o.register_name, SC_MODEL_NAME_RULE);
-		goto out;
-	}
-	if (o.engine && !o.register_name) {
+	if (o->engine && !o->register_name) {
 		r = cli_fail(2, "download: --engine goes with --register");
 		goto out;
 	}
 	/* a full disk or a file size limit must be a write error, not a signal */
 	signal(SIGXFSZ, SIG_IGN);
-	const char *what = argv[optind_];
+	const char *what = argv[0];
 	if (strstr(what, "://"))
-		r = url_download(ctx, what, &o);
+		r = url_download(ctx, what, o);
 	else
-		r = repo(ctx, &o, what);
+		r = repo(ctx, o, what);
 out:
-	sc_strv_free(o.include, o.n_include);
-	sc_strv_free(o.exclude, o.n_exclude);
+	sc_strv_free(o->include, o->n_include);
+	sc_strv_free(o->exclude, o->n_exclude);
 	return r;
 }
 
 const struct sc_command cmd_download = {
 	.name = "download",
-	.fn = run,
 	.summary = "Hub downloads that resume and verify every byte; archive URLs",
 	.usage = "download [--revision R] [--include GLOB]... [--exclude GLOB]... [--to DIR] [--jobs N] [--register NAME [--engine E]] [--dry-run] [--quiet] [--json] REPO|URL",
 	.options = options,
+	.run = run,
+	.set = set,
+	.opts_size = sizeof(struct opts),
+	.opts_init = &(const struct opts){ .jobs = 8 },
+	.min_args = 1,
+	.max_args = 1,
+	.args_help = "name one repository or URL",
 };

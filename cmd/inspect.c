@@ -190,41 +190,32 @@ static int print_tensor(void *ud, const struct sc_tensor_row *t)
 	return ferror(o->f) ? (errno == EPIPE ? -EPIPE : -EIO) : 0;
 }
 
-static int run(int argc, char **argv, struct sc_ctx *ctx)
+static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
-	struct opts o = { 0 };
-	int optind_, r = cli_parse(&cmd_inspect, argc, argv, set, &o, &optind_);
-	if (r <= 0)
-		return r < 0 ? 2 : 0;
-	if (optind_ >= argc)
-		return cli_fail(2, "inspect: which model? (see 'sparkctl inspect --help')");
-	if (optind_ + 1 < argc)
-		return cli_fail(2, "inspect: one model at a time, not '%s'", argv[optind_ + 1]);
-	struct registry reg;
-	if (cli_load_registry(ctx, &reg))
-		return 1;
-	struct sc_inspect_opts io = { .context = (uint64_t)o.context, .engine = o.engine };
+	struct opts *o = opts;
+	int r;
+	struct registry *reg = &ctx->reg;
+	struct sc_inspect_opts io = { .context = (uint64_t)o->context, .engine = o->engine };
 	uint64_t avail;
 	sc_err e;
-	if (!reg.memory && sc_meminfo(&io.mem_total, &avail, &e) < 0)
+	if (!reg->memory && sc_meminfo(&io.mem_total, &avail, &e) < 0)
 		cli_warn("%s; set memory in models.ini", e.msg);
 	struct sc_inspection x;
-	if (sc_inspect(argv[optind_], &reg, &io, &x, &e) < 0) {
-		sc_registry_done(&reg);
+	if (sc_inspect(argv[0], reg, &io, &x, &e) < 0) {
 		return cli_fail(1, "inspect: %s", e.msg);
 	}
 	r = 0;
-	if (o.tensors) {
-		struct tensor_out to = { stdout, o.json };
-		if (!o.json)
+	if (o->tensors) {
+		struct tensor_out to = { stdout, o->json };
+		if (!o->json)
 			printf("NAME\tDTYPE\tSHAPE\tBYTES\tFILE\n");
 		int k = sc_model_foreach_tensor(&x.model, print_tensor, &to, &e);
 		if (k == -EPIPE)
 			r = CLI_EXIT_PIPE;
 		else if (k < 0)
 			r = cli_fail(1, "inspect: %s", e.msg);
-	} else if (o.json) {
-		json_t *j = sc_inspection_to_json(&x, &reg);
+	} else if (o->json) {
+		json_t *j = sc_inspection_to_json(&x, reg);
 		if (!j)
 			r = cli_fail(1, "inspect: out of memory");
 		else {
@@ -240,15 +231,20 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 			     x.model.problems.n ? x.model.problems.v[0].message : "see above");
 	}
 	sc_inspection_done(&x);
-	sc_registry_done(&reg);
 	return r;
 }
 
 const struct sc_command cmd_inspect = {
 	.name = "inspect",
-	.fn = run,
 	.summary = "One model in depth: parameters, memory fit, the flags to serve it",
 	.usage = "inspect [--json] [--context N] [--tensors] [--engine E] NAME|PATH",
 	.options = options,
 	.operands = "model file",
+	.run = run,
+	.set = set,
+	.opts_size = sizeof(struct opts),
+	.min_args = 1,
+	.max_args = 1,
+	.args_help = "name one model (NAME or PATH)",
+	.flags = CMD_REGISTRY,
 };

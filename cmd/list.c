@@ -110,40 +110,37 @@ static void print_table(const struct registry *reg, const struct row *rows)
 	}
 }
 
-static int run(int argc, char **argv, struct sc_ctx *ctx)
+static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
-	struct opts o = { 0 };
-	int optind_, r = cli_parse(&cmd_list, argc, argv, set, &o, &optind_);
-	if (r <= 0)
-		return r < 0 ? 2 : 0;
-	if (optind_ < argc)
-		return cli_fail(2, "list: unexpected argument '%s' (see 'sparkctl list --help')", argv[optind_]);
-	struct registry reg;
-	if (cli_load_registry(ctx, &reg))
-		return 1;
-	if (o.names) {
-		for (size_t i = 0; i < reg.n_models; i++)
-			puts(reg.models[i].name);
-		sc_registry_done(&reg);
+	struct opts *o = opts;
+	int r;
+	struct registry *reg = &ctx->reg;
+	if (o->names) {
+		for (size_t i = 0; i < reg->n_models; i++)
+			puts(reg->models[i].name);
 		return 0;
 	}
-	struct row *rows = calloc(reg.n_models ? reg.n_models : 1, sizeof *rows);
-	r = rows ? collect(&reg, rows) : cli_fail(1, "list: out of memory");
-	if (!r && o.json)
-		r = print_json(&reg, rows);
+	struct row *rows = calloc(reg->n_models ? reg->n_models : 1, sizeof *rows);
+	r = rows ? collect(reg, rows) : cli_fail(1, "list: out of memory");
+	if (!r && o->json)
+		r = print_json(reg, rows);
 	else if (!r)
-		print_table(&reg, rows);
-	for (size_t i = 0; rows && i < reg.n_models; i++)
+		print_table(reg, rows);
+	for (size_t i = 0; rows && i < reg->n_models; i++)
 		free(rows[i].dir);
 	free(rows);
-	sc_registry_done(&reg);
 	return r;
 }
 
 const struct sc_command cmd_list = {
 	.name = "list",
-	.fn = run,
 	.summary = "The registry: every model of models.ini, with what is on disk",
 	.usage = "list [--names] [--json]",
 	.options = options,
+	.run = run,
+	.set = set,
+	.opts_size = sizeof(struct opts),
+	.min_args = 0,
+	.max_args = 0,
+	.flags = CMD_REGISTRY,
 };

@@ -60,56 +60,54 @@ static int follow(const char *path)
 	return 1;
 }
 
-static int run(int argc, char **argv, struct sc_ctx *ctx)
+static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
-	struct opts o = { .lines = 50 };
-	int optind_, r = cli_parse(&cmd_logs, argc, argv, set, &o, &optind_);
-	if (r <= 0)
-		return r < 0 ? 2 : 0;
-	if (optind_ + 1 != argc)
-		return cli_fail(2, "logs: name one model (see 'sparkctl logs --help')");
-	const char *name = argv[optind_];
-	struct registry reg;
-	if (cli_load_registry(ctx, &reg))
-		return 1;
+	struct opts *o = opts;
+	int r;
+	const char *name = argv[0];
+	struct registry *reg = &ctx->reg;
 	struct run_state st = { 0 };
 	sc_err e;
-	if (sc_state_read(reg.state_dir, name, &st, &e) < 0) {
+	if (sc_state_read(reg->state_dir, name, &st, &e) < 0) {
 		/* not running: the log of its last run, if there is one */
-		if (!sc_registry_model(&reg, name)) {
-			sc_registry_no_model(&reg, name, &e);
-			sc_registry_done(&reg);
+		if (!sc_registry_model(reg, name)) {
+			sc_registry_no_model(reg, name, &e);
 			return cli_fail(1, "logs: %s", e.msg);
 		}
-		st.log = sc_state_log_path(reg.state_dir, name, &e);
+		st.log = sc_state_log_path(reg->state_dir, name, &e);
 		if (!st.log || access(st.log, R_OK) < 0) {
 			sc_run_state_done(&st);
-			sc_registry_done(&reg);
 			return cli_fail(1, "logs: %s has no log yet", name);
 		}
 	}
-	if (st.container && o.follow) {
+	if (st.container && o->follow) {
 		char *dargv[] = { "docker", "logs", "-f", st.container, NULL };
 		fflush(stdout);
 		execvp(dargv[0], dargv);
 		r = cli_fail(1, "logs: docker: %s", strerror(errno));
 	} else {
-		char *tail = o.lines ? sc_log_tail(&st, (unsigned)o.lines) : strdup("");
+		char *tail = o->lines ? sc_log_tail(&st, (unsigned)o->lines) : strdup("");
 		if (tail)
 			fputs(tail, stdout);
 		free(tail);
-		r = o.follow ? follow(st.log) : 0;
+		r = o->follow ? follow(st.log) : 0;
 	}
 	sc_run_state_done(&st);
-	sc_registry_done(&reg);
 	return r;
 }
 
 const struct sc_command cmd_logs = {
 	.name = "logs",
-	.fn = run,
 	.summary = "The log of a model: the last lines, or follow it",
 	.usage = "logs [-n N] [-f] NAME",
 	.options = options,
 	.operands = "model",
+	.run = run,
+	.set = set,
+	.opts_size = sizeof(struct opts),
+	.opts_init = &(const struct opts){ .lines = 50 },
+	.min_args = 1,
+	.max_args = 1,
+	.args_help = "name one model",
+	.flags = CMD_REGISTRY,
 };

@@ -61,54 +61,46 @@ static json_t *row_json(const struct row *r)
 			 r->log[0] ? sc_json_text(r->log) : json_null(), "managed", r->managed);
 }
 
-static int run(int argc, char **argv, struct sc_ctx *ctx)
+static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
-	bool json = false;
-	int optind_, r = cli_parse(&cmd_ps, argc, argv, set, &json, &optind_);
-	if (r <= 0)
-		return r < 0 ? 2 : 0;
-	if (optind_ < argc)
-		return cli_fail(2, "ps: unexpected argument '%s'", argv[optind_]);
-	struct registry reg;
-	if (cli_load_registry(ctx, &reg))
-		return 1;
+	bool json = *(bool *)opts;
+	int r;
+	struct registry *reg = &ctx->reg;
 	char **names;
 	size_t n;
 	sc_err e;
-	if (sc_state_list(reg.state_dir, &names, &n, &e) < 0) {
-		sc_registry_done(&reg);
+	if (sc_state_list(reg->state_dir, &names, &n, &e) < 0) {
 		return cli_fail(1, "ps: %s", e.msg);
 	}
-	struct row *rows = calloc(n + reg.n_models + 1, sizeof *rows);
+	struct row *rows = calloc(n + reg->n_models + 1, sizeof *rows);
 	size_t k = 0;
 	if (!rows) {
 		sc_strv_free(names, n);
-		sc_registry_done(&reg);
 		return cli_fail(1, "ps: out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct run_status s;
-		if (sc_run_status(&reg, names[i], &s, &e) < 0) {
+		if (sc_run_status(reg, names[i], &s, &e) < 0) {
 			cli_warn("%s", e.msg);
 			continue;
 		}
-		from_status(&reg, &s, &rows[k++]);
+		from_status(reg, &s, &rows[k++]);
 		sc_run_status_done(&s);
 	}
 	/* registered ports that answer although sparkctl started nothing there */
-	for (size_t i = 0; i < reg.n_models; i++) {
-		const struct reg_model *m = &reg.models[i];
+	for (size_t i = 0; i < reg->n_models; i++) {
+		const struct reg_model *m = &reg->models[i];
 		bool seen = !m->port;
 		for (size_t j = 0; j < k && !seen; j++)
 			seen = rows[j].port == m->port;
-		if (seen || !sc_port_listening(reg.host, m->port))
+		if (seen || !sc_port_listening(reg->host, m->port))
 			continue;
 		struct row *u = &rows[k++];
 		char comm[64], **ids = NULL;
 		size_t nid = 0;
-		const struct reg_engine *en = m->engine ? sc_registry_engine(&reg, m->engine) : NULL;
+		const struct reg_engine *en = m->engine ? sc_registry_engine(reg, m->engine) : NULL;
 		/* name it by what it serves, else by the registry */
-		bool named = sc_served_ids(reg.host, m->port, NULL, &ids, &nid, &e) == 0 && nid;
+		bool named = sc_served_ids(reg->host, m->port, NULL, &ids, &nid, &e) == 0 && nid;
 		snprintf(u->name, sizeof u->name, "%s", named ? ids[0] : m->name);
 		sc_strv_free(ids, nid);
 		snprintf(u->engine, sizeof u->engine, "%s", m->engine ? m->engine : "-");
@@ -118,7 +110,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		u->proxy_port = m->proxy_port;
 		u->rss = -1;
 		snprintf(u->health, sizeof u->health, "%s",
-			 sc_probe_health(reg.host, m->port, en && en->health ? en->health : "/health", true));
+			 sc_probe_health(reg->host, m->port, en && en->health ? en->health : "/health", true));
 	}
 	r = 0;
 	if (json) {
@@ -146,14 +138,18 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	}
 	free(rows);
 	sc_strv_free(names, n);
-	sc_registry_done(&reg);
 	return r;
 }
 
 const struct sc_command cmd_ps = {
 	.name = "ps",
-	.fn = run,
 	.summary = "What runs: health, memory, uptime; also engines sparkctl did not start",
 	.usage = "ps [--json]",
 	.options = options,
+	.run = run,
+	.set = set,
+	.opts_size = sizeof(bool),
+	.min_args = 0,
+	.max_args = 0,
+	.flags = CMD_REGISTRY,
 };

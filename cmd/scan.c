@@ -199,61 +199,59 @@ static void render_prometheus(FILE *out, const struct scan_result *s, time_t now
 		(long long)now);
 }
 
-static int run(int argc, char **argv, struct sc_ctx *ctx)
+static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
-	struct opts o = { .fmt = FMT_TABLE };
-	int optind_, r = cli_parse(&cmd_scan, argc, argv, set, &o, &optind_);
-	if (r <= 0)
-		return r < 0 ? 2 : 0;
-	if (optind_ < argc)
-		return cli_fail(2, "scan: unexpected argument '%s' (see 'sparkctl scan --help')", argv[optind_]);
-	struct registry reg;
-	if (cli_load_registry(ctx, &reg))
-		return 1;
+	struct opts *o = opts;
+	int r;
+	struct registry *reg = &ctx->reg;
 	struct scan_result s;
 	sc_err e;
-	const char *root = o.root ? o.root : reg.models_root;
-	if (sc_scan(root, &reg, &s, &e) < 0) {
-		sc_registry_done(&reg);
+	const char *root = o->root ? o->root : reg->models_root;
+	if (sc_scan(root, reg, &s, &e) < 0) {
 		return cli_fail(1, "scan: %s", e.msg);
 	}
 	for (size_t i = 0; i < s.n_warnings; i++)
 		cli_warn("%s", s.warnings[i]);
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *out = o.output ? open_memstream(&buf, &len) : stdout;
+	FILE *out = o->output ? open_memstream(&buf, &len) : stdout;
 	time_t now = time(NULL);
 	r = 0;
 	if (!out)
 		r = cli_fail(1, "scan: out of memory");
-	else if (o.fmt == FMT_JSON_OUT)
-		r = render_json(out, &s, &reg, now);
-	else if (o.fmt == FMT_MARKDOWN)
+	else if (o->fmt == FMT_JSON_OUT)
+		r = render_json(out, &s, reg, now);
+	else if (o->fmt == FMT_MARKDOWN)
 		render_markdown(out, &s, now);
-	else if (o.fmt == FMT_PROMETHEUS)
+	else if (o->fmt == FMT_PROMETHEUS)
 		render_prometheus(out, &s, now);
 	else
-		render_table(out, &s, !o.output && cli_color(stdout));
-	if (o.output && out) {
+		render_table(out, &s, !o->output && cli_color(stdout));
+	if (o->output && out) {
 		if (fclose(out) != 0 && !r)
 			r = cli_fail(1, "scan: out of memory");
-		if (!r && sc_write_atomic(o.output, buf, len, &e) < 0)
+		if (!r && sc_write_atomic(o->output, buf, len, &e) < 0)
 			r = cli_fail(1, "scan: %s", e.msg);
 		free(buf);
 	}
-	if (!r && !o.no_fail)
+	if (!r && !o->no_fail)
 		for (size_t i = 0; i < s.n_models; i++)
 			if (s.models[i].status != ST_OK)
 				r = 1;
 	sc_scan_result_done(&s);
-	sc_registry_done(&reg);
 	return r;
 }
 
 const struct sc_command cmd_scan = {
 	.name = "scan",
-	.fn = run,
 	.summary = "Inventory of the models root, read from checkpoint headers",
 	.usage = "scan [--root DIR] [--format FMT | --json] [--output FILE] [--no-fail]",
 	.options = options,
+	.run = run,
+	.set = set,
+	.opts_size = sizeof(struct opts),
+	.opts_init = &(const struct opts){ .fmt = FMT_TABLE },
+	.min_args = 0,
+	.max_args = 0,
+	.flags = CMD_REGISTRY,
 };

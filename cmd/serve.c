@@ -65,34 +65,27 @@ static int dry_run(const struct registry *reg, const char *name)
 	return 0;
 }
 
-static int run(int argc, char **argv, struct sc_ctx *ctx)
+static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
-	struct opts o = { 0 };
-	int optind_, r = cli_parse(&cmd_serve, argc, argv, set, &o, &optind_);
-	if (r <= 0)
-		return r < 0 ? 2 : 0;
-	if (optind_ + 1 != argc)
-		return cli_fail(2, "serve: name one model (see 'sparkctl serve --help')");
-	const char *name = argv[optind_];
-	struct registry reg;
-	if (cli_load_registry(ctx, &reg))
-		return 1;
-	if (o.dry_run) {
-		r = dry_run(&reg, name);
-		sc_registry_done(&reg);
+	struct opts *o = opts;
+	int r;
+	const char *name = argv[0];
+	struct registry *reg = &ctx->reg;
+	if (o->dry_run) {
+		r = dry_run(reg, name);
 		return r;
 	}
 	struct serve_result res;
 	sc_err e;
-	o.so.timeout_s = (int)o.timeout;
-	if (!o.json && isatty(2)) {
-		o.so.progress = cli_progress;
-		o.so.ud = (void *)name;
+	o->so.timeout_s = (int)o->timeout;
+	if (!o->json && isatty(2)) {
+		o->so.progress = cli_progress;
+		o->so.ud = (void *)name;
 	}
-	r = sc_serve(&reg, name, &o.so, &res, &e);
-	if (o.so.progress)
+	r = sc_serve(reg, name, &o->so, &res, &e);
+	if (o->so.progress)
 		cli_progress_done();
-	const struct reg_model *rm = sc_registry_model(&reg, name);
+	const struct reg_model *rm = sc_registry_model(reg, name);
 	struct action_report a = { .name = name, .ok = r >= 0, .pid = res.pid, .port = rm ? rm->port : 0,
 				   .health = res.health, .elapsed_ms = res.elapsed_ms };
 	a.action = r < 0 ? "none" : res.already ? "none" : "started";
@@ -100,27 +93,32 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 	if (r < 0) {
 		cli_fail(1, "serve: %s", e.msg);
 		cli_print_tail(name, &res);
-	} else if (!o.json) {
+	} else if (!o->json) {
 		if (res.already)
 			printf("%s: already running and healthy on port %d\n", name, res.port);
 		else
-			printf("%s: %s on %s:%d (%s %d) after %.1f s\n", name, o.so.no_wait ? "started" : "healthy",
-			       reg.host, res.port, res.container ? "container" : "pid",
+			printf("%s: %s on %s:%d (%s %d) after %.1f s\n", name, o->so.no_wait ? "started" : "healthy",
+			       reg->host, res.port, res.container ? "container" : "pid",
 			       res.container ? 0 : res.pid, (double)res.elapsed_ms / 1000);
 	}
-	r = cli_report(&a, o.json);
+	r = cli_report(&a, o->json);
 	if (r >= 0 && a.ok)
 		r = 0;
 	sc_serve_result_done(&res);
-	sc_registry_done(&reg);
 	return r;
 }
 
 const struct sc_command cmd_serve = {
 	.name = "serve",
-	.fn = run,
 	.summary = "Start one registered model and wait until it is healthy",
 	.usage = "serve [--dry-run] [--no-wait] [--timeout S] [--force] [--json] NAME",
 	.options = options,
 	.operands = "model",
+	.run = run,
+	.set = set,
+	.opts_size = sizeof(struct opts),
+	.min_args = 1,
+	.max_args = 1,
+	.args_help = "name one model",
+	.flags = CMD_REGISTRY,
 };

@@ -48,18 +48,11 @@ static const struct sc_command *find_command(const char *name)
 
 static int unknown_command(const char *name)
 {
-	const char *best = NULL;
-	size_t best_d = 3;
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		size_t d = sc_edit_distance(name, commands[i]->name);
-		if (d < best_d || (startswith(commands[i]->name, name) && name[0] && !best)) {
-			best = commands[i]->name;
-			best_d = d < best_d ? d : best_d;
-		}
-	}
+	const char *names[ARRAY_SIZE(commands)];
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		names[i] = commands[i]->name;
 	cli_fail(0, "'%s' is not a sparkctl command. See 'sparkctl --help'.", name);
-	if (best)
-		fprintf(stderr, "\nThe most similar command is\n\t%s\n", best);
+	cli_suggest("command", name, names, ARRAY_SIZE(commands));
 	return 2;
 }
 
@@ -95,9 +88,14 @@ int main(int argc, char **argv)
 			ctx.config = argv[i];
 		} else if (startswith(a, "--config=")) {
 			ctx.config = a + 9;
-		} else if (streq(a, "--list-cmds")) {
+		} else if (streq(a, "--list-cmds") || streq(a, "--list-cmds=summary")) {
+			/* the completions ask the binary, as git-completion asks
+			 * git --list-cmds: no shell keeps a list of its own */
+			bool summary = streq(a, "--list-cmds=summary");
 			for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
-				printf("%s\n", commands[k]->name);
+				printf(summary ? "%s\t%s\n" : "%s\n", commands[k]->name, commands[k]->summary);
+			if (summary)
+				printf("help\tShow the help of a command\n");
 			return finish_stdout(0);
 		} else {
 			cli_fail(0, "unknown option '%s'", a);
@@ -124,5 +122,5 @@ int main(int argc, char **argv)
 	const struct sc_command *c = find_command(name);
 	if (!c)
 		return unknown_command(name);
-	return finish_stdout(c->fn(argc - i, argv + i, &ctx));
+	return finish_stdout(cli_dispatch(c, argc - i, argv + i, &ctx));
 }

@@ -71,46 +71,45 @@ static int stop_one(const struct registry *reg, const char *name, bool json, jso
 	return a.ok ? 0 : 1;
 }
 
-static int run(int argc, char **argv, struct sc_ctx *ctx)
+static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
-	struct opts o = { 0 };
-	int optind_, r = cli_parse(&cmd_stop, argc, argv, set, &o, &optind_);
-	if (r <= 0)
-		return r < 0 ? 2 : 0;
-	if (o.all == (optind_ < argc))
+	struct opts *o = opts;
+	int r;
+	if (o->all == (argc > 0))
 		return cli_fail(2, "stop: name models or give --all (see 'sparkctl stop --help')");
-	struct registry reg;
-	if (cli_load_registry(ctx, &reg))
-		return 1;
-	char **names = argv + optind_;
-	size_t n = (size_t)(argc - optind_);
+	struct registry *reg = &ctx->reg;
+	char **names = argv;
+	size_t n = (size_t)argc;
 	char **all = NULL;
 	sc_err e;
-	if (o.all) {
-		if (sc_state_list(reg.state_dir, &all, &n, &e) < 0) {
-			sc_registry_done(&reg);
+	if (o->all) {
+		if (sc_state_list(reg->state_dir, &all, &n, &e) < 0) {
 			return cli_fail(1, "stop: %s", e.msg);
 		}
 		names = all;
 	}
 	r = 0;
 	/* one model: one object; several or --all: an array */
-	json_t *reports = o.json && (o.all || n > 1) ? json_array() : NULL;
+	json_t *reports = o->json && (o->all || n > 1) ? json_array() : NULL;
 	for (size_t i = 0; i < n; i++)
-		if (stop_one(&reg, names[i], o.json, reports))
+		if (stop_one(reg, names[i], o->json, reports))
 			r = 1;
 	if (reports && cli_print_json(reports))
 		r = 1;
-	sc_strv_free(all, o.all ? n : 0);
-	sc_registry_done(&reg);
+	sc_strv_free(all, o->all ? n : 0);
 	return r;
 }
 
 const struct sc_command cmd_stop = {
 	.name = "stop",
-	.fn = run,
 	.summary = "Stop models: the whole process group, or the container",
 	.usage = "stop [--json] NAME...|--all",
 	.options = options,
 	.operands = "model",
+	.run = run,
+	.set = set,
+	.opts_size = sizeof(struct opts),
+	.min_args = 0,
+	.max_args = -1,
+	.flags = CMD_REGISTRY,
 };

@@ -73,38 +73,31 @@ static int smoke(void *ud, const char *name, const char *host, int port, sc_err 
 	return r;
 }
 
-static int run(int argc, char **argv, struct sc_ctx *ctx)
+static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
-	struct opts o = { 0 };
-	int optind_, r = cli_parse(&cmd_switch, argc, argv, set, &o, &optind_);
-	if (r <= 0)
-		return r < 0 ? 2 : 0;
-	if (optind_ + 1 != argc)
-		return cli_fail(2, "switch: name one model (see 'sparkctl switch --help')");
-	const char *name = argv[optind_];
-	struct registry reg;
-	if (cli_load_registry(ctx, &reg))
-		return 1;
+	struct opts *o = opts;
+	int r;
+	const char *name = argv[0];
+	struct registry *reg = &ctx->reg;
 	struct switch_result res;
 	struct tester t = { 0 };
 	sc_err e;
-	o.so.timeout_s = (int)o.timeout;
-	if (o.test) {
-		if (cli_token(NULL, &reg, &t.token, t.source, sizeof t.source) < 0) {
-			sc_registry_done(&reg);
+	o->so.timeout_s = (int)o->timeout;
+	if (o->test) {
+		if (cli_token(NULL, reg, &t.token, t.source, sizeof t.source) < 0) {
 			return 1;
 		}
-		o.so.verify = smoke;
-		o.so.verify_ud = &t;
+		o->so.verify = smoke;
+		o->so.verify_ud = &t;
 	}
-	if (!o.json && isatty(2)) {
-		o.so.progress = cli_progress;
-		o.so.ud = (void *)name;
+	if (!o->json && isatty(2)) {
+		o->so.progress = cli_progress;
+		o->so.ud = (void *)name;
 	}
-	r = sc_switch(&reg, name, &o.so, o.rollback, &res, &e);
-	if (o.so.progress)
+	r = sc_switch(reg, name, &o->so, o->rollback, &res, &e);
+	if (o->so.progress)
 		cli_progress_done();
-	for (size_t i = 0; !o.json && i < res.n_stopped; i++)
+	for (size_t i = 0; !o->json && i < res.n_stopped; i++)
 		printf("%s: stopped\n", res.stopped[i]);
 	if (res.killed)
 		cli_warn("a model ignored SIGTERM and was killed with SIGKILL");
@@ -117,29 +110,34 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		cli_print_tail(name, &res.serve);
 		if (res.rolled_back)
 			fprintf(stderr, "sparkctl: switch: rolled back: %s runs again\n", res.rolled_back);
-		else if (o.rollback && res.n_stopped)
+		else if (o->rollback && res.n_stopped)
 			fprintf(stderr, "sparkctl: switch: the rollback to %s failed too\n", res.stopped[0]);
-	} else if (!o.json) {
+	} else if (!o->json) {
 		if (res.serve.already)
 			printf("%s: already running and healthy on port %d\n", name, res.serve.port);
 		else
-			printf("%s: healthy on %s:%d after %.1f s\n", name, reg.host, res.serve.port,
+			printf("%s: healthy on %s:%d after %.1f s\n", name, reg->host, res.serve.port,
 			       (double)res.serve.elapsed_ms / 1000);
 		if (t.passed)
 			printf("%s: smoke test passed: TTFT %.1f ms, %.1f tokens/s\n", name, t.ttft_ms, t.tokens_per_s);
 	}
-	r = cli_report(&a, o.json);
+	r = cli_report(&a, o->json);
 	sc_switch_result_done(&res);
 	sc_secret_free(t.token);
-	sc_registry_done(&reg);
 	return r;
 }
 
 const struct sc_command cmd_switch = {
 	.name = "switch",
-	.fn = run,
 	.summary = "Stop what shares a model's group or port, then serve it",
 	.usage = "switch [--timeout S] [--test] [--rollback] [--force] [--json] NAME",
 	.options = options,
 	.operands = "model",
+	.run = run,
+	.set = set,
+	.opts_size = sizeof(struct opts),
+	.min_args = 1,
+	.max_args = 1,
+	.args_help = "name one model",
+	.flags = CMD_REGISTRY,
 };

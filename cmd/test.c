@@ -133,62 +133,57 @@ static void print_human(const char *name, const char *url, const struct smoke_re
 		       r->tokens_per_s >= 0 ? r->tokens_per_s : 0.0);
 }
 
-static int run(int argc, char **argv, struct sc_ctx *ctx)
+static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
-	struct opts o = { .prompt = DEFAULT_PROMPT, .max_tokens = 32, .timeout = 60 };
-	int optind_, r = cli_parse(&cmd_test, argc, argv, set, &o, &optind_);
-	if (r <= 0)
-		return r < 0 ? 2 : 0;
-	int given = (optind_ < argc) + o.all + (o.url != NULL);
+	struct opts *o = opts;
+	int r;
+	int given = (argc > 0) + o->all + (o->url != NULL);
 	if (given != 1)
 		return cli_fail(2, "test: give model names, --all or --url (see 'sparkctl test --help')");
-	if (o.url && o.proxy)
+	if (o->url && o->proxy)
 		return cli_fail(2, "test: --proxy goes with model names, not --url");
-	struct registry reg;
-	if (cli_load_registry(ctx, &reg))
-		return 1;
+	struct registry *reg = &ctx->reg;
 	char *token, source[512];
-	if (cli_token(o.token_file, &reg, &token, source, sizeof source) < 0) {
-		sc_registry_done(&reg);
+	if (cli_token(o->token_file, reg, &token, source, sizeof source) < 0) {
 		return 1;
 	}
-	char **names = argv + optind_, **running = NULL;
-	size_t n = (size_t)(argc - optind_);
+	char **names = argv, **running = NULL;
+	size_t n = (size_t)argc;
 	sc_err e;
 	r = 0;
-	if (o.url)
+	if (o->url)
 		n = 1;
-	else if (o.all) {
-		if (sc_state_list(reg.state_dir, &running, &n, &e) < 0)
+	else if (o->all) {
+		if (sc_state_list(reg->state_dir, &running, &n, &e) < 0)
 			r = cli_fail(1, "test: %s", e.msg);
 		names = running;
 		if (!r && !n)
 			r = cli_fail(1, "test: no model runs (see 'sparkctl ps')");
 	}
-	json_t *arr = o.json && n > 1 ? json_array() : NULL;
+	json_t *arr = o->json && n > 1 ? json_array() : NULL;
 	bool failed = false;
 	/* every target is tested, whatever the ones before did */
 	for (size_t i = 0; !r && i < n; i++) {
 		char base[600];
-		const char *name = o.url ? NULL : names[i];
-		if (o.url)
-			snprintf(base, sizeof base, "%s", o.url);
+		const char *name = o->url ? NULL : names[i];
+		if (o->url)
+			snprintf(base, sizeof base, "%s", o->url);
 		else {
-			const struct reg_model *m = sc_registry_model(&reg, name);
-			int port = m ? (o.proxy ? m->proxy_port : m->port) : 0;
+			const struct reg_model *m = sc_registry_model(reg, name);
+			int port = m ? (o->proxy ? m->proxy_port : m->port) : 0;
 			if (!m || !port) {
 				cli_fail(0, "test: %s: %s", name, !m ? "no such [model] in the registry"
-								 : o.proxy ? "the model has no proxy-port" : "the model has no port");
+								 : o->proxy ? "the model has no proxy-port" : "the model has no port");
 				r = 1;
 				break;
 			}
-			snprintf(base, sizeof base, "http://%s:%d", o.proxy ? reg.proxy_host : reg.host, port);
+			snprintf(base, sizeof base, "http://%s:%d", o->proxy ? reg->proxy_host : reg->host, port);
 		}
 		size_t bl = strlen(base);
 		while (bl && base[bl - 1] == '/')
 			base[--bl] = '\0';
 		struct smoke_opts so = { .base = base, .model = name, .token = token, .token_source = source,
-					 .prompt = o.prompt, .max_tokens = (int)o.max_tokens, .timeout_ms = (int)o.timeout * 1000 };
+					 .prompt = o->prompt, .max_tokens = (int)o->max_tokens, .timeout_ms = (int)o->timeout * 1000 };
 		struct smoke_result res;
 		if (sc_smoke_test(&so, &res, &e) < 0) {
 			r = cli_fail(1, "test: %s", e.msg);
@@ -202,7 +197,7 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		}
 		if (arr)
 			json_array_append_new(arr, result_json(name, base, &res));
-		else if (o.json)
+		else if (o->json)
 			cli_print_json(result_json(name, base, &res));
 		else
 			print_human(name, base, &res);
@@ -212,17 +207,22 @@ static int run(int argc, char **argv, struct sc_ctx *ctx)
 		r = 1;
 	if (failed)
 		r = 1;
-	sc_strv_free(running, o.all ? n : 0);
+	sc_strv_free(running, o->all ? n : 0);
 	sc_secret_free(token);
-	sc_registry_done(&reg);
 	return r;
 }
 
 const struct sc_command cmd_test = {
 	.name = "test",
-	.fn = run,
 	.summary = "The three-request smoke test: /health, /v1/models, a streamed chat completion",
 	.usage = "test [NAME...|--all|--url BASE] [--proxy] [--token-file F] [--prompt TEXT] [--max-tokens N] [--timeout S] [--json]",
 	.options = options,
 	.operands = "model",
+	.run = run,
+	.set = set,
+	.opts_size = sizeof(struct opts),
+	.opts_init = &(const struct opts){ .prompt = DEFAULT_PROMPT, .max_tokens = 32, .timeout = 60 },
+	.min_args = 0,
+	.max_args = -1,
+	.flags = CMD_REGISTRY,
 };

@@ -1,9 +1,8 @@
 # bash completion for sparkctl.
 # Options and what their values are come from `sparkctl COMMAND
 # --completion-helper`, which reads the same table as --help: they cannot
-# drift from the binary. The command list below is checked against
-# `sparkctl --list-cmds` by the test suite.
-_sparkctl_commands="scan inspect list serve switch stop ps logs test download"
+# drift from the binary. The commands come from `sparkctl --list-cmds`, as
+# git-completion asks `git --list-cmds`: no list is kept here.
 
 _sparkctl() {
 	local cur prev cword i cmd=""
@@ -26,7 +25,7 @@ _sparkctl() {
 		elif [[ $cur == -* && -z $cmd ]]; then
 			COMPREPLY=($(compgen -W "--config --version --help" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "$_sparkctl_commands help" -- "$cur"))
+			COMPREPLY=($(compgen -W "$(command sparkctl --list-cmds 2>/dev/null) help" -- "$cur"))
 		fi
 		return
 	fi

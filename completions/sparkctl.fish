@@ -1,21 +1,11 @@
 # fish completion for sparkctl. Options come from `sparkctl COMMAND
-# --completion-helper` (the same table as --help); the command list is
-# checked against `sparkctl --list-cmds` by the test suite.
+# --completion-helper` (the same table as --help); the commands and their
+# summaries from `sparkctl --list-cmds=summary`: no list is kept here.
 complete -c sparkctl -f
 complete -c sparkctl -n __fish_use_subcommand -l config -r -F -d 'the registry file'
 complete -c sparkctl -n __fish_use_subcommand -l version -d 'print the version'
 complete -c sparkctl -n __fish_use_subcommand -l help -d 'show the commands'
-complete -c sparkctl -n __fish_use_subcommand -a scan -d 'inventory of the models root'
-complete -c sparkctl -n __fish_use_subcommand -a inspect -d 'one model in depth'
-complete -c sparkctl -n __fish_use_subcommand -a list -d 'the registry, with what is on disk'
-complete -c sparkctl -n __fish_use_subcommand -a serve -d 'start one registered model'
-complete -c sparkctl -n __fish_use_subcommand -a switch -d 'stop what shares its group or port, then serve it'
-complete -c sparkctl -n __fish_use_subcommand -a stop -d 'stop models'
-complete -c sparkctl -n __fish_use_subcommand -a ps -d 'what runs'
-complete -c sparkctl -n __fish_use_subcommand -a logs -d 'the log of a model'
-complete -c sparkctl -n __fish_use_subcommand -a test -d 'the three-request smoke test'
-complete -c sparkctl -n __fish_use_subcommand -a download -d 'Hub downloads that resume and verify every byte'
-complete -c sparkctl -n __fish_use_subcommand -a help -d 'show the help of a command'
+complete -c sparkctl -n __fish_use_subcommand -a '(sparkctl --list-cmds=summary 2>/dev/null)'
 
 function __sparkctl_options
 	set -l cmd (commandline -opc)[2]

@@ -267,7 +267,7 @@ size_t sc_suggest(const char *target, const char *const *names, size_t n, char *
 			continue;
 		/* a short target is close to every short name: fewer edits */
 		size_t d = sc_edit_distance(target, names[i]), tl = strlen(target);
-		if (!(d <= (tl < 6 ? 1 : tl < 10 ? 2 : 3) || (tl >= 3 && strstr(names[i], target))))
+		if (!(d <= (tl < 4 ? 1 : tl < 8 ? 2 : 3) || (tl >= 3 && strstr(names[i], target))))
 			continue;
 		size_t used = strlen(buf);
 		snprintf(buf + used, len - used, "%s%s", k++ ? ", " : "", names[i]);

@@ -24,4 +24,14 @@ test_expect "help for an unknown command fails with exit 2" '
 	run 2 sparkctl help nosuch'
 test_expect "a closed stdout is an error, not silent success" '
 	! sparkctl --help >/dev/full 2>"$TRASH/err" && has err "error writing"'
+# the harness itself: a test that cannot fail is caught
+test_expect "chainlint catches a newline or a ; between commands, passes an intact chain" '
+	! chainlint "true
+false" && ! chainlint "true; false" && chainlint "true &&
+	false" && chainlint "{ true || false; } && true"'
+test_expect "test_when_finished runs after the test, passed or not" '
+	(test_count=0; test_failed=0; test_expect "inner" "test_when_finished \"touch $TRASH/finished\" && false") >/dev/null &&
+	[ -e "$TRASH/finished" ]'
+test_lazy_prereq NEVER 'false'
+test_expect "a missing prerequisite skips, never passes" 'false' NEVER
 test_done

@@ -61,8 +61,8 @@ test_expect "the table names every model, status and served name" '
 test_expect "no colour when stdout is not a terminal" 'run 1 sparkctl scan && hasnt out "$(printf "\033")"'
 if command -v script >/dev/null; then
 	test_expect "colour on a terminal, none with NO_COLOR" '
-		script -qec "$SPARKCTL scan" /dev/null >"$TRASH/out" 2>&1; has out "$(printf "\033")\[3" &&
-		NO_COLOR=1 script -qec "$SPARKCTL scan" /dev/null >"$TRASH/out" 2>&1; hasnt out "$(printf "\033")\["'
+		{ script -qec "$SPARKCTL scan" /dev/null >"$TRASH/out" 2>&1 || true; } && has out "$(printf "\033")\[3" &&
+		{ NO_COLOR=1 script -qec "$SPARKCTL scan" /dev/null >"$TRASH/out" 2>&1 || true; } && hasnt out "$(printf "\033")\["'
 fi
 test_expect "markdown: title, last_update line, one table row per model" '
 	run 1 sparkctl scan --format markdown && has out "^# Model inventory" &&
@@ -76,7 +76,8 @@ test_expect "prometheus: info, disk bytes and timestamp metrics in textfile form
 	has out "^sparkctl_scan_timestamp_seconds [0-9]+$" && has out "^# TYPE sparkctl_model_info gauge$" &&
 	[ $(grep -c "^sparkctl_model_info" "$TRASH/out") = 41 ]'
 test_expect "--json equals --format json" '
-	run 1 sparkctl scan --format json && python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$TRASH/out"'
+	run 1 sparkctl scan --format json && mv "$TRASH/out" "$TRASH/a.json" && run 1 sparkctl scan --json &&
+	python3 -c "import json,sys; a, b = (json.load(open(p)) for p in sys.argv[1:]); a.pop(\"scanned_at\"); b.pop(\"scanned_at\"); assert a == b and a[\"models\"]" "$TRASH/a.json" "$TRASH/out"'
 test_expect "a bad --format is a usage error" 'run 2 sparkctl scan --format xml && has err "table, markdown, json or prometheus"'
 test_expect "an operand is a usage error" 'run 2 sparkctl scan extra && has err "unexpected argument"'
 
@@ -88,10 +89,9 @@ test_expect "--output into a missing folder fails, naming it, and leaves nothing
 	run 1 sparkctl scan --output "$TRASH/nope/inv.md" && has err "nope/inv.md" && [ ! -e "$TRASH/nope" ]'
 test_expect "--output that cannot be written keeps the old file" '
 	echo old >"$TRASH/keep.md" && mkdir "$TRASH/ro" && echo old >"$TRASH/ro/inv.md" &&
-	chattr +i "$TRASH/ro" 2>/dev/null || { mount -t tmpfs -o size=4k tmpfs "$TRASH/ro" 2>/dev/null && echo old >"$TRASH/ro/inv.md"; } ;
-	test_cleanup "chattr -i $TRASH/ro 2>/dev/null; umount $TRASH/ro 2>/dev/null";
-	sparkctl scan --format markdown --output "$TRASH/ro/inv.md" >/dev/null 2>"$TRASH/err";
-	rc=$?; chattr -i "$TRASH/ro" 2>/dev/null; [ $rc = 1 ] && [ "$(cat "$TRASH/ro/inv.md")" = old ]'
+	test_when_finished "chattr -i $TRASH/ro; umount $TRASH/ro" &&
+	{ chattr +i "$TRASH/ro" 2>/dev/null || { mount -t tmpfs -o size=4k tmpfs "$TRASH/ro" && echo old >"$TRASH/ro/inv.md"; }; } &&
+	run 1 sparkctl scan --format markdown --output "$TRASH/ro/inv.md" && [ "$(cat "$TRASH/ro/inv.md")" = old ]'
 
 test_expect "cron: a bare environment works, prints no progress, stderr stays empty" '
 	env -i HOME="$HOME" PATH=/usr/bin:/bin SPARKCTL_CONFIG="$SPARKCTL_CONFIG" "$SPARKCTL" scan --format prometheus --no-fail \

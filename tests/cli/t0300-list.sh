@@ -55,5 +55,5 @@ test_expect "the bundled models.ini is valid and lists the owner's four served m
 	run 0 sparkctl --config "$ROOT/models.ini" list --names && [ $(wc -l <"$TRASH/out") = 4 ] &&
 	has out "^qwen3-32b-nvfp4$" && has out "^llama4-scout-17b-nvfp4$" && [ ! -s "$TRASH/err" ]'
 test_expect "without any models.ini the defaults apply" '
-	unset SPARKCTL_CONFIG; run 0 sparkctl list --json && json "j == {\"models\": []}"'
+	unset SPARKCTL_CONFIG && run 0 sparkctl list --json && json "j == {\"models\": []}"'
 test_done

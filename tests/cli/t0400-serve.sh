@@ -158,19 +158,19 @@ test_expect "stale state after kill -9 of the whole engine: ps says dead, serve 
 	run 0 sparkctl ps --json && json "j[\"models\"][0][\"health\"] == \"dead\"" &&
 	run 0 sparkctl serve --json a && json "j[\"action\"] == \"started\" and j[\"pid\"] != '"'"'$pgid'"'"'"'
 test_expect "sparkctl killed while it waits: the engine and its state survive, stop cleans up" '
-	run 0 sparkctl stop a && (sparkctl serve slow >/dev/null 2>&1 & echo $! >"$TRASH/serve.pid"; wait) &
+	run 0 sparkctl stop a && { (sparkctl serve slow >/dev/null 2>&1 & echo $! >"$TRASH/serve.pid"; wait) & } &&
 	wait_until 10 test -e "$TRASH/state/run/slow.json" && kill -9 $(cat "$TRASH/serve.pid") &&
 	pgid=$(state_pid slow) && [ $(group_size $pgid) -ge 1 ] && run 0 sparkctl ps --json &&
 	json "j[\"models\"][0][\"name\"] == \"slow\" and j[\"models\"][0][\"health\"] == \"loading\"" &&
 	run 0 sparkctl stop slow && [ $(group_size $pgid) = 0 ]'
 test_expect "a reused PID is never signalled: the stale state is only cleaned" '
-	sleep 300 & victim=$! && test_cleanup "kill $victim" &&
+	{ sleep 300 & victim=$!; } && test_when_finished "kill $victim" &&
 	mkdir -p "$TRASH/state/run" &&
 	printf "{\"name\":\"a\",\"engine\":\"sglang\",\"mode\":\"host\",\"pid\":%d,\"pgid\":%d,\"start_time\":1,\"port\":%d,\"host\":\"127.0.0.1\",\"started_unix\":1}" $victim $victim '$P1' >"$TRASH/state/run/a.json" &&
 	run 0 sparkctl stop a && has out "was not running" && kill -0 $victim && [ ! -e "$TRASH/state/run/a.json" ]'
 test_expect "two concurrent switches run one after the other" '
-	(sparkctl switch --json a >"$TRASH/s1" 2>"$TRASH/e1"; echo $? >"$TRASH/r1") &
-	(sparkctl switch --json b >"$TRASH/s2" 2>"$TRASH/e2"; echo $? >"$TRASH/r2") &
+	{ (sparkctl switch --json a >"$TRASH/s1" 2>"$TRASH/e1"; echo $? >"$TRASH/r1") & } &&
+	{ (sparkctl switch --json b >"$TRASH/s2" 2>"$TRASH/e2"; echo $? >"$TRASH/r2") & } &&
 	wait_until 60 sh -c "test -s $TRASH/r1 && test -s $TRASH/r2" &&
 	cat "$TRASH/s1" "$TRASH/s2" "$TRASH/e1" "$TRASH/e2" &&
 	[ "$(cat "$TRASH/r1")$(cat "$TRASH/r2")" = 00 ] && run 0 sparkctl ps --json && json "len(j[\"models\"]) == 1" &&
@@ -182,7 +182,7 @@ assert sorted([a[\"stopped\"], b[\"stopped\"]]) in ([[], [\"a\"]], [[], [\"b\"]]
 assert (a[\"stopped\"] == [\"b\"]) or (b[\"stopped\"] == [\"a\"]), (a, b)
 " "$TRASH/s1" "$TRASH/s2"'
 test_expect "a foreign process on the port is refused, named, and left alone" '
-	sparkctl stop --all >/dev/null && python3 -m http.server --bind 127.0.0.1 '$P1' >/dev/null 2>&1 & foreign=$! &&
+	sparkctl stop --all >/dev/null && { python3 -m http.server --bind 127.0.0.1 '$P1' >/dev/null 2>&1 & foreign=$!; } &&
 	test_cleanup "kill $foreign" && wait_until 10 listening '$P1' &&
 	run 1 sparkctl serve a && has err "port '$P1' is taken by process $foreign \(python3\), which sparkctl did not start" &&
 	kill -0 $foreign && run 0 sparkctl ps --json && json "j[\"models\"][0][\"managed\"] is False and j[\"models\"][0][\"port\"] == '$P1'" &&

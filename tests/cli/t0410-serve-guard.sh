@@ -46,21 +46,21 @@ no_orphans() {
 }
 
 test_expect "two serve a at once: one starts it, the other finds it running; one engine, stoppable" '
-	(sparkctl serve a >"$TRASH/o1" 2>&1; echo $? >"$TRASH/r1") & (sparkctl serve a >"$TRASH/o2" 2>&1; echo $? >"$TRASH/r2") &
+	{ (sparkctl serve a >"$TRASH/o1" 2>&1; echo $? >"$TRASH/r1") & } && { (sparkctl serve a >"$TRASH/o2" 2>&1; echo $? >"$TRASH/r2") & } &&
 	wait_until 30 sh -c "test -s $TRASH/r1 && test -s $TRASH/r2" && cat "$TRASH/o1" "$TRASH/o2" &&
 	[ "$(cat "$TRASH/r1")$(cat "$TRASH/r2")" = 00 ] && grep -q "already running and healthy" "$TRASH/o1" "$TRASH/o2" &&
 	[ $(engines | wc -l) = 1 ] && no_orphans && run 0 sparkctl stop a && [ -z "$(engines)" ]'
 test_expect "switch and stop --all in a loop never leave an engine without a state file" '
 	for i in 1 2 3 4 5 6; do
-		sparkctl switch a >/dev/null 2>&1 & sw=$!; sparkctl stop --all >/dev/null 2>&1; wait $sw;
-		no_orphans || return 1;
+		{ sparkctl switch a >/dev/null 2>&1 & sw=$!; } && sparkctl stop --all >/dev/null 2>&1 &&
+		{ wait $sw || true; } && no_orphans || return 1
 	done && run 0 sparkctl stop --all && [ -z "$(engines)" ]'
 test_expect "serve refuses while another model of its group runs, naming it and pointing at switch" '
 	run 0 sparkctl serve b && run 1 sparkctl serve a &&
 	has err "serve: a: b of the same group \"big\" runs; models of one group exclude each other: .sparkctl switch a. stops it first" &&
 	[ $(engines | wc -l) = 1 ] && run 0 sparkctl serve solo && run 0 sparkctl stop --all'
 test_expect "a state file without a start time: nothing is signalled, and stop says so" '
-	sleep 300 & victim=$! && test_cleanup "kill $victim" && mkdir -p "$TRASH/state/run" &&
+	{ sleep 300 & victim=$!; } && test_when_finished "kill $victim" && mkdir -p "$TRASH/state/run" &&
 	printf "{\"name\":\"solo\",\"engine\":\"sglang\",\"mode\":\"host\",\"pid\":%d,\"pgid\":%d,\"port\":%d,\"host\":\"127.0.0.1\",\"started_unix\":1}" $victim $victim '$P3' >"$TRASH/state/run/solo.json" &&
 	run 0 sparkctl stop solo && has out "^solo: not signalled$" && has err "names pid $victim .* nothing was signalled" &&
 	kill -0 $victim && [ ! -e "$TRASH/state/run/solo.json" ]'

@@ -73,8 +73,8 @@ test_expect "a token file readable by others gets a warning" '
 test_expect "a --token-file that does not exist is an error" '
 	run 1 sparkctl test --token-file "$TRASH/none" tok && has err "none: No such file"'
 test_expect "the token appears in no output, no log and no command line of any process" '
-	(sparkctl test --json --token-file "$TRASH/token" hang --timeout 3 >"$TRASH/o1" 2>"$TRASH/e1"; echo $? >"$TRASH/r1") &
-	wait_until 10 sh -c "grep -c \"POST /v1/chat\" \"$TRASH/state/logs/hang.log\" | grep -qv \"^0$\"" || { echo "no request reached hang"; false; } &&
+	{ (sparkctl test --json --token-file "$TRASH/token" hang --timeout 3 >"$TRASH/o1" 2>"$TRASH/e1"; echo $? >"$TRASH/r1") & } &&
+	{ wait_until 10 sh -c "grep -c \"POST /v1/chat\" \"$TRASH/state/logs/hang.log\" | grep -qv \"^0$\"" || { echo "no request reached hang"; false; }; } &&
 	python3 -c "
 import glob, sys
 token = open(sys.argv[1]).read().strip().encode()  # read here, so no argv of ours holds it
@@ -88,7 +88,7 @@ for f in glob.glob(\"/proc/[0-9]*/cmdline\"):
 sys.exit(\"token on the command line of %s\" % hits if hits else 0)
 " "$TRASH/token" &&
 	run 0 sparkctl test --token-file "$TRASH/token" --json good && run 0 sparkctl test --token-file "$TRASH/token" tok &&
-	wait_until 15 test -s "$TRASH/r1" || { echo "the hanging test did not end"; false; } &&
+	{ wait_until 15 test -s "$TRASH/r1" || { echo "the hanging test did not end"; false; }; } &&
 	{ ! grep -rqa "$TOKEN" "$TRASH/out" "$TRASH/err" "$TRASH/o1" "$TRASH/e1" "$TRASH/state" || { echo "token found:"; grep -rla "$TOKEN" "$TRASH/out" "$TRASH/err" "$TRASH/o1" "$TRASH/e1" "$TRASH/state"; false; }; }'
 test_expect "--proxy goes through the token proxy with the token, to the proxy only" '
 	run 0 sparkctl test --proxy --token-file "$TRASH/token" --json good &&

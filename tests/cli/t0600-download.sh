@@ -66,10 +66,11 @@ test_expect "an unknown revision, repository or match: one clear line each, exit
 	run 1 sparkctl download --to "$TRASH/x" org/none && has err "HTTP 404 RepoNotFound" &&
 	run 1 sparkctl download --to "$TRASH/x" --include "*.gguf" org/tiny && has err "no file matches"'
 test_expect "a gated repository (401, 403): the Hub's message and the HF_TOKEN hint" '
+	test_when_finished "ctl \"{\\\"gated\\\": 0}\"" &&
 	ctl "{\"gated\": 401}" && run 1 sparkctl download --to "$TRASH/g" org/tiny &&
 	has err "HTTP 401 GatedRepo: Access to model org/tiny is restricted" && has err "no token was sent: set HF_TOKEN" &&
 	ctl "{\"gated\": 403}" && HF_TOKEN=nope run 1 sparkctl download --to "$TRASH/g" org/tiny &&
-	has err "HTTP 403 GatedRepo.*the token from \\\$HF_TOKEN was not accepted"; rc=$?; ctl "{\"gated\": 0}"; [ $rc = 0 ]'
+	has err "HTTP 403 GatedRepo.*the token from \\\$HF_TOKEN was not accepted"'
 test_expect "a private repository: the token goes to the Hub, never to the CDN, never into output" '
 	ctl "{\"token\": \"hf_s3cr3t\", \"reset_stats\": true}" && test_cleanup "ctl \"{\\\"token\\\": null}\"" &&
 	HF_TOKEN=hf_s3cr3t run 0 sparkctl download --to "$TRASH/priv" org/tiny && same "$TRASH/priv" &&
@@ -87,23 +88,24 @@ test_expect "a connection cut mid-file is resumed from where it stopped" '
 	ctl "{\"cut\": 1, \"reset_stats\": true}" && run 0 sparkctl download --to "$TRASH/cut" --include $BIG org/tiny &&
 	cmp "$SRC/$BIG" "$TRASH/cut/$BIG" && [ "$(stat_of cdn)" = 2 ] && [ "$(stat_of cdn_bytes)" -le $((BIGSIZE + 65536)) ]'
 test_expect "wrong bytes are refused, named, and never reach the final path" '
+	test_when_finished "ctl \"{\\\"wrong\\\": null}\"" &&
 	ctl "{\"wrong\": \"$BIG\"}" && run 1 sparkctl download --to "$TRASH/wrong" org/tiny &&
 	has err "$BIG: SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; the bytes were discarded" &&
-	[ ! -e "$TRASH/wrong/$BIG" ] && [ ! -e "$TRASH/wrong/.sparkctl/partial/$BIG.part" ] && [ -e "$TRASH/wrong/config.json" ];
-	rc=$?; ctl "{\"wrong\": null}"; [ $rc = 0 ]'
+	[ ! -e "$TRASH/wrong/$BIG" ] && [ ! -e "$TRASH/wrong/.sparkctl/partial/$BIG.part" ] && [ -e "$TRASH/wrong/config.json" ]'
 test_expect "a server that ignores Range: the file restarts cleanly" '
+	test_when_finished "ctl \"{\\\"ignore_range\\\": false}\"" &&
 	mkdir -p "$TRASH/ir/.sparkctl/partial" && head -c 1000000 "$SRC/$BIG" >"$TRASH/ir/.sparkctl/partial/$BIG.part" &&
 	ctl "{\"ignore_range\": true, \"reset_stats\": true}" && run 0 sparkctl download --to "$TRASH/ir" --include $BIG org/tiny &&
-	cmp "$SRC/$BIG" "$TRASH/ir/$BIG" && [ "$(stat_of cdn_bytes)" = $BIGSIZE ]; rc=$?; ctl "{\"ignore_range\": false}"; [ $rc = 0 ]'
+	cmp "$SRC/$BIG" "$TRASH/ir/$BIG" && [ "$(stat_of cdn_bytes)" = $BIGSIZE ]'
 test_expect "kill -9 in the middle, then resume: less than one chunk is fetched again" '
-	ctl "{\"slow\": true}" && (sparkctl download --to "$TRASH/k9" --include $BIG org/tiny >/dev/null 2>&1 & echo $! >"$TRASH/dl.pid") &&
+	ctl "{\"slow\": true}" && { sparkctl download --to "$TRASH/k9" --include $BIG org/tiny >/dev/null 2>&1 & echo $! >"$TRASH/dl.pid"; } &&
 	wait_until 20 sh -c "[ \$(stat -c %s \"$TRASH/k9/.sparkctl/partial/$BIG.part\" 2>/dev/null || echo 0) -gt 1000000 ]" &&
 	kill -9 $(cat "$TRASH/dl.pid") && have=$(stat -c %s "$TRASH/k9/.sparkctl/partial/$BIG.part") && [ $have -lt $BIGSIZE ] &&
 	ctl "{\"slow\": false, \"reset_stats\": true}" && run 0 sparkctl download --to "$TRASH/k9" --include $BIG org/tiny &&
 	has out "resumed" && cmp "$SRC/$BIG" "$TRASH/k9/$BIG" && [ "$(stat_of cdn_bytes)" -le $((BIGSIZE - have + 524288)) ]'
 test_expect "a full disk (ulimit -f): a clear error, the partial kept, the resume completes" '
-	bash -c "ulimit -f 1024; exec \"$SPARKCTL\" download --to \"$TRASH/full\" --include $BIG org/tiny" >"$TRASH/out" 2>"$TRASH/err";
-	[ $? = 1 ] && has err "cannot write .*$BIG.part: File too large; the [0-9]+ bytes so far are kept: run again to resume" &&
+	run 1 bash -c "ulimit -f 1024; exec \"$SPARKCTL\" download --to \"$TRASH/full\" --include $BIG org/tiny" &&
+	has err "cannot write .*$BIG.part: File too large; the [0-9]+ bytes so far are kept: run again to resume" &&
 	[ $(stat -c %s "$TRASH/full/.sparkctl/partial/$BIG.part") -gt 0 ] &&
 	run 0 sparkctl download --to "$TRASH/full" --include $BIG org/tiny && cmp "$SRC/$BIG" "$TRASH/full/$BIG"'
 if mkdir -p "$TRASH/small" && mount -t tmpfs -o size=1m tmpfs "$TRASH/small" 2>/dev/null; then
@@ -116,8 +118,8 @@ else
 fi
 if command -v script >/dev/null; then
 	test_expect "on a terminal: a live line per active file and a total with rate and ETA" '
-		ctl "{\"slow\": true}" && script -qec "\"$SPARKCTL\" download --to \"$TRASH/tty\" --include $BIG org/tiny" /dev/null >"$TRASH/out" 2>&1;
-		rc=$?; ctl "{\"slow\": false}"; [ $rc = 0 ] &&
+		test_when_finished "ctl \"{\\\"slow\\\": false}\"" &&
+		ctl "{\"slow\": true}" && script -qec "\"$SPARKCTL\" download --to \"$TRASH/tty\" --include $BIG org/tiny" /dev/null >"$TRASH/out" 2>&1 &&
 		has out "  $BIG +[0-9.]+[BKM] / [0-9.]+M" && has out "total [0-9.]+[BKM] / [0-9.]+M, [0-9.]+[BKM]?/s, ETA [0-9]+ s" &&
 		cmp "$SRC/$BIG" "$TRASH/tty/$BIG"'
 fi

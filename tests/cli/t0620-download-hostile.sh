@@ -87,8 +87,8 @@ if command -v script >/dev/null; then
 	test_expect "Retry-After: 2000000000 waits 5 minutes at most, and the terminal says so" '
 		reset && ctl "{\"ratelimit\": 1, \"retry_after\": \"2000000000\"}" &&
 		{ script -qec "\"$SPARKCTL\" download --to \"$TRASH/ra\" org/evil" /dev/null >"$TRASH/out" 2>&1 & pid=$!; } &&
-		wait_until 20 grep -Eq "retry 1/5 of [^ ]+ in (299|300) s: HTTP 429" "$TRASH/out"; ok=$?;
-		kill $pid; wait $pid; pkill -f "download --to $TRASH/ra"; [ $ok = 0 ]'
+		test_when_finished "kill $pid; pkill -f \"download --to $TRASH/ra\"" &&
+		wait_until 20 grep -Eq "retry 1/5 of [^ ]+ in (299|300) s: HTTP 429" "$TRASH/out"'
 else
 	echo "ok - # SKIP script(1) is missing"
 fi

@@ -138,7 +138,7 @@ test_expect "a models root with a link to /proc and /sys never walks them" '
 	run 0 timeout 20 "$SPARKCTL" scan --root "$TRASH/root" --json && json "j[\"models\"] == []" &&
 	has err "root/p: a kernel file system .*not walked" && has err "root/s: a kernel file system"'
 test_expect "a reader that goes away (| head -1) is a quiet exit 141, as git" '
-	"$SPARKCTL" inspect --tensors "$M/org/many" 2>"$TRASH/err" | head -1 >/dev/null; [ -z "$(cat "$TRASH/err")" ] &&
+	{ "$SPARKCTL" inspect --tensors "$M/org/many" 2>"$TRASH/err" | head -1 >/dev/null; } && [ -z "$(cat "$TRASH/err")" ] &&
 	bash -c "\"$SPARKCTL\" inspect --tensors \"$M/org/many\" | head -1 >/dev/null; echo \${PIPESTATUS[0]}" >"$TRASH/st" &&
 	[ "$(cat "$TRASH/st")" = 141 ]'
 test_done

@@ -27,14 +27,68 @@ gen_fixtures() {
 	python3 "$TESTS/gen-fixtures.py" "$1" >/dev/null || { echo "Bail out! fixture generator failed"; exit 1; }
 }
 
+# chainlint BODY: a test whose commands are not joined by && lets a
+# failure pass unseen. git's first chain-lint: run "(exit 117) && BODY";
+# an intact chain stops at once with 117, a broken one goes on past the
+# break and ends otherwise. (Loops join their bodies with "|| return 1".)
+chainlint() {
+	(eval "(exit 117) && $1") >/dev/null 2>&1
+	[ $? = 117 ] || { echo "broken && chain: a command of this test is not joined by && (a failure would pass)"; return 1; }
+}
+
+# test_when_finished CMD: run CMD after the current test, passed or not
+# (git's): the test body runs in a subshell, so the command goes to a file.
+test_when_finished() { printf '%s\n' "$*" >>"$TRASH/.when_finished"; }
+
+# Prerequisites (git's test_have_prereq): test_lazy_prereq NAME 'CMD'
+# defines one, evaluated once on first use.
+test_lazy_prereq() { eval "_prereq_cmd_$1=\$2"; }
+test_have_prereq() {
+	eval "_have=\${_prereq_$1:-}"
+	if [ -z "$_have" ]; then
+		eval "_cmd=\${_prereq_cmd_$1:-false}"
+		if (eval "$_cmd") >/dev/null 2>&1; then _have=yes; else _have=no; fi
+		eval "_prereq_$1=$_have"
+	fi
+	[ "$_have" = yes ]
+}
+test_lazy_prereq SCRIPT 'command -v script'
+test_lazy_prereq ZSH 'command -v zsh'
+test_lazy_prereq FISH 'command -v fish'
+test_lazy_prereq TMUX 'command -v tmux'
+test_lazy_prereq ROOT '[ "$(id -u)" = 0 ]'
+
+# test_cmp EXPECTED ACTUAL: the files are equal, else the diff is shown.
+test_cmp() { diff -u "$1" "$2"; }
+
+# test_expect "what it proves" 'commands' [PREREQ...]
 test_expect() {
 	test_count=$((test_count + 1))
-	if (eval "$2") >"$TRASH/test.log" 2>&1; then
-		echo "ok $test_count - $1"
+	_title=$1 _body=$2
+	shift 2
+	for _p in "$@"; do
+		if ! test_have_prereq "$_p"; then
+			echo "ok $test_count # SKIP $_title (missing $_p)"
+			return 0
+		fi
+	done
+	rm -f "$TRASH/.when_finished"
+	if ! chainlint "$_body" >"$TRASH/test.log" 2>&1; then
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $_title"
+		{ echo "ran: $_body"; cat "$TRASH/test.log"; } | sed 's/^/#   /'
+		return 0
+	fi
+	if (eval "$_body") >"$TRASH/test.log" 2>&1; then
+		echo "ok $test_count - $_title"
 	else
 		test_failed=$((test_failed + 1))
-		echo "not ok $test_count - $1"
-		{ echo "ran: $2"; sed -n '1,60p' "$TRASH/test.log"; } | sed 's/^/#   /'
+		echo "not ok $test_count - $_title"
+		{ echo "ran: $_body"; sed -n '1,60p' "$TRASH/test.log"; } | sed 's/^/#   /'
+	fi
+	if [ -f "$TRASH/.when_finished" ]; then
+		(. "$TRASH/.when_finished") >/dev/null 2>&1
+		rm -f "$TRASH/.when_finished"
 	fi
 }
 
