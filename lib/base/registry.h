@@ -1,4 +1,4 @@
-/* The registry: models.ini (DESIGN.md "The registry"), its lookup order and
+/* The registry: models.ini (man 5 models.ini), its lookup order and
  * its checks. Errors name file:line; oddities that do not stop the tool are
  * collected as warnings for the caller to print. */
 #ifndef SC_REGISTRY_H

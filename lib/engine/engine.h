@@ -1,5 +1,5 @@
 /* Engines: which engine a registry entry is, and the flags that load a
- * checkpoint with it (DESIGN.md "Engines"). */
+ * checkpoint with it (doc/FACTS.md "Engines"). */
 #ifndef SC_ENGINE_H
 #define SC_ENGINE_H
 

@@ -1,5 +1,5 @@
 /* Element types: safetensors dtypes and ggml tensor types, with their sizes
- * (DESIGN.md "Checkpoint formats"). */
+ * (doc/FACTS.md "Checkpoint formats"). */
 #ifndef SC_DTYPE_H
 #define SC_DTYPE_H
 

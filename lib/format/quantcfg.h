@@ -1,5 +1,5 @@
 /* Where and how a checkpoint declares its quantization, looked up in the
- * order vLLM and SGLang use (DESIGN.md "Checkpoint formats"). */
+ * order vLLM and SGLang use (doc/FACTS.md "Checkpoint formats"). */
 #ifndef SC_QUANTCFG_H
 #define SC_QUANTCFG_H
 

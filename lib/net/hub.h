@@ -1,4 +1,4 @@
-/* The Hugging Face Hub protocol (DESIGN.md "The Hub protocol"): endpoint and
+/* The Hugging Face Hub protocol (doc/FACTS.md "The Hub protocol"): endpoint and
  * token discovery, revision -> commit, the recursive file listing, the
  * include/exclude globs, and the Hub's error answers. */
 #ifndef SC_HUB_H

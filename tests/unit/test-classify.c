@@ -1,5 +1,5 @@
 /* The quantization declaration and the classifier: each scheme of
- * DESIGN.md, the real configs, the traps, and the tensors-win rule. */
+ * doc/FACTS.md, the real configs, the traps, and the tensors-win rule. */
 #include "unit.h"
 #include "../../lib/base/json.h"
 #include "../../lib/format/classify.h"

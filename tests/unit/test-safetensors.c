@@ -29,13 +29,14 @@ static void valid_header_gives_tensors_in_offset_order(void **state)
 {
 	struct st_header h;
 	sc_err e;
-	const char *j = "{\"b\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[8,24]},"
-			"\"a\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]},"
+	/* names in the reverse of offset order: a sort by name must fail this */
+	const char *j = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[8,24]},"
+			"\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]},"
 			"\"__metadata__\":{\"format\":\"pt\",\"k\":\"v\"}}";
 	assert_int_equal(parse_json(j, 24, &h, &e), 0);
 	assert_int_equal(h.n_tensors, 2);
-	assert_string_equal(st_tensor_name(&h, &h.tensors[0]), "a");
-	assert_string_equal(st_tensor_name(&h, &h.tensors[1]), "b");
+	assert_string_equal(st_tensor_name(&h, &h.tensors[0]), "b");
+	assert_string_equal(st_tensor_name(&h, &h.tensors[1]), "a");
 	assert_int_equal(h.tensors[0].dtype, ST_BF16);
 	assert_int_equal(h.tensors[1].ndim, 2);
 	assert_int_equal(sc_st_tensor_elements(&h, &h.tensors[1]), 4);
@@ -74,6 +75,10 @@ static void scalars_empty_tensors_and_padding_spaces(void **state)
 			"\"z\":{\"dtype\":\"F32\",\"shape\":[0,5],\"data_offsets\":[4,4]}}     ";
 	assert_int_equal(parse_json(j, 4, &h, &e), 0);
 	assert_int_equal(h.n_tensors, 2);
+	/* a scalar holds one element (the empty product), an empty tensor none */
+	assert_string_equal(st_tensor_name(&h, &h.tensors[0]), "s");
+	assert_int_equal(sc_st_tensor_elements(&h, &h.tensors[0]), 1);
+	assert_int_equal(sc_st_tensor_elements(&h, &h.tensors[1]), 0);
 	sc_st_header_done(&h);
 }
 
