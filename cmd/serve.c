@@ -53,7 +53,7 @@ static int dry_run(const struct registry *reg, const char *name)
 	struct launch l;
 	sc_err e;
 	if (!m)
-		return cli_fail(1, "serve: %s: no such [model] in the registry", name);
+		return cli_fail(1, "serve: %s", (sc_registry_no_model(reg, name, &e), e.msg));
 	if (sc_engine_launch(reg, m, &l, &e) < 0)
 		return cli_fail(1, "serve: %s", e.msg);
 	char *s = sc_launch_script(&l, m, reg->host);

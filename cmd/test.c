@@ -171,10 +171,13 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 		else {
 			const struct reg_model *m = sc_registry_model(reg, name);
 			int port = m ? (o->proxy ? m->proxy_port : m->port) : 0;
-			if (!m || !port) {
-				cli_fail(0, "test: %s: %s", name, !m ? "no such [model] in the registry"
-								 : o->proxy ? "the model has no proxy-port" : "the model has no port");
-				r = 1;
+			if (!m) {
+				sc_err ne;
+				r = cli_fail(1, "test: %s", (sc_registry_no_model(reg, name, &ne), ne.msg));
+				break;
+			}
+			if (!port) {
+				r = cli_fail(1, "test: %s: %s", name, o->proxy ? "the model has no proxy-port" : "the model has no port");
 				break;
 			}
 			snprintf(base, sizeof base, "http://%s:%d", o->proxy ? reg->proxy_host : reg->host, port);

@@ -7,6 +7,8 @@ mkdir -p "$SRC"
 head -c 300000 /dev/urandom >"$SRC/weights.bin"
 echo '{"a": 1}' >"$SRC/config.json"
 echo '{"v": 2}' >"$SRC/model..v2.json"
+# a name that would draw a fake line on the terminal
+printf 'x' >"$SRC/$(printf 'a\033[2K\rfetched evil.bin')"
 HUB=$(free_port) CDN=$(free_port)
 python3 "$TESTS/standin/hub.py" --dir "$SRC" --repo org/evil --port $HUB --cdn-port $CDN --lfs-min 100000 &
 test_cleanup "kill $!"
@@ -76,6 +78,12 @@ for bad in "{\"type\": \"file\", \"path\": \".sparkctl/meta/config.json.json\", 
 done
 test_expect "a file named model..v2.json is fine: only a segment equal to .. is unsafe" '
 	reset && run 0 "$SPARKCTL" download --to "$TRASH/ok" org/evil && cmp "$SRC/model..v2.json" "$TRASH/ok/model..v2.json"'
+test_expect "a file name with terminal escapes is printed escaped, never raw" '
+	reset && run 0 "$SPARKCTL" download --to "$TRASH/esc" org/evil && ! grep -q "$(printf "\033")" "$TRASH/out" "$TRASH/err" &&
+	has out "^fetched a\\\\e\[2K\\\\x0dfetched evil.bin"'
+test_expect "HF_TOKEN with CR/LF is refused, naming the variable and never the token" '
+	HF_TOKEN="$(printf "hf_abc\r\nX-Injected: 1")" run 1 "$SPARKCTL" download --to "$TRASH/tok" org/evil &&
+	has err "HF_TOKEN holds a control character" && hasnt err "hf_abc|Injected" && [ ! -e "$TRASH/tok/config.json" ]'
 for id in ../x org/.. ./x -org/x org/-x org/x. "org/a b" org org/x/y; do
 	test_expect "the repository id \"$id\" is refused before any request" '
 		run 2 "$SPARKCTL" download --to "$TRASH/r" -- "'"$id"'" && has err "is not a Hub repository id" && [ ! -e "$TRASH/r" ]'
@@ -88,7 +96,7 @@ if command -v script >/dev/null; then
 		reset && ctl "{\"ratelimit\": 1, \"retry_after\": \"2000000000\"}" &&
 		{ script -qec "\"$SPARKCTL\" download --to \"$TRASH/ra\" org/evil" /dev/null >"$TRASH/out" 2>&1 & pid=$!; } &&
 		test_when_finished "kill $pid; pkill -f \"download --to $TRASH/ra\"" &&
-		wait_until 20 grep -Eq "retry 1/5 of [^ ]+ in (299|300) s: HTTP 429" "$TRASH/out"'
+		wait_until 20 grep -Eq "retry 1/5 of .+ in (299|300) s: HTTP 429" "$TRASH/out"'
 else
 	echo "ok - # SKIP script(1) is missing"
 fi
