@@ -13,11 +13,24 @@ struct collector {
 	bool over;
 };
 
+/* The buffer holds len + 1 bytes rounded up to a power of two (at least
+ * 64): growing it geometrically keeps a 64 MiB answer linear, where a
+ * realloc per 16 KiB chunk copied it thousands of times. */
+static size_t capacity_for(size_t n)
+{
+	size_t c = 64;
+	while (c < n)
+		c <<= 1;
+	return c;
+}
+
 int sc_http_append(char **buf, size_t *len, const void *p, size_t n, size_t max)
 {
 	if (*len + n > max)
 		return -EFBIG;
-	char *b = realloc(*buf, *len + n + 1);
+	char *b = *buf;
+	if (!b || *len + n + 1 > capacity_for(*len + 1))
+		b = realloc(*buf, capacity_for(*len + n + 1));
 	if (!b)
 		return -ENOMEM;
 	memcpy(b + *len, p, n);
