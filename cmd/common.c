@@ -134,7 +134,10 @@ int cli_parse(const struct sc_command *cmd, int argc, char **argv,
 		if (c == '?') {
 			if (optopt)
 				cli_fail(0, "%s: unknown option '-%c' (see 'sparkctl %s --help')", cmd->name, optopt, cmd->name);
-			else {
+			else if (startswith(argv[optind - 1], "--config")) {
+				cli_fail(0, "%s: --config goes before the command: sparkctl --config FILE %s ...", cmd->name,
+					 cmd->name);
+			} else {
 				cli_fail(0, "%s: unknown option '%s' (see 'sparkctl %s --help')", cmd->name,
 					 argv[optind - 1], cmd->name);
 				const char *names[64];

@@ -97,8 +97,10 @@ static const char *status_color(enum sc_status s)
 	return s == ST_OK ? "\033[32m" : s == ST_STUB ? "\033[33m" : "\033[31m";
 }
 
-static void render_table(FILE *out, const struct scan_result *s, bool color)
+static void render_table(FILE *out, const struct scan_result *s, bool color, bool tty, bool no_fail)
 {
+	uint64_t total = 0;
+	size_t bad = 0;
 	size_t w = strlen("MODEL");
 	for (size_t i = 0; i < s->n_models; i++)
 		if (strlen(cli_safe(s->models[i].rel)) > w)
@@ -114,7 +116,15 @@ static void render_table(FILE *out, const struct scan_result *s, bool color)
 			sc_format_name(m->format), sc_quant_method_name(m->quant_method), size,
 			color ? status_color(m->status) : "", sc_status_name(m->status), color ? "\033[0m" : "",
 			cli_safe(m->name), cli_safe(note));
+		total += m->disk_bytes;
+		bad += m->status != ST_OK;
 	}
+	/* a totals line, as hf cache scan ends with one; on a terminal it also
+	 * says why the exit status is 1, which surprises set -e scripts */
+	char size[16];
+	sc_format_bytes(total, size, sizeof size);
+	fprintf(out, "%zu model%s, %s; %zu not ok%s\n", s->n_models, s->n_models == 1 ? "" : "s", size, bad,
+		tty && bad && !no_fail ? ": exit 1 (--no-fail to ignore)" : "");
 }
 
 static void md_cell(FILE *out, const char *text)
@@ -226,7 +236,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	else if (o->fmt == FMT_PROMETHEUS)
 		render_prometheus(out, &s, now);
 	else
-		render_table(out, &s, !o->output && cli_color(stdout));
+		render_table(out, &s, !o->output && cli_color(stdout), !o->output && isatty(1), o->no_fail);
 	if (o->output && out) {
 		if (fclose(out) != 0 && !r)
 			r = cli_fail(1, "scan: out of memory");

@@ -186,6 +186,13 @@ static int need_value(const struct ini_entry *en, const char *file, sc_err *e)
 	return 0;
 }
 
+/* "128" in models.ini meant 128 bytes: a memory size needs its unit. */
+static bool size_has_unit(const char *v)
+{
+	size_t n = strlen(v);
+	return n && !isdigit((unsigned char)v[n - 1]) && v[n - 1] != '.';
+}
+
 /* A host goes into URLs, engine flags and scripts: a name or an address,
  * nothing else. */
 static bool host_ok(const char *v)
@@ -207,8 +214,8 @@ static int defaults_key(struct registry *r, const struct ini_entry *en, const ch
 	if (streq(k, "models-root"))
 		x = set_str(&r->models_root, v, true);
 	else if (streq(k, "memory")) {
-		if (sc_parse_size(v, &r->memory) < 0 || r->memory == 0)
-			return BAD("not a size (e.g. 128G)");
+		if (!size_has_unit(v) || sc_parse_size(v, &r->memory) < 0 || r->memory == 0)
+			return BAD("not a size with a unit (e.g. 120GiB; a bare number would be bytes)");
 	} else if (streq(k, "mem-fraction")) {
 		if (parse_fraction(v, &r->mem_fraction) < 0)
 			return BAD("not a fraction between 0 and 1");
@@ -299,8 +306,8 @@ static int model_key(struct registry *r, struct reg_model *m, const struct ini_e
 		if (parse_long(v, 1, SC_MAX_CONTEXT, &m->context) < 0)
 			return BAD("not a number of tokens from 1 to 1073741824");
 	} else if (streq(k, "memory")) {
-		if (sc_parse_size(v, &m->memory) < 0 || m->memory == 0)
-			return BAD("not a size (e.g. 128G)");
+		if (!size_has_unit(v) || sc_parse_size(v, &m->memory) < 0 || m->memory == 0)
+			return BAD("not a size with a unit (e.g. 120GiB; a bare number would be bytes)");
 	} else if (streq(k, "mem-fraction")) {
 		if (parse_fraction(v, &m->mem_fraction) < 0)
 			return BAD("not a fraction between 0 and 1");

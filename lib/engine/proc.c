@@ -276,3 +276,21 @@ int sc_pgrp_stop(pid_t pgid, uint64_t start_time, int timeout_ms, bool *killed, 
 		return sc_error(e, -EBUSY, "process group %d survived SIGKILL", (int)pgid);
 	return 0;
 }
+
+bool sc_find_program(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	const char *path = getenv("PATH");
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		char full[4096];
+		if (snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? p : ".", prog) < (int)sizeof full &&
+		    access(full, X_OK) == 0)
+			return true;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return false;
+}

@@ -21,6 +21,9 @@ struct spawn_opts {
  * reason in the log. */
 int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e);
 
+/* Is prog an executable, as execvp would find it (a path, or on $PATH)? */
+bool sc_find_program(const char *prog);
+
 /* Run argv to completion, capturing up to cap bytes of its stdout and
  * stderr into out (NUL terminated; may be NULL). Returns the exit status
  * (>= 0) or <0. timeout_ms 0: none. */

@@ -309,9 +309,16 @@ static int preflight(const struct registry *reg, const struct reg_model *rm, con
 			r = sc_error(e, -ENOMEM, "%s: needs %s (weights + KV cache at %llu tokens), its budget is %s "
 				     "(memory x mem-fraction in models.ini)", rm->name, a, (unsigned long long)m->context, b);
 		} else if (need + SC_MEMORY_RESERVE > avail) {
+			char **running = NULL;
+			size_t n_running = 0;
+			sc_state_list(reg->state_dir, &running, &n_running, NULL);
 			sc_format_bytes(avail > SC_MEMORY_RESERVE ? avail - SC_MEMORY_RESERVE : 0, b, sizeof b);
-			r = sc_error(e, -ENOMEM, "%s: needs %s, only %s is free (MemAvailable less a %llu GiB reserve); "
-				     "stop another model first", rm->name, a, b, SC_MEMORY_RESERVE >> 30);
+			/* "stop another model first" only where sparkctl runs one */
+			r = sc_error(e, -ENOMEM, "%s: needs %s, only %s is free (MemAvailable less a %llu GiB reserve); %s%s",
+				     rm->name, a, b, SC_MEMORY_RESERVE >> 30,
+				     n_running ? "stop another model first: " : "sparkctl runs no model: other programs hold the memory",
+				     n_running ? running[0] : "");
+			sc_strv_free(running, n_running);
 		}
 	}
 	sc_inspection_done(&x);
@@ -325,6 +332,14 @@ static int start(const struct registry *reg, const struct reg_model *rm, struct 
 	int r = sc_engine_launch(reg, rm, &l, e);
 	if (r < 0)
 		return r;
+	/* found before the start, not as status 127 after it */
+	if (l.argc && !sc_find_program(l.argv[0])) {
+		r = sc_error(e, -ENOENT, "%s: the %s command \"%s\" is not %s (PATH=%s)", rm->name,
+			     l.container ? "container" : "engine", l.argv[0],
+			     strchr(l.argv[0], '/') ? "an executable file" : "on PATH", getenv("PATH") ? getenv("PATH") : "");
+		sc_launch_done(&l);
+		return r;
+	}
 	time_t now = time(NULL);
 	char when[32];
 	struct tm tm;

@@ -1,0 +1,50 @@
+#!/bin/sh
+# What a newcomer meets: errors that say what to do, and a table that says
+# why scan exits 1.
+. "$(dirname "$0")/test-lib.sh"
+M="$TRASH/models"
+gen_fixtures "$M"
+P1=$(free_port)
+cat >"$TRASH/models.ini" <<INI
+[defaults]
+models-root = $M
+state-dir = $TRASH/state
+[engine "sglang"]
+command = python3 -m sglang.launch_server --model-path {path} --served-model-name {name} --host {host} --port {port}
+env = PYTHONPATH=$TESTS/standin/py
+[engine "missing"]
+command = sparkctl-no-such-engine {path}
+[model "huge"]
+path = qwen3/qwen3-32b-nvfp4
+engine = sglang
+port = $P1
+memory = 1024GiB
+[model "absent-engine"]
+path = phi4/phi4-reasoning
+engine = missing
+port = $P1
+group = g
+INI
+export SPARKCTL_CONFIG="$TRASH/models.ini"
+test_cleanup "SPARKCTL_CONFIG=$TRASH/models.ini $SPARKCTL stop --all"
+
+test_expect "memory = 128 (no unit) is refused with file:line instead of meaning 128 bytes" '
+	printf "[defaults]\nmemory = 128\n" >"$TRASH/m.ini" && run 1 sparkctl --config "$TRASH/m.ini" list &&
+	has err "m.ini:2: memory: not a size with a unit \(e.g. 120GiB; a bare number would be bytes\)" &&
+	printf "[defaults]\nmemory = 120GiB\n" >"$TRASH/m.ini" && run 0 sparkctl --config "$TRASH/m.ini" list'
+test_expect "--config after the command says where it goes" '
+	run 2 sparkctl scan --config "$TRASH/models.ini" && has err "scan: --config goes before the command: sparkctl --config FILE scan"'
+test_expect "a memory refusal while sparkctl runs nothing does not say to stop another model" '
+	run 1 sparkctl serve huge && has err "only .* is free .*; sparkctl runs no model: other programs hold the memory" &&
+	hasnt err "stop another model"'
+test_expect "a missing engine program is found before the start, not as status 127" '
+	run 1 sparkctl serve absent-engine && has err "absent-engine: the engine command \"sparkctl-no-such-engine\" is not on PATH" &&
+	[ ! -e "$TRASH/state/run/absent-engine.json" ] && hasnt err "status 127"'
+test_expect "scan ends with a totals line; on a terminal it says why the exit status is 1" '
+	run 1 sparkctl scan && has out "^41 models, [0-9.]+[KMGT]?; [0-9]+ not ok$" &&
+	{ script -qec "\"$SPARKCTL\" scan" /dev/null >"$TRASH/out" 2>&1 || true; } &&
+	has out "41 models, .*; [0-9]+ not ok: exit 1 \(--no-fail to ignore\)" &&
+	{ script -qec "\"$SPARKCTL\" scan --no-fail" /dev/null >"$TRASH/out" 2>&1 || true; } && hasnt out "exit 1"' SCRIPT
+test_expect "stop of an unknown name is an error with did-you-mean, not \"was not running\"" '
+	run 1 sparkctl stop hug && has err "hug: no such \[model\] .*did you mean: huge\?" && hasnt out "was not running"'
+test_done
