@@ -124,6 +124,12 @@ demo: deps
 	@rm -rf build/demo-models && python3 tests/gen-fixtures.py build/demo-models
 	@echo '$$ sparkctl --config tests/fixtures/demo.ini scan'
 	@./sparkctl --config tests/fixtures/demo.ini scan --no-fail
+	@echo
+	@echo 'Try next (the demo registry needs its --config):'
+	@echo '  ./sparkctl --config tests/fixtures/demo.ini inspect qwen3-32b-nvfp4'
+	@echo '  ./sparkctl --config tests/fixtures/demo.ini list'
+	@echo '  ./sparkctl --config tests/fixtures/demo.ini serve --dry-run qwen3-32b-nvfp4'
+	@echo 'Your own registry: cp models.ini ~/.config/sparkctl/models.ini, then edit it (man 5 models.ini).'
 
 # the download benchmark compares with nginx, curl and aria2c
 BENCH_PKGS := nginx-light aria2 curl

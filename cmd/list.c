@@ -115,6 +115,11 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	struct opts *o = opts;
 	int r;
 	struct registry *reg = &ctx->reg;
+	if (!reg->file && !o->names && !o->json) {
+		_cleanup_free_ char *looked = sc_registry_where();
+		return cli_fail(1, "list: no models.ini was found (looked in %s): copy the example to "
+				"~/.config/sparkctl/models.ini (man 5 models.ini)", looked ? looked : "?");
+	}
 	if (o->names) {
 		for (size_t i = 0; i < reg->n_models; i++)
 			puts(reg->models[i].name);

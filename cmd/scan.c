@@ -217,6 +217,15 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	struct scan_result s;
 	sc_err e;
 	const char *root = o->root ? o->root : reg->models_root;
+	struct stat rst;
+	if (!o->root && stat(root, &rst) < 0 && errno == ENOENT) {
+		_cleanup_free_ char *looked = sc_registry_where();
+		if (!reg->file)
+			return cli_fail(1, "scan: %s does not exist and no models.ini was found (looked in %s): give --root DIR, "
+					"or set models-root in models.ini (man 5 models.ini)", root, looked ? looked : "?");
+		return cli_fail(1, "scan: %s (models-root of %s) does not exist: give --root DIR or fix models-root", root,
+				reg->file);
+	}
 	if (sc_scan(root, reg, &s, &e) < 0) {
 		return cli_fail(1, "scan: %s", e.msg);
 	}

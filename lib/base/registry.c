@@ -83,10 +83,14 @@ size_t sc_registry_suggest(const struct registry *r, const char *name, char *buf
 int sc_registry_no_model(const struct registry *r, const char *name, sc_err *e)
 {
 	char list[384];
-	const char *where = r->file ? r->file : "the registry (no models.ini was found)";
+	if (!r->file) {
+		_cleanup_free_ char *looked = sc_registry_where();
+		return sc_error(e, SC_ENOTFOUND, "%s: no models.ini was found (looked in %s): see 'man 5 models.ini'",
+				name, looked ? looked : "the usual places");
+	}
 	if (sc_registry_suggest(r, name, list, sizeof list))
-		return sc_error(e, SC_ENOTFOUND, "%s: no such [model] in %s; did you mean: %s?", name, where, list);
-	return sc_error(e, SC_ENOTFOUND, "%s: no such [model] in %s (see 'sparkctl list')", name, where);
+		return sc_error(e, SC_ENOTFOUND, "%s: no such [model] in %s; did you mean: %s?", name, r->file, list);
+	return sc_error(e, SC_ENOTFOUND, "%s: no such [model] in %s (see 'sparkctl list')", name, r->file);
 }
 
 const struct reg_engine *sc_registry_engine(const struct registry *r, const char *name)

@@ -92,6 +92,10 @@ int sc_registry_append_model(const char *file, const char *name, const char *pat
 char *sc_registry_user_file(const char *explicit_path);
 
 
+/* Where models.ini is looked for, in words ("A and B"), for messages when
+ * none was found. */
+char *sc_registry_where(void);
+
 /* For registry_file.c: the engines sparkctl knows without a file, and the
  * defaults of everything a file may leave out. */
 int sc_registry_builtin_engines(struct registry *r);

@@ -128,3 +128,14 @@ char *sc_registry_user_file(const char *explicit_path)
 	_cleanup_free_ char *base = xdg && xdg[0] == '/' ? strdup(xdg) : sc_expand_home("~/.config");
 	return base ? sc_path_join(base, "sparkctl/models.ini") : NULL;
 }
+
+char *sc_registry_where(void)
+{
+	const char *env = getenv("SPARKCTL_CONFIG");
+	_cleanup_free_ char *user = sc_registry_user_file(NULL);
+	char *out;
+	if (env && env[0])
+		return asprintf(&out, "$SPARKCTL_CONFIG (%s)", env) < 0 ? NULL : out;
+	return asprintf(&out, "%s and /etc/sparkctl/models.ini", user ? user : "~/.config/sparkctl/models.ini") < 0 ? NULL
+														       : out;
+}

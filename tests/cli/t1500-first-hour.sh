@@ -47,4 +47,10 @@ test_expect "scan ends with a totals line; on a terminal it says why the exit st
 	{ script -qec "\"$SPARKCTL\" scan --no-fail" /dev/null >"$TRASH/out" 2>&1 || true; } && hasnt out "exit 1"' SCRIPT
 test_expect "stop of an unknown name is an error with did-you-mean, not \"was not running\"" '
 	run 1 sparkctl stop hug && has err "hug: no such \[model\] .*did you mean: huge\?" && hasnt out "was not running"'
+test_expect "first run without models.ini: scan, list and serve say where sparkctl looked and what to do" '
+	unset SPARKCTL_CONFIG && run 1 sparkctl scan &&
+	has err "scan: .*/ai/models does not exist and no models.ini was found \(looked in .*/.config/sparkctl/models.ini and /etc/sparkctl/models.ini\): give --root DIR" &&
+	run 1 sparkctl list && has err "list: no models.ini was found \(looked in .*\): copy the example to ~/.config/sparkctl/models.ini" &&
+	run 1 sparkctl serve qwen && has err "serve: qwen: no models.ini was found \(looked in .*\): see .man 5 models.ini." &&
+	run 0 sparkctl list --names && [ ! -s "$TRASH/out" ]'
 test_done
