@@ -67,6 +67,15 @@ if command -v fish >/dev/null; then
 else
 	echo "ok - # SKIP fish is not installed"
 fi
+test_expect "every man page passes mandoc -T lint without a message" '
+	for m in "$ROOT"/man/*.[15]; do
+		out=$(mandoc -T lint "$m" 2>&1) || [ -z "$out" ] || { echo "$out"; return 1; }
+		[ -z "$out" ] || { echo "$out"; return 1; }
+	done' MANDOC
+test_expect "no macro line quotes JSON with bare \" (roff eats them): \\(dq instead" '
+	! grep -En "^\.[BIR]* .*\{\"[^\"]" "$ROOT"/man/*.[15]'
+test_expect "every man page has EXAMPLES" '
+	for m in "$ROOT"/man/*.[15]; do grep -q "^\.SH EXAMPLES" "$m" || { echo "no EXAMPLES in $m"; return 1; }; done'
 test_expect "every man page renders without warnings" '
 	for m in "$ROOT"/man/*.[15]; do
 		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null) || return 1

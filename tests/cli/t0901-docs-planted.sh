@@ -17,6 +17,9 @@ test_expect "an option missing from its man page fails" 'plant "sed -i \"/no.fai
 test_expect "a command missing from sparkctl(1) fails" 'plant "sed -i \"/^\\.B logs\$/d\" man/sparkctl.1"'
 test_expect "a missing man page fails" 'plant "rm man/sparkctl-ps.1"'
 test_expect "a man page that renders with warnings fails" 'plant "printf \".BI\\n.XX bogus\\n\" >>man/sparkctl-ps.1"'
+test_expect "a man page that mandoc lints fails" 'plant "printf \".PP\\n.PP\\ntext\\n\" >>man/sparkctl-ps.1"' MANDOC
+test_expect "a man page without EXAMPLES fails" 'plant "sed -i \"s/^\\.SH EXAMPLES/.SH SAMPLES/\" man/sparkctl-logs.1"'
+test_expect "JSON shapes whose quotes roff would eat fail" 'plant "printf \".B {\\\"a\\\"}\\n\" >>man/sparkctl-ps.1"'
 test_expect "bash completion with a list of its own fails" '
 	plant "sed -i \"s/\\\$(command sparkctl --list-cmds 2>\\/dev\\/null) help/scan list help/\" completions/sparkctl.bash"'
 if command -v zsh >/dev/null; then

@@ -57,6 +57,7 @@ test_lazy_prereq ZSH 'command -v zsh'
 test_lazy_prereq FISH 'command -v fish'
 test_lazy_prereq TMUX 'command -v tmux'
 test_lazy_prereq ROOT '[ "$(id -u)" = 0 ]'
+test_lazy_prereq MANDOC 'command -v mandoc'
 
 # test_cmp EXPECTED ACTUAL: the files are equal, else the diff is shown.
 test_cmp() { diff -u "$1" "$2"; }
