@@ -59,6 +59,7 @@ static int set(void *ud, int id, const char *arg)
 
 struct view {
 	bool tty, quiet, json;
+	bool show_url;  /* a URL download: its internal path means nothing to the user */
 	int lines;  /* lines drawn by the last live update */
 };
 
@@ -101,7 +102,7 @@ static void on_finished(void *ud, const struct fetch_item *it)
 	}
 	if (!it->done) {
 		/* errors are printed even with --quiet */
-		cli_fail(0, "download: %s: %s", it->rel, it->error);
+		cli_fail(0, "download: %s: %s", v->show_url ? it->url : it->rel, it->error);
 		return;
 	}
 	if (v->quiet || v->json)
@@ -164,7 +165,7 @@ static int url_download(const struct sc_ctx *ctx, const char *url, const struct 
 		return cli_fail(1, "out of memory");
 	mkdir(dir, 0755);
 	struct fetch_item it = { .rel = rel, .url = (char *)url };
-	struct view v = { .tty = isatty(2), .quiet = o->quiet, .json = o->json };
+	struct view v = { .tty = isatty(2), .quiet = o->quiet, .json = o->json, .show_url = true };
 	struct fetch_opts fo = { .dir = dir, .jobs = 1, .progress = on_progress, .finished = on_finished, .ud = &v };
 	sc_err e;
 	if (sc_fetch(&it, 1, &fo, &e) < 0)
@@ -218,7 +219,10 @@ static int repo(const struct sc_ctx *ctx, struct opts *o, const char *spec)
 			      (int)res.n_selected, "up_to_date", (int)res.n_up_to_date, "fetched", (int)res.n_items,
 			      "bytes_fetched", (json_int_t)res.bytes_fetched, "api_requests", (json_int_t)res.api_requests,
 			      "error", r < 0 ? sc_json_text(e.msg) : json_null());
-	if (r < 0)
+	const char *ep = getenv("HF_ENDPOINT");
+	if (r < 0 && ep && *ep)
+		cli_fail(1, "download: %s (HF_ENDPOINT is set: %s)", e.msg, ep);
+	else if (r < 0)
 		cli_fail(1, "download: %s", e.msg);
 	else if (o->dry_run && !o->json) {
 		for (size_t i = 0; i < res.n_items; i++) {

@@ -185,7 +185,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 		size_t bl = strlen(base);
 		while (bl && base[bl - 1] == '/')
 			base[--bl] = '\0';
-		struct smoke_opts so = { .base = base, .model = name, .token = token, .token_source = source,
+		struct smoke_opts so = { .base = base, .model = name, .token = token, .token_source = source, .via_proxy = o->proxy,
 					 .prompt = o->prompt, .max_tokens = (int)o->max_tokens, .timeout_ms = (int)o->timeout * 1000 };
 		struct smoke_result res;
 		if (sc_smoke_test(&so, &res, &e) < 0) {

@@ -414,8 +414,18 @@ static int validate(struct registry *r, const char *file, sc_err *e)
 			return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"] has no path", file, m->line, m->name);
 		if (!m->engine && r->engine && !(m->engine = strdup(r->engine)))
 			return sc_error(e, -ENOMEM, "out of memory");
-		if (!m->engine && !m->script)
-			return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"] has no engine", file, m->line, m->name);
+		if (!m->engine && !m->script) {
+			/* "engnie = sglang": name the key that was meant */
+			char tail[64];
+			snprintf(tail, sizeof tail, "in [model \"%.40s\"]", m->name);
+			for (size_t k = 0; k < r->n_warnings; k++)
+				if (sc_endswith(r->warnings[k], tail) && strstr(r->warnings[k], "unknown key"))
+					return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"] has no engine; %.*s: is it a misspelt key?",
+							file, m->line, m->name,
+							(int)(strlen(r->warnings[k]) - strlen(tail) - 1), r->warnings[k]);
+			return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"] has no engine (engine = NAME, or [defaults] engine)",
+					file, m->line, m->name);
+		}
 		if (m->engine && !sc_registry_engine(r, m->engine))
 			return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"]: unknown engine \"%s\"", file, m->line,
 					m->name, m->engine);

@@ -80,6 +80,20 @@ static int rehash(struct xfer *x, sc_err *e)
 	return x->have ? sc_hash_file(x->h, x->fd, x->have) : 0;
 }
 
+/* A failed file with no byte kept leaves nothing: the empty partial and
+ * the folders that only held it. */
+static void remove_empty_partial(const char *dir, const char *tmp)
+{
+	_cleanup_free_ char *p = strdup(tmp), *top = sc_path_join(dir, ".sparkctl");
+	if (!p || !top || unlink(p) < 0)
+		return;
+	for (char *slash; (slash = strrchr(p, '/')) && slash > p;) {
+		*slash = '\0';
+		if (strlen(p) < strlen(top) || rmdir(p) < 0)
+			break;
+	}
+}
+
 static int truncate_partial(struct xfer *x, sc_err *e)
 {
 	if (ftruncate(x->fd, 0) < 0)
@@ -480,6 +494,8 @@ int sc_fetch(struct fetch_item *items, size_t n, const struct fetch_opts *o, sc_
 					failed++;
 				close(x->fd);
 				x->fd = -1;
+				if (x->it->failed && !x->disk)
+					remove_empty_partial(o->dir, x->tmp);
 				/* memory stays at --jobs buffers, whatever the number of files */
 				sc_hasher_stop(&x->hs);
 				free(x->bufs[0]);

@@ -185,6 +185,9 @@ static void http_error(struct smoke_check *c, const struct smoke_opts *o, const 
 		snprintf(c->error, sizeof c->error, "HTTP %ld: %s (%s)", c->status,
 			 o->token ? "the token was refused" : "a token is needed and none was sent",
 			 o->token ? o->token_source : "give --token-file, $SPARKCTL_TOKEN or token-file in models.ini");
+	else if (o->via_proxy && (c->status == 502 || c->status == 503 || c->status == 504))
+		snprintf(c->error, sizeof c->error, "HTTP %ld: the proxy at %s answered, the engine behind it did not "
+			 "(is the model running? see 'sparkctl ps')%s%.200s", c->status, o->base, msg ? ": " : "", msg ? msg : "");
 	else
 		snprintf(c->error, sizeof c->error, "HTTP %ld%s%.200s", c->status, msg ? ": " : "", msg ? msg : "");
 	json_decref(j);

@@ -18,6 +18,7 @@ struct smoke_opts {
 	const char *prompt;
 	int max_tokens;
 	int timeout_ms;            /* for each request */
+	bool via_proxy;            /* base is a proxy: a 502/504 is the engine behind it */
 };
 
 enum { CHECK_HEALTH, CHECK_MODELS, CHECK_CHAT, CHECK_COUNT };

@@ -53,4 +53,22 @@ test_expect "first run without models.ini: scan, list and serve say where sparkc
 	run 1 sparkctl list && has err "list: no models.ini was found \(looked in .*\): copy the example to ~/.config/sparkctl/models.ini" &&
 	run 1 sparkctl serve qwen && has err "serve: qwen: no models.ini was found \(looked in .*\): see .man 5 models.ini." &&
 	run 0 sparkctl list --names && [ ! -s "$TRASH/out" ]'
+test_expect "a misspelt key is named where the registry says a model has no engine" '
+	printf "[engine \"sglang\"]\ncommand = x\n[model \"m\"]\npath = p\nengnie = sglang\n" >"$TRASH/e.ini" &&
+	run 1 sparkctl --config "$TRASH/e.ini" list &&
+	has err "e.ini:3: \[model \"m\"\] has no engine; .*e.ini:5: unknown key \"engnie\": is it a misspelt key\?"'
+test_expect "a failed URL download names the URL, not an internal path, and leaves no empty partial" '
+	run 1 sparkctl download --to "$TRASH/u" http://127.0.0.1:1/model.tar.gz &&
+	has err "download: http://127.0.0.1:1/model.tar.gz: " && hasnt err "\.sparkctl" &&
+	[ -z "$(find "$TRASH/u" -path "*/.sparkctl/*" 2>/dev/null)" ]'
+test_expect "a Hub failure says that HF_ENDPOINT is set" '
+	HF_ENDPOINT=http://127.0.0.1:1 run 1 sparkctl download --to "$TRASH/h" org/name &&
+	has err "\(HF_ENDPOINT is set: http://127.0.0.1:1\)$"'
+test_expect "through the proxy with the engine down: the proxy answered, the engine behind it did not" '
+	PP=$(free_port) && printf "t0k\n" >"$TRASH/tok" && chmod 600 "$TRASH/tok" &&
+	{ python3 "$TESTS/standin/proxy.py" --listen $PP --upstream 1 --token-file "$TRASH/tok" & pp=$!; } &&
+	test_when_finished "kill $pp" && wait_until 10 python3 -c "import socket; socket.create_connection((\"127.0.0.1\", $PP), 1)" &&
+	printf "[engine \"e\"]\ncommand = x\n[model \"down\"]\npath = p\nengine = e\nport = 1\nproxy-port = $PP\n" >"$TRASH/p.ini" &&
+	run 1 sparkctl --config "$TRASH/p.ini" test --token-file "$TRASH/tok" --proxy down &&
+	has out "HTTP 502: the proxy at http://127.0.0.1:$PP answered, the engine behind it did not"'
 test_done

@@ -40,8 +40,18 @@ class P(BaseHTTPRequestHandler):
             return
         up = http.client.HTTPConnection("127.0.0.1", a.upstream, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("authorization", "host")}
-        up.request(self.command, self.path, body=body or None, headers=headers)
-        r = up.getresponse()
+        try:
+            up.request(self.command, self.path, body=body or None, headers=headers)
+            r = up.getresponse()
+        except ConnectionRefusedError:
+            # what nginx answers when nothing listens upstream
+            data = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+            self.send_response(502)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         self.send_response(r.status)
         for k, v in r.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length"):
