@@ -22,7 +22,7 @@ DOCDIR := $(PREFIX)/share/doc/sparkctl
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := jansson libcurl libarchive openssl
-DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev perl python3 curl zsh fish mandoc
+DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev perl python3 curl zsh fish mandoc tmux
 
 ifeq ($(SANITIZE),1)
 B := build/san

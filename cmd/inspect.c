@@ -1,5 +1,6 @@
 /* sparkctl inspect: one model in depth; its tensors with --tensors. */
 #include "common.h"
+#include "table.h"
 #include "../lib/base/json.h"
 
 #include <errno.h>
@@ -68,12 +69,21 @@ static void human(FILE *f, const struct sc_inspection *x)
 	fprintf(f, "%s\n", cli_safe(m->name ? m->name : m->rel));
 	fprintf(f, "  %-26s %s\n", "path", cli_safe(m->single_file ? m->single_file : m->dir));
 	fprintf(f, "  %-26s %s\n", "status", sc_status_name(m->status));
-	fprintf(f, "  %-26s %s (%s)%s%s%s%s\n", "format", sc_format_name(m->format), sc_quant_method_name(m->quant_method),
-		m->gguf_type ? ", " : "", m->gguf_type ? m->gguf_type : "", m->kv ? ", KV cache " : "",
-		m->kv ? sc_kv_dtype_name(m->kv) : "");
+	/* "gguf (gguf)" says nothing twice: the method only where it adds */
+	bool same = streq(sc_format_name(m->format), sc_quant_method_name(m->quant_method));
+	fprintf(f, "  %-26s %s%s%s%s%s%s%s%s\n", "format", sc_format_name(m->format), same ? "" : " (",
+		same ? "" : sc_quant_method_name(m->quant_method), same ? "" : ")", m->gguf_type ? ", " : "",
+		m->gguf_type ? m->gguf_type : "", m->kv ? ", KV cache " : "", m->kv ? sc_kv_dtype_name(m->kv) : "");
 	fprintf(f, "  %-26s %s\n", "architecture", cli_safe(m->architecture));
-	sc_format_bytes(m->disk_bytes, a, sizeof a);
-	fprintf(f, "  %-26s %zu weight files, %" PRIu64 " tensors, %s on disk\n", "files", m->n_weights, m->tensors, a);
+	sc_format_bytes(m->apparent_bytes, a, sizeof a);
+	sc_format_bytes(m->disk_bytes, d, sizeof d);
+	fprintf(f, "  %-26s %zu weight file%s, %" PRIu64 " tensor%s, %s", "files", m->n_weights, m->n_weights == 1 ? "" : "s",
+		m->tensors, m->tensors == 1 ? "" : "s", a);
+	/* a sparse file (the demo tree) or one still being written holds
+	 * less on disk than its size: say so, and why it matters not */
+	if (m->disk_bytes < m->apparent_bytes / 2)
+		fprintf(f, " (sparse: %s on disk)", d);
+	fputc('\n', f);
 	if (m->params_known) {
 		fmt_count(m->params.total, a, sizeof a);
 		fprintf(f, "  %-26s %s (%" PRIu64 ")", "params", a, m->params.total);
@@ -127,7 +137,7 @@ static void human(FILE *f, const struct sc_inspection *x)
 	if (mem->kv_known) {
 		sc_format_bytes(mem->kv_bytes, a, sizeof a);
 		sc_format_bytes(mem->kv_bytes_per_token, b, sizeof b);
-		fprintf(f, "  %-26s %s at %" PRIu64 " tokens (%s a token, %s)\n", "KV cache", a, mem->context, b, mem->kv_dtype);
+		fprintf(f, "  %-26s %s at %" PRIu64 " tokens (%s per token, %s)\n", "KV cache", a, mem->context, b, mem->kv_dtype);
 		if (mem->kv_fixed_bytes) {
 			sc_format_bytes(mem->kv_fixed_bytes, a, sizeof a);
 			fprintf(f, "  %-26s %s held by the sliding-window layers whatever the context\n", "", a);
@@ -142,8 +152,11 @@ static void human(FILE *f, const struct sc_inspection *x)
 	fputs("\nengines\n", f);
 	if (!x->n_engines)
 		fputs("  none in the registry\n", f);
+	int ew = 8;
 	for (size_t i = 0; i < x->n_engines; i++)
-		fprintf(f, "  %-10s %s\n", x->engines[i].engine,
+		ew = (int)strlen(x->engines[i].engine) > ew ? (int)strlen(x->engines[i].engine) : ew;
+	for (size_t i = 0; i < x->n_engines; i++)
+		fprintf(f, "  %-*s  %s\n", ew, cli_safe(x->engines[i].engine),
 			x->engines[i].args ? (x->engines[i].args[0] ? x->engines[i].args : "(no flags needed)")
 					   : x->engines[i].reason);
 	if (m->problems.n) {
@@ -223,8 +236,34 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 			putchar('\n');
 			json_decref(j);
 		}
-	} else
-		human(stdout, &x);
+	} else {
+		/* on a terminal every line fits its width (cut with "…");
+		 * piped, the values stay whole */
+		size_t width = table_width();
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mf = width ? open_memstream(&text, &len) : NULL;
+		human(mf ? mf : stdout, &x);
+		if (mf) {
+			fclose(mf);
+			for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+				nl = strchr(line, '\n');
+				size_t n = nl ? (size_t)(nl - line) : strlen(line), cols = 0, keep = 0;
+				for (size_t i = 0; i < n; i++)
+					cols += ((unsigned char)line[i] & 0xc0) != 0x80;
+				if (cols <= width) {
+					printf("%.*s\n", (int)n, line);
+					continue;
+				}
+				/* width - 1 characters, then the ellipsis */
+				for (size_t c2 = 0; keep < n && c2 < width - 1; c2++)
+					for (keep++; keep < n && ((unsigned char)line[keep] & 0xc0) == 0x80; keep++)
+						;
+				printf("%.*s…\n", (int)keep, line);
+			}
+			free(text);
+		}
+	}
 	if (!r && x.model.status != ST_OK) {
 		fflush(stdout);
 		r = cli_fail(1, "inspect: %s is %s: %s", x.model.rel, sc_status_name(x.model.status),

@@ -2,6 +2,7 @@
  * completion, which runs it on every Tab: it reads models.ini and nothing
  * else. */
 #include "common.h"
+#include "table.h"
 #include "../lib/base/json.h"
 #include "../lib/base/text.h"
 #include "../lib/format/model.h"
@@ -91,12 +92,11 @@ static int print_json(const struct registry *reg, const struct row *rows)
 
 static void print_table(const struct registry *reg, const struct row *rows)
 {
-	int w = 4;
-	for (size_t i = 0; i < reg->n_models; i++)
-		if ((int)strlen(reg->models[i].name) > w)
-			w = (int)strlen(reg->models[i].name);
-	printf("%-*s  %-8s  %-7s  %-7s  %5s  %5s  %-8s  %s\n", w, "NAME", "ENGINE", "FORMAT", "ON DISK", "PORT", "PROXY",
-	       "GROUP", "PATH");
+	static const char *const heads[] = { "NAME", "ENGINE", "FORMAT", "ON DISK", "PORT", "PROXY", "GROUP", "PATH" };
+	static const unsigned flags[] = { COL_FLEX(3), 0, 0, 0, COL_RIGHT, COL_RIGHT | COL_OPTIONAL,
+					  COL_OPTIONAL | COL_FLEX(2), COL_FLEX(1) };
+	struct table t;
+	table_init(&t, 8, heads, flags);
 	for (size_t i = 0; i < reg->n_models; i++) {
 		const struct reg_model *m = &reg->models[i];
 		char port[8] = "-", proxy[8] = "-";
@@ -104,10 +104,14 @@ static void print_table(const struct registry *reg, const struct row *rows)
 			snprintf(port, sizeof port, "%d", m->port);
 		if (m->proxy_port)
 			snprintf(proxy, sizeof proxy, "%d", m->proxy_port);
-		printf("%-*s  %-8s  %-7s  %-7s  %5s  %5s  %-8s  %s\n", w, m->name, cli_safe(m->engine),
-		       rows[i].on_disk ? sc_format_name(rows[i].format) : "-", rows[i].on_disk ? "yes" : "NO", port, proxy,
-		       cli_safe(m->group), cli_safe(rows[i].dir));
+		const char *row[] = { m->name, m->engine, rows[i].on_disk ? sc_format_name(rows[i].format) : "-",
+				      rows[i].on_disk ? "yes" : "NO", port, proxy, m->group, rows[i].dir };
+		if (table_add(&t, row) < 0)
+			break;
 	}
+	table_print(&t, stdout, table_width(), false);
+	table_done(&t);
+	printf("%zu model%s\n", reg->n_models, reg->n_models == 1 ? "" : "s");
 }
 
 static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)

@@ -2,6 +2,7 @@
  * docker and the registered ports; plus engines on registered ports that
  * sparkctl did not start. */
 #include "common.h"
+#include "table.h"
 #include "../lib/base/json.h"
 #include "../lib/base/text.h"
 #include "../lib/engine/ports.h"
@@ -119,22 +120,29 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 			json_array_append_new(arr, row_json(&rows[i]));
 		r = cli_print_json(arr ? json_pack("{s:o}", "models", arr) : NULL);
 	} else {
-		printf("%-28s %-8s %-9s %7s %5s %5s %8s %-9s %8s  %s\n", "NAME", "ENGINE", "MODE", "PID", "PORT", "PROXY",
-		       "UPTIME", "HEALTH", "RSS", "LOG");
+		static const char *const heads[] = { "NAME", "ENGINE", "MODE", "PID", "PORT", "PROXY", "UPTIME", "HEALTH", "RSS", "LOG" };
+		static const unsigned flags[] = { COL_FLEX(3), COL_FLEX(2), 0, COL_RIGHT, COL_RIGHT, COL_RIGHT | COL_OPTIONAL,
+						  COL_RIGHT, 0, COL_RIGHT, COL_FLEX(1) };
+		struct table t;
+		table_init(&t, 10, heads, flags);
 		for (size_t i = 0; i < k; i++) {
 			const struct row *x = &rows[i];
-			char pid[16] = "-", proxy[8] = "-", up[32], rss[16] = "-";
+			char pid[16] = "-", port[8], proxy[8] = "-", up[32], rss[16] = "-";
 			if (x->pid)
 				snprintf(pid, sizeof pid, "%d", x->pid);
+			snprintf(port, sizeof port, "%d", x->port);
 			if (x->proxy_port)
 				snprintf(proxy, sizeof proxy, "%d", x->proxy_port);
-			snprintf(up, sizeof up, "%lldh%02lldm", x->uptime / 3600, x->uptime / 60 % 60);
+			sc_format_duration(x->uptime, up, sizeof up);
 			if (x->rss >= 0)
 				sc_format_bytes((uint64_t)x->rss, rss, sizeof rss);
-			printf("%-28s %-8s %-9s %7s %5d %5s %8s %-9s %8s  %s\n", cli_safe(x->name), cli_safe(x->engine), x->mode,
-			       x->container[0] ? x->container : pid, x->port, proxy, x->managed ? up : "-", x->health, rss,
-			       x->log[0] ? x->log : "-");
+			const char *row[] = { x->name, x->engine, x->mode, x->container[0] ? x->container : pid, port, proxy,
+					      x->managed ? up : "-", x->health, rss, x->log[0] ? x->log : "-" };
+			if (table_add(&t, row) < 0)
+				break;
 		}
+		table_print(&t, stdout, table_width(), false);
+		table_done(&t);
 	}
 	free(rows);
 	sc_strv_free(names, n);

@@ -1,6 +1,7 @@
 /* sparkctl scan: the inventory of the models root as a table, Markdown,
  * JSON or Prometheus textfile metrics. */
 #include "common.h"
+#include "table.h"
 #include "../lib/base/json.h"
 #include "../lib/base/text.h"
 #include "../lib/base/atomicfile.h"
@@ -71,6 +72,14 @@ static void note_of(const struct sc_model *m, char *buf, size_t len)
 		snprintf(buf, len, "%s", m->gguf_type);
 	else if (m->kv)
 		snprintf(buf, len, "kv cache %s", sc_kv_dtype_name(m->kv));
+	/* SIZE is what loads and what a copy takes; a sparse file (the demo
+	 * tree) or one still being written holds less on disk */
+	if (m->disk_bytes < m->apparent_bytes / 2) {
+		char d[16];
+		size_t n = strlen(buf);
+		sc_format_bytes(m->disk_bytes, d, sizeof d);
+		snprintf(buf + n, len - n, "%ssparse: %s on disk", n ? "; " : "", d);
+	}
 }
 
 static int render_json(FILE *out, const struct scan_result *s, const struct registry *reg, time_t now)
@@ -97,28 +106,30 @@ static const char *status_color(enum sc_status s)
 	return s == ST_OK ? "\033[32m" : s == ST_STUB ? "\033[33m" : "\033[31m";
 }
 
-static void render_table(FILE *out, const struct scan_result *s, bool color, bool tty, bool no_fail)
+static void render_table(FILE *out, const struct scan_result *s, bool color, size_t width, bool tty, bool no_fail)
 {
+	static const char *const heads[] = { "NAME", "MODEL", "FORMAT", "QUANT", "SIZE", "STATUS", "NOTES" };
+	/* the served name first (what serve takes), left out when no model has one */
+	static const unsigned flags[] = { COL_OPTIONAL, COL_FLEX(3), 0, COL_FLEX(2), COL_RIGHT, 0, COL_FLEX(1) };
+	struct table t;
 	uint64_t total = 0;
 	size_t bad = 0;
-	size_t w = strlen("MODEL");
-	for (size_t i = 0; i < s->n_models; i++)
-		if (strlen(cli_safe(s->models[i].rel)) > w)
-			w = strlen(cli_safe(s->models[i].rel));
-	fprintf(out, "%-*s  %-7s  %-18s  %7s  %-10s  %-24s  %s\n", (int)w, "MODEL", "FORMAT", "QUANT", "SIZE",
-		"STATUS", "NAME", "NOTES");
+	table_init(&t, 7, heads, flags);
 	for (size_t i = 0; i < s->n_models; i++) {
 		const struct sc_model *m = &s->models[i];
 		char size[16], note[512];
-		sc_format_bytes(m->disk_bytes, size, sizeof size);
+		sc_format_bytes(m->apparent_bytes, size, sizeof size);
 		note_of(m, note, sizeof note);
-		fprintf(out, "%-*s  %-7s  %-18s  %7s  %s%-10s%s  %-24s  %s\n", (int)w, cli_safe(m->rel),
-			sc_format_name(m->format), sc_quant_method_name(m->quant_method), size,
-			color ? status_color(m->status) : "", sc_status_name(m->status), color ? "\033[0m" : "",
-			cli_safe(m->name), cli_safe(note));
-		total += m->disk_bytes;
+		const char *row[] = { m->name, m->rel, sc_format_name(m->format), sc_quant_method_name(m->quant_method),
+				      size, sc_status_name(m->status), note };
+		if (table_add(&t, row) < 0)
+			break;
+		table_style(&t, 5, status_color(m->status));
+		total += m->apparent_bytes;
 		bad += m->status != ST_OK;
 	}
+	table_print(&t, out, width, color);
+	table_done(&t);
 	/* a totals line, as hf cache scan ends with one; on a terminal it also
 	 * says why the exit status is 1, which surprises set -e scripts */
 	char size[16];
@@ -148,12 +159,12 @@ static void render_markdown(FILE *out, const struct scan_result *s, time_t now)
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
 	fprintf(out, "# Model inventory (%s)\n\nlast_update: %s\n\nRoot: `%s` — read from the checkpoint headers by `sparkctl scan`.\n\n",
 		host, day, cli_safe(s->root));
-	fputs("| Model folder | Format | Quant | KV cache | Size (du) | Status | Served name | Notes |\n"
+	fputs("| Model folder | Format | Quant | KV cache | Size | Status | Served name | Notes |\n"
 	      "|---|---|---|---|---:|---|---|---|\n", out);
 	for (size_t i = 0; i < s->n_models; i++) {
 		const struct sc_model *m = &s->models[i];
 		char size[16], note[512];
-		sc_format_bytes(m->disk_bytes, size, sizeof size);
+		sc_format_bytes(m->apparent_bytes, size, sizeof size);
 		note_of(m, note, sizeof note);
 		fputs("| `", out);
 		md_cell(out, m->rel);
@@ -245,7 +256,8 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	else if (o->fmt == FMT_PROMETHEUS)
 		render_prometheus(out, &s, now);
 	else
-		render_table(out, &s, !o->output && cli_color(stdout), !o->output && isatty(1), o->no_fail);
+		render_table(out, &s, !o->output && cli_color(stdout), o->output ? 0 : table_width(), !o->output && isatty(1),
+			     o->no_fail);
 	if (o->output && out) {
 		if (fclose(out) != 0 && !r)
 			r = cli_fail(1, "scan: out of memory");

@@ -129,7 +129,8 @@ static void print_human(const char *name, const char *url, const struct smoke_re
 		       cli_safe(detail));
 	}
 	if (r->ttft_ms >= 0)
-		printf("  TTFT %.1f ms, %lld completion tokens, %.1f tokens/s\n", r->ttft_ms, (long long)r->completion_tokens,
+		printf("  TTFT %.1f ms, %lld completion token%s, %.1f tokens/s\n", r->ttft_ms, (long long)r->completion_tokens,
+		       r->completion_tokens == 1 ? "" : "s",
 		       r->tokens_per_s >= 0 ? r->tokens_per_s : 0.0);
 }
 

@@ -157,6 +157,8 @@ char *sc_path_join(const char *a, const char *b)
 
 void sc_format_bytes(uint64_t n, char *buf, size_t len)
 {
+	/* binary units with their names (GiB, as CUDA and free -h count), never
+	 * a bare G: the man pages say so */
 	static const char units[] = "BKMGTPE";
 	double v = (double)n;
 	size_t u = 0;
@@ -165,9 +167,9 @@ void sc_format_bytes(uint64_t n, char *buf, size_t len)
 		u++;
 	}
 	if (u == 0)
-		snprintf(buf, len, "%lluB", (unsigned long long)n);
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
 	else
-		snprintf(buf, len, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
+		snprintf(buf, len, v < 10 ? "%.1f %ciB" : "%.0f %ciB", v, units[u]);
 }
 
 bool sc_name_eq(const char *a, const char *b)
@@ -310,4 +312,16 @@ int sc_parse_size(const char *s, uint64_t *ret)
 		return -EINVAL;
 	*ret = (uint64_t)(v * (double)mul);
 	return 0;
+}
+
+void sc_format_duration(int64_t s, char *buf, size_t len)
+{
+	if (s < 60)
+		snprintf(buf, len, "%lld s", (long long)(s < 0 ? 0 : s));
+	else if (s < 3600)
+		snprintf(buf, len, "%lld min", (long long)(s / 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%lld h %lld min", (long long)(s / 3600), (long long)(s / 60 % 60));
+	else
+		snprintf(buf, len, "%lld d %lld h", (long long)(s / 86400), (long long)(s / 3600 % 24));
 }

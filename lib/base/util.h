@@ -60,8 +60,11 @@ int sc_mkdir_p(const char *path, mode_t mode);
 /* a + "/" + b, newly allocated. */
 char *sc_path_join(const char *a, const char *b);
 
-/* Human-readable byte count with binary units: "17.3G". */
+/* Human-readable byte count with binary units: "17.3 GiB", "512 B". */
 void sc_format_bytes(uint64_t n, char *buf, size_t len);
+
+/* A duration as people read it: "42 s", "3 min", "2 h 5 min", "3 d 4 h". */
+void sc_format_duration(int64_t s, char *buf, size_t len);
 
 /* Case-insensitive equality treating '_' and '-' alike. */
 bool sc_name_eq(const char *a, const char *b);

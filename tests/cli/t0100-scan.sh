@@ -55,10 +55,10 @@ test_expect "hidden folders and folders without model files are not models" '
 	! grep -q "\.trash\|\"notes" "$TRASH/scan.json"'
 
 test_expect "the table names every model, status and served name" '
-	run 1 sparkctl scan && has out "^MODEL +FORMAT +QUANT +SIZE +STATUS +NAME +NOTES" &&
-	has out "^qwen3/qwen3-32b-nvfp4 +nvfp4 +modelopt .* ok +qwen3-32b-nvfp4" &&
-	has out "^embeddings/bge-multilingual-gemma2 .* stub " && [ $(wc -l <"$TRASH/out") = 43 ] &&
-	has out "^41 models, [0-9.]+[KMGT]?; [0-9]+ not ok$"'
+	run 1 sparkctl scan && has out "^NAME +MODEL +FORMAT +QUANT +SIZE +STATUS +NOTES$" &&
+	has out "^qwen3-32b-nvfp4 +qwen3/qwen3-32b-nvfp4 +nvfp4 +modelopt .* ok " &&
+	has out "^- +embeddings/bge-multilingual-gemma2 .* stub " && [ $(wc -l <"$TRASH/out") = 43 ] &&
+	has out "^41 models, [0-9.]+ [KMGT]iB; [0-9]+ not ok$"'
 test_expect "no colour when stdout is not a terminal" 'run 1 sparkctl scan && hasnt out "$(printf "\033")"'
 if command -v script >/dev/null; then
 	test_expect "colour on a terminal, none with NO_COLOR" '

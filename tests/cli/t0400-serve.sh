@@ -188,7 +188,7 @@ test_expect "a foreign process on the port is refused, named, and left alone" '
 	kill -0 $foreign && run 0 sparkctl ps --json && json "j[\"models\"][0][\"managed\"] is False and j[\"models\"][0][\"port\"] == '$P1'" &&
 	kill $foreign'
 test_expect "a model that exceeds its memory setting is refused with the figures; --force starts it" '
-	run 1 sparkctl serve tiny-budget && has err "needs .* its budget is 870K" &&
+	run 1 sparkctl serve tiny-budget && has err "needs .* its budget is 870 KiB" &&
 	! listening '$P5' && run 0 sparkctl serve --force tiny-budget && run 0 sparkctl stop tiny-budget'
 test_expect "a checkpoint that is not ok is refused" '
 	run 1 sparkctl serve broken && has err "the checkpoint is incomplete: model.safetensors: file is"'

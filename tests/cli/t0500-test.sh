@@ -44,7 +44,7 @@ test_expect "three checks pass, each with its time, then the figures" '
 	run 0 sparkctl test good && [ $(grep -c "^  ✓ " "$TRASH/out") = 3 ] &&
 	has out "✓ GET /health +200 " && has out "✓ GET /v1/models +200 .* good \(max_model_len 32768\)" &&
 	has out "✓ POST /v1/chat/completions +200 .*\"Paris\" \(finish_reason stop\)" &&
-	has out "^  TTFT [0-9.]+ ms, 1 completion tokens, [0-9.]+ tokens/s$"'
+	has out "^  TTFT [0-9.]+ ms, 1 completion token, [0-9.]+ tokens/s$"'
 test_expect "--json: the fixed fields" '
 	run 0 sparkctl test --json good &&
 	json "set(j) == {\"name\",\"url\",\"ok\",\"checks\",\"ttft_ms\",\"completion_tokens\",\"tokens_per_s\",\"max_model_len\",\"served\"}" &&

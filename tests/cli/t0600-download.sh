@@ -120,7 +120,7 @@ if command -v script >/dev/null; then
 	test_expect "on a terminal: a live line per active file and a total with rate and ETA" '
 		test_when_finished "ctl \"{\\\"slow\\\": false}\"" &&
 		ctl "{\"slow\": true}" && script -qec "\"$SPARKCTL\" download --to \"$TRASH/tty\" --include $BIG org/tiny" /dev/null >"$TRASH/out" 2>&1 &&
-		has out "  $BIG +[0-9.]+[BKM] / [0-9.]+M" && has out "total [0-9.]+[BKM] / [0-9.]+M, [0-9.]+[BKM]?/s, ETA [0-9]+ s" &&
+		has out "  $BIG +[0-9.]+ [KM]?i?B / [0-9.]+ MiB" && has out "total [0-9.]+ [KM]?i?B / [0-9.]+ MiB, [0-9.]+ [KM]?i?B/s, ETA [0-9]+ s" &&
 		cmp "$SRC/$BIG" "$TRASH/tty/$BIG"'
 fi
 test_expect "--dry-run lists what would be fetched and fetches nothing" '
