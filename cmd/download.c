@@ -24,7 +24,7 @@ static const struct sc_option options[] = {
 	{ "to", OPT_TO, required_argument, "DIR", "the target folder (default: <models-root>/<org>/<name>)", "dir" },
 	{ "jobs", OPT_JOBS, required_argument, "N", "files at once (default 8)", "word" },
 	{ "register", OPT_REGISTER, required_argument, "NAME", "add [model \"NAME\"] for the folder to models.ini", "word" },
-	{ "engine", OPT_ENGINE, required_argument, "E", "the engine of the registered model (default: [defaults] engine)", "word" },
+	{ "engine", OPT_ENGINE, required_argument, "E", "the engine of the registered model (default: [defaults] engine)", "engine" },
 	{ "dry-run", OPT_DRY_RUN, no_argument, NULL, "list what would be fetched, fetch nothing", NULL },
 	{ "quiet", OPT_QUIET, no_argument, NULL, "print only errors", NULL },
 	{ "json", OPT_JSON, no_argument, NULL, "print the result as JSON", NULL },

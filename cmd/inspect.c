@@ -16,7 +16,7 @@ enum { OPT_CONTEXT = 'c', OPT_ENGINE = 'e', OPT_TENSORS = 't', OPT_JSON = 256 };
 
 static const struct sc_option options[] = {
 	{ "context", OPT_CONTEXT, required_argument, "N", "the context length in tokens (default: the model's maximum)", "word" },
-	{ "engine", OPT_ENGINE, required_argument, "E", "show the flags of this engine only", "word" },
+	{ "engine", OPT_ENGINE, required_argument, "E", "show the flags of this engine only", "engine" },
 	{ "tensors", OPT_TENSORS, no_argument, NULL, "list every tensor: name, dtype, shape, bytes, file", NULL },
 	{ "json", OPT_JSON, no_argument, NULL, "print JSON (with --tensors: one object a line)", NULL },
 	{ 0 },

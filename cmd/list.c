@@ -11,16 +11,17 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
-enum { OPT_NAMES = 256, OPT_JSON };
+enum { OPT_NAMES = 256, OPT_JSON, OPT_ENGINES };
 
 static const struct sc_option options[] = {
 	{ "names", OPT_NAMES, no_argument, NULL, "print the model names alone, one a line", NULL },
+	{ "engines", OPT_ENGINES, no_argument, NULL, "print the engine names alone, one a line", NULL },
 	{ "json", OPT_JSON, no_argument, NULL, "print JSON", NULL },
 	{ 0 },
 };
 
 struct opts {
-	bool names, json;
+	bool names, json, engines;
 };
 
 static int set(void *ud, int id, const char *arg)
@@ -28,6 +29,8 @@ static int set(void *ud, int id, const char *arg)
 	struct opts *o = ud;
 	if (id == OPT_NAMES)
 		o->names = true;
+	else if (id == OPT_ENGINES)
+		o->engines = true;
 	else
 		o->json = true;
 	return 0;
@@ -119,6 +122,11 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	struct opts *o = opts;
 	int r;
 	struct registry *reg = &ctx->reg;
+	if (o->engines) {
+		for (size_t i = 0; i < reg->n_engines; i++)
+			puts(reg->engines[i].name);
+		return 0;
+	}
 	if (!reg->file && !o->names && !o->json) {
 		_cleanup_free_ char *looked = sc_registry_where();
 		return cli_fail(1, "list: no models.ini was found (looked in %s): copy the example to "
@@ -144,7 +152,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 const struct sc_command cmd_list = {
 	.name = "list",
 	.summary = "The registry: every model of models.ini, with what is on disk",
-	.usage = "list [--names] [--json]",
+	.usage = "list [--names|--engines] [--json]",
 	.options = options,
 	.run = run,
 	.set = set,

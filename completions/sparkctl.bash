@@ -1,56 +1,78 @@
 # bash completion for sparkctl.
 # Options and what their values are come from `sparkctl COMMAND
-# --completion-helper`, which reads the same table as --help: they cannot
-# drift from the binary. The commands come from `sparkctl --list-cmds`, as
-# git-completion asks `git --list-cmds`: no list is kept here.
+# --completion-helper`, which reads the same table as --help; the commands
+# from `sparkctl --list-cmds`, as git-completion asks `git --list-cmds`:
+# nothing here can drift from the binary.
+
+# _sparkctl_field HELPER OPTION N: field N (tab-separated) of OPTION's line.
+# (read with IFS=$'\t' would merge the empty kind of a flag with its help.)
+_sparkctl_field() {
+	awk -F'\t' -v o="$2" -v n="$3" '$1 == o { print $n; exit }' <<<"$1"
+}
+
+# _sparkctl_reply WORDS...: complete $cur from the given lines
+_sparkctl_reply() {
+	local IFS=$'\n'
+	COMPREPLY=($(compgen -W "$*" -- "$cur"))
+}
 
 _sparkctl() {
-	local cur prev cword i cmd=""
-	local -a words
+	local cur prev cword i cmd="" cmd_at=0
+	local -a words global=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	words=("${COMP_WORDS[@]}")
 	cword=$COMP_CWORD
-	local -a global=()
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
 		--config) global+=(--config "${words[i+1]}"); ((i++)) ;;
 		-*) ;;
-		*) cmd=${words[i]}; break ;;
+		*) cmd=${words[i]}; cmd_at=$i; break ;;
 		esac
 	done
-	if [[ -z $cmd || $cmd == help ]]; then
-		if [[ $prev == --config ]]; then
-			COMPREPLY=($(compgen -f -- "$cur"))
-		elif [[ $cur == -* && -z $cmd ]]; then
-			COMPREPLY=($(compgen -W "--config --version --help" -- "$cur"))
+	if [[ $prev == --config ]]; then
+		compopt -o filenames 2>/dev/null
+		local IFS=$'\n'
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+	fi
+	# the command, or after help the command whose help is wanted
+	if [[ -z $cmd || ($cmd == help && $cword == $((cmd_at + 1))) ]]; then
+		if [[ $cur == -* && -z $cmd ]]; then
+			_sparkctl_reply --config --version --help
 		else
-			COMPREPLY=($(compgen -W "$(command sparkctl --list-cmds 2>/dev/null) help" -- "$cur"))
+			_sparkctl_reply $(command sparkctl --list-cmds 2>/dev/null) $([[ -z $cmd ]] && echo help)
 		fi
 		return
 	fi
+	[[ $cmd == help ]] && return
 	local helper kind
 	helper=$(command sparkctl "$cmd" --completion-helper 2>/dev/null) || return
-	kind=$(while IFS=$'\t' read -r opt k _; do [[ $opt == "$prev" ]] && printf '%s' "$k"; done <<<"$helper")
-	case $kind in
-	file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-	dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-	model) COMPREPLY=($(compgen -W "$(command sparkctl "${global[@]}" list --names 2>/dev/null)" -- "$cur")); return ;;
-	word) return ;;
-	"") ;;
-	*) COMPREPLY=($(compgen -W "$kind" -- "$cur")); return ;;
-	esac
+	if [[ $prev == -* ]] && grep -q "^$prev"$'\t' <<<"$helper"; then
+		kind=$(_sparkctl_field "$helper" "$prev" 2)
+		case $kind in
+		file) compopt -o filenames 2>/dev/null; local IFS=$'\n'; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		dir) compopt -o filenames 2>/dev/null; local IFS=$'\n'; COMPREPLY=($(compgen -d -- "$cur")); return ;;
+		model) _sparkctl_reply $(command sparkctl "${global[@]}" list --names 2>/dev/null); return ;;
+		engine) _sparkctl_reply $(command sparkctl "${global[@]}" list --engines 2>/dev/null); return ;;
+		word) return ;;
+		"") ;;  # a flag without a value: complete what follows it
+		*) _sparkctl_reply $kind; return ;;
+		esac
+	fi
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$(grep '^--' <<<"$helper" | cut -f1)" -- "$cur"))
+		_sparkctl_reply $(cut -f1 <<<"$helper" | grep '^--')
 		return
 	fi
 	local operands
-	operands=$(while IFS=$'\t' read -r opt k _; do [[ $opt == @operands ]] && printf '%s' "$k"; done <<<"$helper")
+	operands=$(_sparkctl_field "$helper" @operands 2)
 	if [[ $operands == *model* ]]; then
-		COMPREPLY=($(compgen -W "$(command sparkctl "${global[@]}" list --names 2>/dev/null)" -- "$cur"))
+		_sparkctl_reply $(command sparkctl "${global[@]}" list --names 2>/dev/null)
 	fi
 	if [[ $operands == *file* ]]; then
+		compopt -o filenames 2>/dev/null
+		local IFS=$'\n'
 		COMPREPLY+=($(compgen -f -- "$cur"))
 	fi
 }
-complete -o default -F _sparkctl sparkctl
+complete -F _sparkctl sparkctl
