@@ -71,17 +71,43 @@ int cli_number(const char *opt, const char *arg, long min, long max, long *ret)
 	return 0;
 }
 
+/* text at column `indent`, words wrapped so no line passes 80 columns;
+ * the first line starts at column `at` */
+void cli_wrap(FILE *f, const char *text, size_t at, size_t indent)
+{
+	size_t col = at;
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, " ");
+		if (col > indent && col + 1 + n > 80) {
+			fprintf(f, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > at || (col == at && p != text))
+			fputc(' ', f), col++;
+		fprintf(f, "%.*s", (int)n, p);
+		col += n;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
 void cli_help(const struct sc_command *cmd, FILE *f)
 {
-	fprintf(f, "usage: sparkctl %s\n\n%s\n\n", cmd->usage, cmd->summary);
-	fputs("Options:\n", f);
+	/* help that fits 80 columns: the usage wraps under itself, as git's */
+	fputs("usage: sparkctl ", f);
+	cli_wrap(f, cmd->usage, 16, 16);
+	fputc('\n', f);
+	cli_wrap(f, cmd->summary, 0, 0);
+	fputs("\nOptions:\n", f);
 	for (const struct sc_option *o = cmd->options; o->name; o++) {
 		char left[64];
 		if (o->id < 256)
 			snprintf(left, sizeof left, "-%c, --%s%s%s", o->id, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 		else
 			snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-24s %s\n", left, o->help);
+		fprintf(f, "  %-24s ", left);
+		cli_wrap(f, o->help, strlen(left) > 24 ? 3 + strlen(left) : 27, 27);
 	}
 	fprintf(f, "  %-24s %s\n", "-h, --help", "show this help");
 }

@@ -60,6 +60,10 @@ int cli_parse(const struct sc_command *cmd, int argc, char **argv,
 
 void cli_help(const struct sc_command *cmd, FILE *f);
 
+/* text from column `at`, wrapped under column `indent` so that no line
+ * passes 80 columns */
+void cli_wrap(FILE *f, const char *text, size_t at, size_t indent);
+
 /* The exit status when the reader of stdout went away: quiet, as git's
  * death by SIGPIPE (128 + 13). */
 #define CLI_EXIT_PIPE 141

@@ -29,11 +29,14 @@ static void usage(FILE *f)
 	fputs("usage: sparkctl [--config FILE] [--version] [--help] <command> [<args>]\n\n"
 	      "Runs a private LLM inference box: the true inventory of its checkpoints,\n"
 	      "what fits in memory, and how to serve them.\n\nCommands:\n", f);
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		fprintf(f, "  %-10s ", commands[i]->name);
+		cli_wrap(f, commands[i]->summary, 13, 13);
+	}
 	fputs("\nGlobal options:\n"
 	      "  --config FILE   the registry (default: $SPARKCTL_CONFIG, then\n"
-	      "                  $XDG_CONFIG_HOME/sparkctl/models.ini, then /etc/sparkctl/models.ini)\n"
+	      "                  $XDG_CONFIG_HOME/sparkctl/models.ini, then\n"
+	      "                  /etc/sparkctl/models.ini)\n"
 	      "  --version       print the version\n"
 	      "  --help          this text; 'sparkctl help COMMAND' for one command\n", f);
 }

@@ -11,7 +11,7 @@ for c in $cmds; do
 	page="$ROOT/man/sparkctl-$c.1"
 	test_expect "sparkctl-$c.1 SYNOPSIS is the -h usage line" '
 		[ -f "'$page'" ] &&
-		usage=$(sparkctl '$c' -h | sed -n "1s/^usage: sparkctl //p") &&
+		usage=$(sparkctl '$c' -h | sed -n "1,/^$/p" | tr -s " \n" "  " | sed "s/^usage: sparkctl //; s/ *$//") &&
 		synopsis=$(sed -n "/^\.SH SYNOPSIS/,/^\.SH/p" "'$page'" | grep -v "^\." | head -1) &&
 		{ [ "$synopsis" = "sparkctl $usage" ] || { echo "man: $synopsis"; echo "-h:  sparkctl $usage"; false; }; }'
 	test_expect "sparkctl-$c.1 documents every option" '
@@ -74,6 +74,9 @@ test_expect "every man page passes mandoc -T lint without a message" '
 	done' MANDOC
 test_expect "no macro line quotes JSON with bare \" (roff eats them): \\(dq instead" '
 	! grep -En "^\.[BIR]* .*\{\"[^\"]" "$ROOT"/man/*.[15]'
+test_expect "every help fits 80 columns" '
+	for c in $cmds; do sparkctl $c --help; done >"$TRASH/help" && sparkctl --help >>"$TRASH/help" &&
+	! awk "length(\$0) > 80 { print; bad = 1 } END { exit !bad }" "$TRASH/help"'
 test_expect "every man page has EXAMPLES" '
 	for m in "$ROOT"/man/*.[15]; do grep -q "^\.SH EXAMPLES" "$m" || { echo "no EXAMPLES in $m"; return 1; }; done'
 test_expect "every man page renders without warnings" '
