@@ -110,7 +110,7 @@ static void render_table(FILE *out, const struct scan_result *s, bool color, siz
 {
 	static const char *const heads[] = { "NAME", "MODEL", "FORMAT", "QUANT", "SIZE", "STATUS", "NOTES" };
 	/* the served name first (what serve takes), left out when no model has one */
-	static const unsigned flags[] = { COL_OPTIONAL, COL_FLEX(3), 0, COL_FLEX(2), COL_RIGHT, 0, COL_FLEX(1) };
+	static const unsigned flags[] = { COL_OPTIONAL | COL_FLEX(4), COL_FLEX(3), 0, COL_FLEX(2), COL_RIGHT, 0, COL_FLEX(1) | COL_DROP };
 	struct table t;
 	uint64_t total = 0;
 	size_t bad = 0;

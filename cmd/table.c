@@ -101,17 +101,34 @@ void table_print(const struct table *t, FILE *f, size_t width, bool color)
 		}
 	}
 	/* too wide for the terminal: cut the flexible columns in their order,
-	 * each to no less than its heading (and 8) */
-	for (unsigned order = 1; width && total > width && order < 16; order++)
-		for (size_t c = 0; c < t->n_cols && total > width; c++) {
-			if (!show[c] || (t->flags[c] >> 4) != order)
-				continue;
-			size_t min = display_width(t->heads[c]) > 8 ? display_width(t->heads[c]) : 8;
-			size_t cut = total - width, room = w[c] > min ? w[c] - min : 0;
-			cut = cut < room ? cut : room;
-			w[c] -= cut;
-			total -= cut;
+	 * each to no less than its heading (and 8); if that is not enough,
+	 * leave out the columns that may go and cut again from the start */
+	size_t natural[12];
+	memcpy(natural, w, sizeof w);
+	for (int pass = 0; pass < 2 && width && total > width; pass++) {
+		if (pass) {
+			memcpy(w, natural, sizeof w);
+			total = 0, shown = 0;
+			for (size_t c = 0; c < t->n_cols; c++) {
+				show[c] &= !(t->flags[c] & COL_DROP);
+				if (show[c]) {
+					total += w[c] + (shown++ ? 2 : 0);
+					last = c;
+				}
+			}
 		}
+		/* the first pass cuts only the columns that matter least */
+		for (unsigned order = 1; total > width && order < (pass ? 16u : 3u); order++)
+			for (size_t c = 0; c < t->n_cols && total > width; c++) {
+				if (!show[c] || (t->flags[c] >> 4) != order)
+					continue;
+				size_t min = display_width(t->heads[c]) > 8 ? display_width(t->heads[c]) : 8;
+				size_t cut = total - width, room = w[c] > min ? w[c] - min : 0;
+				cut = cut < room ? cut : room;
+				w[c] -= cut;
+				total -= cut;
+			}
+	}
 	for (size_t r = 0; r <= t->n_rows; r++) {
 		bool first = true;
 		char *line = NULL;

@@ -9,7 +9,9 @@
 #include <stdio.h>
 
 /* COL_FLEX(n): may be cut to fit; lower n are cut first */
-enum { COL_LEFT = 0, COL_RIGHT = 1, COL_OPTIONAL = 2 };
+/* COL_OPTIONAL: left out when every cell is "-"; COL_DROP: left out when
+ * the table cannot fit otherwise */
+enum { COL_LEFT = 0, COL_RIGHT = 1, COL_OPTIONAL = 2, COL_DROP = 4 };
 #define COL_FLEX(n) ((unsigned)(n) << 4)
 
 struct table {
