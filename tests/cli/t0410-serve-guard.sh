@@ -5,15 +5,7 @@
 M="$TRASH/models"
 gen_fixtures "$M"
 P1=$(free_port) P2=$(free_port) P3=$(free_port)
-cat >"$TRASH/models.ini" <<INI
-[defaults]
-models-root = $M
-state-dir = $TRASH/state
-[engine "sglang"]
-command = python3 -m sglang.launch_server --model-path {path} --served-model-name {name} --host {host} --port {port} {args}
-env = PYTHONPATH=$TESTS/standin/py
-stop-timeout = 2
-ready-timeout = 30
+{ registry_head && cat <<INI
 [model "a"]
 path = phi4/phi4-reasoning
 engine = sglang
@@ -31,6 +23,7 @@ path = phi4/phi4-reasoning
 engine = sglang
 port = $P3
 INI
+} >"$TRASH/models.ini"
 export SPARKCTL_CONFIG="$TRASH/models.ini"
 test_cleanup "SPARKCTL_CONFIG=$TRASH/models.ini $SPARKCTL stop --all; pkill -9 -f '$TRASH/models' "
 # every engine of the test has a state file naming its PID

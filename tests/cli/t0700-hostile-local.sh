@@ -31,14 +31,7 @@ kv["general.architecture"] = b"llama\xff\xfe"
 write_gguf(m + "/gguf/arch/m.gguf", kv, llama_gguf_tensors(256, 512, 1, 4, 2, 256))
 PY
 P1=$(free_port) P2=$(free_port) P3=$(free_port) P4=$(free_port)
-cat >"$TRASH/models.ini" <<INI
-[defaults]
-models-root = $M
-state-dir = $TRASH/state
-[engine "sglang"]
-command = python3 -m sglang.launch_server --model-path {path} --served-model-name {name} --host {host} --port {port} {args}
-env = PYTHONPATH=$TESTS/standin/py
-stop-timeout = 1
+{ registry_head && cat <<INI
 [engine "echo"]
 command = echo {args}
 [model "good"]
@@ -66,6 +59,7 @@ port = 1
 args = "a\\ntouch $TRASH/pwned\\n" \$(touch $TRASH/pwned2)
 env = X="\\ntouch $TRASH/pwned3"
 INI
+} >"$TRASH/models.ini"
 export SPARKCTL_CONFIG="$TRASH/models.ini"
 test_cleanup "SPARKCTL_CONFIG=$TRASH/models.ini $SPARKCTL stop --all; pkill -f '$TRASH/models'"
 

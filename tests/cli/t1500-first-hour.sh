@@ -5,13 +5,7 @@
 M="$TRASH/models"
 gen_fixtures "$M"
 P1=$(free_port)
-cat >"$TRASH/models.ini" <<INI
-[defaults]
-models-root = $M
-state-dir = $TRASH/state
-[engine "sglang"]
-command = python3 -m sglang.launch_server --model-path {path} --served-model-name {name} --host {host} --port {port}
-env = PYTHONPATH=$TESTS/standin/py
+{ registry_head && cat <<INI
 [engine "missing"]
 command = sparkctl-no-such-engine {path}
 [model "huge"]
@@ -25,6 +19,7 @@ engine = missing
 port = $P1
 group = g
 INI
+} >"$TRASH/models.ini"
 export SPARKCTL_CONFIG="$TRASH/models.ini"
 test_cleanup "SPARKCTL_CONFIG=$TRASH/models.ini $SPARKCTL stop --all"
 

@@ -5,20 +5,14 @@
 M="$TRASH/models"
 gen_fixtures "$M"
 P1=$(free_port)
-cat >"$TRASH/models.ini" <<INI
-[defaults]
-models-root = $M
-state-dir = $TRASH/state
-[engine "sglang-with-a-long-name"]
-command = python3 -m sglang.launch_server --model-path {path} --served-model-name {name} --host {host} --port {port}
-env = PYTHONPATH=$TESTS/standin/py
-stop-timeout = 1
+{ registry_head sglang-with-a-long-name && cat <<INI
 [model "deepseek-r1-8b-abliterated-bf16"]
 path = deepseek/josiefied-r1-0528-qwen3-8b-abliterated-v1
 engine = sglang-with-a-long-name
 port = $P1
 group = big
 INI
+} >"$TRASH/models.ini"
 export SPARKCTL_CONFIG="$TRASH/models.ini"
 SOCK="sparkctl-test-$$"
 test_cleanup "SPARKCTL_CONFIG=$TRASH/models.ini $SPARKCTL stop --all"

@@ -145,6 +145,16 @@ test_done() {
 	[ "$test_failed" = 0 ]
 }
 
+# registry_head [ENGINE]: the [defaults] of a test registry (models under
+# $M, state under $TRASH/state) and an [engine] that runs the stand-in as
+# SGLang; the caller appends its [model] sections
+registry_head() {
+	printf '[defaults]\nmodels-root = %s\nstate-dir = %s/state\n' "$M" "$TRASH"
+	printf '[engine "%s"]\n' "${1:-sglang}"
+	printf 'command = python3 -m sglang.launch_server --model-path {path} --served-model-name {name} --host {host} --port {port} {args}\n'
+	printf 'env = PYTHONPATH=%s/standin/py\nstop-timeout = 1\nready-timeout = 30\n' "$TESTS"
+}
+
 # free_port: a TCP port of 127.0.0.1 that nothing listens on
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
