@@ -66,4 +66,13 @@ test_expect "through the proxy with the engine down: the proxy answered, the eng
 	printf "[engine \"e\"]\ncommand = x\n[model \"down\"]\npath = p\nengine = e\nport = 1\nproxy-port = $PP\n" >"$TRASH/p.ini" &&
 	run 1 sparkctl --config "$TRASH/p.ini" test --token-file "$TRASH/tok" --proxy down &&
 	has out "HTTP 502: the proxy at http://127.0.0.1:$PP answered, the engine behind it did not"'
+test_expect "an unknown option gets a did-you-mean in every command" '
+	for c in $(sparkctl --list-cmds); do
+		o=$(sparkctl $c --completion-helper | sed -n "1s/\t.*//p") &&
+		typo="${o%?}x" &&
+		run 2 sparkctl $c "$typo" && has err "unknown option .$typo." && has err "^	$o$" || return 1
+	done'
+test_expect "SIZE is what loads; a sparse checkpoint says once what it takes on disk" '
+	run 1 sparkctl scan && has out "^huge +qwen3/qwen3-32b-nvfp4 .* 19 GiB .*sparse: [0-9.]+ [KM]iB on disk" &&
+	run 0 sparkctl inspect "$M/qwen3/qwen3-32b-nvfp4" && has out "files +4 weight files, [0-9]+ tensors, 19 GiB \(sparse: .* on disk\)"'
 test_done

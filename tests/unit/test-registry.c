@@ -165,6 +165,22 @@ static void default_engine_and_sizes(void **state)
 	assert_int_equal(v, 512ULL << 20);
 	assert_true(sc_parse_size("12X", &v) < 0);
 	assert_true(sc_parse_size("-1G", &v) < 0);
+	/* what people read: binary units with their names, durations in words */
+	char b[32];
+	sc_format_bytes(573, b, sizeof b);
+	assert_string_equal(b, "573 B");
+	sc_format_bytes(870ULL << 10, b, sizeof b);
+	assert_string_equal(b, "870 KiB");
+	sc_format_bytes(3ULL << 29, b, sizeof b);
+	assert_string_equal(b, "1.5 GiB");
+	sc_format_duration(42, b, sizeof b);
+	assert_string_equal(b, "42 s");
+	sc_format_duration(180, b, sizeof b);
+	assert_string_equal(b, "3 min");
+	sc_format_duration(2 * 3600 + 5 * 60, b, sizeof b);
+	assert_string_equal(b, "2 h 5 min");
+	sc_format_duration(3 * 86400 + 4 * 3600, b, sizeof b);
+	assert_string_equal(b, "3 d 4 h");
 }
 
 static void relative_root_is_relative_to_the_file(void **state)
