@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -181,8 +182,6 @@ static int parse_fraction(const char *v, double *ret)
 	return 0;
 }
 
-#define BAD(what) sc_error(e, SC_ECONFIG, "%s:%u: %s: %s", file, en->line, en->key, what)
-
 static int need_value(const struct ini_entry *en, const char *file, sc_err *e)
 {
 	if (!en->value)
@@ -209,61 +208,108 @@ static bool host_ok(const char *v)
 	return true;
 }
 
-static int defaults_key(struct registry *r, const struct ini_entry *en, const char *file, sc_err *e)
+/* The schema of models.ini: one table a section, one setter a kind of
+ * value (man 5 models.ini documents the same keys). */
+enum key_kind { K_STR, K_PATH, K_HOST, K_HEALTH, K_SIZE, K_FRACTION, K_PORT, K_SECONDS, K_CONTEXT, K_ENV, K_LIST };
+
+struct key {
+	const char *name;
+	enum key_kind kind;
+	size_t off, off_n, off_line;  /* the field; for K_ENV/K_LIST its count (and line) */
+};
+
+#define KEY(s, name, kind, f) { name, kind, offsetof(s, f), 0, 0 }
+static const struct key defaults_keys[] = {
+	KEY(struct registry, "models-root", K_PATH, models_root),
+	KEY(struct registry, "memory", K_SIZE, memory),
+	KEY(struct registry, "mem-fraction", K_FRACTION, mem_fraction),
+	KEY(struct registry, "host", K_HOST, host),
+	KEY(struct registry, "proxy-host", K_HOST, proxy_host),
+	KEY(struct registry, "token-file", K_PATH, token_file),
+	KEY(struct registry, "state-dir", K_PATH, state_dir),
+	KEY(struct registry, "engine", K_STR, engine),
+	{ 0 },
+};
+static const struct key engine_keys[] = {
+	KEY(struct reg_engine, "command", K_STR, command),
+	KEY(struct reg_engine, "image", K_STR, image),
+	KEY(struct reg_engine, "docker-args", K_STR, docker_args),
+	KEY(struct reg_engine, "health", K_HEALTH, health),
+	KEY(struct reg_engine, "ready-timeout", K_SECONDS, ready_timeout),
+	KEY(struct reg_engine, "stop-timeout", K_SECONDS, stop_timeout),
+	{ "unsupported", K_LIST, offsetof(struct reg_engine, unsupported), offsetof(struct reg_engine, n_unsupported),
+	  offsetof(struct reg_engine, unsupported_line) },
+	{ "env", K_ENV, offsetof(struct reg_engine, env), offsetof(struct reg_engine, n_env), 0 },
+	{ 0 },
+};
+static const struct key model_keys[] = {
+	KEY(struct reg_model, "path", K_PATH, path),
+	KEY(struct reg_model, "engine", K_STR, engine),
+	KEY(struct reg_model, "group", K_STR, group),
+	KEY(struct reg_model, "args", K_STR, args),
+	KEY(struct reg_model, "image", K_STR, image),
+	KEY(struct reg_model, "script", K_PATH, script),
+	KEY(struct reg_model, "port", K_PORT, port),
+	KEY(struct reg_model, "proxy-port", K_PORT, proxy_port),
+	KEY(struct reg_model, "context", K_CONTEXT, context),
+	KEY(struct reg_model, "memory", K_SIZE, memory),
+	KEY(struct reg_model, "mem-fraction", K_FRACTION, mem_fraction),
+	{ "env", K_ENV, offsetof(struct reg_model, env), offsetof(struct reg_model, n_env), 0 },
+	{ 0 },
+};
+#undef KEY
+
+#define BAD(what) sc_error(e, SC_ECONFIG, "%s:%u: %s: %s", file, en->line, en->key, what)
+
+static int set_value(const struct key *k, void *obj, const struct ini_entry *en, const char *file, sc_err *e)
 {
-	const char *k = en->key, *v = en->value;
-	int x = need_value(en, file, e);
-	if (x < 0)
-		return x;
-	if (streq(k, "models-root"))
-		x = set_str(&r->models_root, v, true);
-	else if (streq(k, "memory")) {
-		if (!size_has_unit(v) || sc_parse_size(v, &r->memory) < 0 || r->memory == 0)
-			return BAD("not a size with a unit (e.g. 120GiB; a bare number would be bytes)");
-	} else if (streq(k, "mem-fraction")) {
-		if (parse_fraction(v, &r->mem_fraction) < 0)
-			return BAD("not a fraction between 0 and 1");
-	} else if (streq(k, "host") || streq(k, "proxy-host")) {
+	const char *v = en->value;
+	char *field = (char *)obj + k->off;
+	long l;
+	int x = 0;
+	switch (k->kind) {
+	case K_STR:
+	case K_PATH:
+		x = set_str((char **)field, v, k->kind == K_PATH);
+		break;
+	case K_HOST:
 		if (!host_ok(v))
 			return BAD("not a host name or address");
-		x = set_str(streq(k, "host") ? &r->host : &r->proxy_host, v, false);
-	}
-	else if (streq(k, "token-file"))
-		x = set_str(&r->token_file, v, true);
-	else if (streq(k, "state-dir"))
-		x = set_str(&r->state_dir, v, true);
-	else if (streq(k, "engine"))
-		x = set_str(&r->engine, v, false);
-	else
-		x = sc_strv_appendf(&r->warnings, &r->n_warnings, "%s:%u: unknown key \"%s\" in [defaults]", file, en->line, k);
-	return x == -ENOMEM ? sc_error(e, x, "out of memory") : 0;
-}
-
-static int engine_key(struct registry *r, struct reg_engine *g, const struct ini_entry *en, const char *file, sc_err *e)
-{
-	const char *k = en->key, *v = en->value;
-	int x = need_value(en, file, e);
-	if (x < 0)
-		return x;
-	if (streq(k, "command"))
-		x = set_str(&g->command, v, false);
-	else if (streq(k, "image"))
-		x = set_str(&g->image, v, false);
-	else if (streq(k, "docker-args"))
-		x = set_str(&g->docker_args, v, false);
-	else if (streq(k, "health"))
-		x = v[0] == '/' ? set_str(&g->health, v, false) : BAD("must begin with '/'");
-	else if (streq(k, "ready-timeout")) {
-		if (parse_long(v, 1, 86400, &g->ready_timeout) < 0)
+		x = set_str((char **)field, v, false);
+		break;
+	case K_HEALTH:
+		if (v[0] != '/')
+			return BAD("must begin with '/'");
+		x = set_str((char **)field, v, false);
+		break;
+	case K_SIZE:
+		if (!size_has_unit(v) || sc_parse_size(v, (uint64_t *)field) < 0 || !*(uint64_t *)field)
+			return BAD("not a size with a unit (e.g. 120GiB; a bare number would be bytes)");
+		break;
+	case K_FRACTION:
+		if (parse_fraction(v, (double *)field) < 0)
+			return BAD("not a fraction between 0 and 1");
+		break;
+	case K_PORT:
+		if (parse_long(v, 1, 65535, &l) < 0)
+			return BAD("not a port number (1-65535)");
+		*(int *)field = (int)l;
+		break;
+	case K_SECONDS:
+		if (parse_long(v, streq(k->name, "stop-timeout") ? 0 : 1, 86400, (long *)field) < 0)
 			return BAD("not a number of seconds");
-	} else if (streq(k, "stop-timeout")) {
-		if (parse_long(v, 0, 86400, &g->stop_timeout) < 0)
-			return BAD("not a number of seconds");
-	} else if (streq(k, "unsupported")) {
+		break;
+	case K_CONTEXT:
+		if (parse_long(v, 1, SC_MAX_CONTEXT, (long *)field) < 0)
+			return BAD("not a number of tokens from 1 to 1073741824");
+		break;
+	case K_ENV:
+		return add_env((char ***)field, (size_t *)((char *)obj + k->off_n), file, en->line, v, e);
+	case K_LIST: {
+		/* comma- or space-separated */
 		char **w;
 		size_t n;
 		sc_err se;
-		/* comma- or space-separated */
 		_cleanup_free_ char *copy = strdup(v);
 		if (!copy)
 			return sc_error(e, -ENOMEM, "out of memory");
@@ -271,55 +317,31 @@ static int engine_key(struct registry *r, struct reg_engine *g, const struct ini
 			if (*p == ',')
 				*p = ' ';
 		if ((x = sc_split_words(copy, &w, &n, &se)) < 0)
-			return sc_error(e, SC_ECONFIG, "%s:%u: unsupported: %s", file, en->line, se.msg);
-		sc_strv_free(g->unsupported, g->n_unsupported);
-		g->unsupported = w;
-		g->n_unsupported = n;
-		g->unsupported_line = en->line;
-	} else if (streq(k, "env"))
-		return add_env(&g->env, &g->n_env, file, en->line, v, e);
-	else
-		x = sc_strv_appendf(&r->warnings, &r->n_warnings, "%s:%u: unknown key \"%s\" in [engine \"%s\"]", file, en->line, k, g->name);
+			return sc_error(e, SC_ECONFIG, "%s:%u: %s: %s", file, en->line, en->key, se.msg);
+		sc_strv_free(*(char ***)field, *(size_t *)((char *)obj + k->off_n));
+		*(char ***)field = w;
+		*(size_t *)((char *)obj + k->off_n) = n;
+		*(unsigned *)((char *)obj + k->off_line) = en->line;
+		break;
+	}
+	}
 	return x == -ENOMEM ? sc_error(e, x, "out of memory") : x;
 }
 
-static int model_key(struct registry *r, struct reg_model *m, const struct ini_entry *en, const char *file, sc_err *e)
+/* One key of a section by its schema; an unknown key is a warning naming
+ * its line. */
+static int section_key(struct registry *r, const struct key *schema, void *obj, const char *what,
+		       const struct ini_entry *en, const char *file, sc_err *e)
 {
-	const char *k = en->key, *v = en->value;
-	long l;
 	int x = need_value(en, file, e);
 	if (x < 0)
 		return x;
-	if (streq(k, "path"))
-		x = set_str(&m->path, v, true);
-	else if (streq(k, "engine"))
-		x = set_str(&m->engine, v, false);
-	else if (streq(k, "group"))
-		x = set_str(&m->group, v, false);
-	else if (streq(k, "args"))
-		x = set_str(&m->args, v, false);
-	else if (streq(k, "image"))
-		x = set_str(&m->image, v, false);
-	else if (streq(k, "script"))
-		x = set_str(&m->script, v, true);
-	else if (streq(k, "port") || streq(k, "proxy-port")) {
-		if (parse_long(v, 1, 65535, &l) < 0)
-			return BAD("not a port number (1-65535)");
-		*(streq(k, "port") ? &m->port : &m->proxy_port) = (int)l;
-	} else if (streq(k, "context")) {
-		if (parse_long(v, 1, SC_MAX_CONTEXT, &m->context) < 0)
-			return BAD("not a number of tokens from 1 to 1073741824");
-	} else if (streq(k, "memory")) {
-		if (!size_has_unit(v) || sc_parse_size(v, &m->memory) < 0 || m->memory == 0)
-			return BAD("not a size with a unit (e.g. 120GiB; a bare number would be bytes)");
-	} else if (streq(k, "mem-fraction")) {
-		if (parse_fraction(v, &m->mem_fraction) < 0)
-			return BAD("not a fraction between 0 and 1");
-	} else if (streq(k, "env"))
-		return add_env(&m->env, &m->n_env, file, en->line, v, e);
-	else
-		x = sc_strv_appendf(&r->warnings, &r->n_warnings, "%s:%u: unknown key \"%s\" in [model \"%s\"]", file, en->line, k, m->name);
-	return x == -ENOMEM ? sc_error(e, x, "out of memory") : x;
+	for (const struct key *k = schema; k->name; k++)
+		if (streq(k->name, en->key))
+			return set_value(k, obj, en, file, e);
+	x = sc_strv_appendf(&r->warnings, &r->n_warnings, "%s:%u: unknown key \"%s\" in %s", file, en->line, en->key,
+			    what);
+	return x == -ENOMEM ? sc_error(e, x, "out of memory") : 0;
 }
 #undef BAD
 
@@ -502,12 +524,15 @@ int sc_registry_parse(const char *file, const char *buf, size_t len, struct regi
 	}
 	for (size_t i = 0; i < ini.n; i++) {
 		const struct ini_entry *en = &ini.entries[i];
+		char what[300];
+		snprintf(what, sizeof what, "[%s%s%s%s]", en->section, en->subsection ? " \"" : "",
+			 en->subsection ? en->subsection : "", en->subsection ? "\"" : "");
 		if (streq(en->section, "defaults"))
-			x = defaults_key(&r, en, file, e);
+			x = section_key(&r, defaults_keys, &r, what, en, file, e);
 		else if (streq(en->section, "engine"))
-			x = engine_key(&r, (struct reg_engine *)sc_registry_engine(&r, en->subsection), en, file, e);
+			x = section_key(&r, engine_keys, (void *)sc_registry_engine(&r, en->subsection), what, en, file, e);
 		else if (streq(en->section, "model"))
-			x = model_key(&r, (struct reg_model *)sc_registry_model(&r, en->subsection), en, file, e);
+			x = section_key(&r, model_keys, (void *)sc_registry_model(&r, en->subsection), what, en, file, e);
 		if (x < 0)
 			goto out;
 	}
