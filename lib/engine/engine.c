@@ -171,11 +171,16 @@ int sc_engine_launch(const struct registry *reg, const struct reg_model *m, stru
 	if (image) {
 		if (asprintf(&l.container, "sparkctl-%s", m->name) < 0)
 			goto oom;
-		char pub[300], vol[2 * 4096 + 8], label[300];
-		snprintf(pub, sizeof pub, "%s:%d:%d", reg->host, m->port, m->port);
+		char vol[2 * 4096 + 8], label[300];
 		snprintf(vol, sizeof vol, "%s:%s:ro", reg->models_root, reg->models_root);
 		snprintf(label, sizeof label, "sparkctl.model=%s", m->name);
-		const char *head[] = { "docker", "run", "-d", "--name", l.container, "--label", label, "-p", pub, "-v", vol };
+		/* host networking, as NVIDIA's Spark playbooks run SGLang and
+		 * vLLM: the engine binds {host} (127.0.0.1) on the box itself. A
+		 * bridged container with -p 127.0.0.1:P:P and an engine bound to
+		 * 127.0.0.1 inside is unreachable: that address is the
+		 * container's own loopback. */
+		const char *head[] = { "docker", "run", "-d", "--name", l.container, "--label", label, "--network", "host",
+				       "-v", vol };
 		for (size_t i = 0; i < ARRAY_SIZE(head); i++)
 			if (push(&l, head[i]) < 0)
 				goto oom;

@@ -222,8 +222,15 @@ test_expect "serve --dry-run prints a script that runs the model" '
 test_expect "Docker mode: docker run with name, label, port, read-only models, docker-args, env, image" '
 	run 0 sparkctl serve --json dockered && json "j[\"ok\"] and j[\"pid\"] is None" &&
 	grep -q "^rm -f sparkctl-dockered$" "$STANDIN_DOCKER_LOG" &&
-	grep -q "^run -d --name sparkctl-dockered --label sparkctl.model=dockered -p 127.0.0.1:'$P8':'$P8' -v $M:$M:ro --gpus all --ipc=host --shm-size 16g -e PYTHONPATH=$TESTS/standin/py -e STANDIN_LOAD_MS=200 standin/sglang:spark python3 -m sglang.launch_server --model-path $M/phi4/phi4-reasoning --served-model-name dockered" "$STANDIN_DOCKER_LOG" &&
+	grep -q "^run -d --name sparkctl-dockered --label sparkctl.model=dockered --network host -v $M:$M:ro --gpus all --ipc=host --shm-size 16g -e PYTHONPATH=$TESTS/standin/py -e STANDIN_LOAD_MS=200 standin/sglang:spark python3 -m sglang.launch_server --model-path $M/phi4/phi4-reasoning --served-model-name dockered" "$STANDIN_DOCKER_LOG" &&
 	run 0 sparkctl ps --json && json "j[\"models\"][0][\"container\"] == \"sparkctl-dockered\" and j[\"models\"][0][\"mode\"] == \"docker\""'
+test_expect "the docker stand-in keeps the network rule of Docker: a bridged engine bound to 127.0.0.1 is unreachable" '
+	PB=$(free_port) &&
+	run 0 docker run -d --name bridged -p 127.0.0.1:$PB:$PB -e PYTHONPATH=$TESTS/standin/py standin/x python3 -m sglang.launch_server --model-path $M/phi4/phi4-reasoning --host 127.0.0.1 --port $PB &&
+	test_when_finished "docker rm -f bridged" &&
+	! wait_until 3 listening $PB && run 0 docker rm -f bridged &&
+	run 0 docker run -d --name hosted --network host -e PYTHONPATH=$TESTS/standin/py standin/x python3 -m sglang.launch_server --model-path $M/phi4/phi4-reasoning --host 127.0.0.1 --port $PB &&
+	test_when_finished "docker rm -f hosted" && wait_until 10 listening $PB'
 test_expect "Docker mode: logs come from docker logs; stop is docker stop -t then docker rm -f" '
 	run 0 sparkctl logs dockered && has out "fired up" &&
 	run 0 sparkctl stop dockered && grep -q "^stop -t 1 sparkctl-dockered$" "$STANDIN_DOCKER_LOG" &&

@@ -146,8 +146,9 @@ static void launch_in_docker(void **state)
 	assert_int_equal(sc_engine_launch(&r, sc_registry_model(&r, "q"), &l, &e), 0);
 	assert_string_equal(l.mode, "docker");
 	assert_string_equal(l.container, "sparkctl-q");
-	const char *want[] = { "docker", "run", "-d", "--name", "sparkctl-q", "--label", "sparkctl.model=q", "-p",
-			       "127.0.0.1:30001:30001", "-v", "/m:/m:ro", "-v", "/elsewhere/q:/elsewhere/q:ro", "--gpus", "all",
+	/* host networking: the engine binds the configured host on the box */
+	const char *want[] = { "docker", "run", "-d", "--name", "sparkctl-q", "--label", "sparkctl.model=q", "--network",
+			       "host", "-v", "/m:/m:ro", "-v", "/elsewhere/q:/elsewhere/q:ro", "--gpus", "all",
 			       "-e", "K=V", "img:1", "serve", "/elsewhere/q", "--port", "30001" };
 	assert_int_equal(l.argc, sizeof want / sizeof want[0]);
 	for (size_t i = 0; i < l.argc; i++)
