@@ -131,9 +131,9 @@ struct req {
 	double t0;
 	CURL *c;
 	bool oom;
-	long max_chunks;
+	long max_tokens;  /* of the request: the stream is cut far past it */
 	size_t stream_bytes;
-	bool over;   /* cut: past MAX_STREAM_BYTES or max_chunks */
+	bool over;   /* cut: past MAX_STREAM_BYTES or MAX_CHUNKS(max_tokens) */
 };
 
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
@@ -150,7 +150,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 	if (r->is_sse) {
 		double now = sc_now_msf() - r->t0;
 		r->stream_bytes += len;
-		if (r->stream_bytes > MAX_STREAM_BYTES || r->sse.chunks > r->max_chunks || r->sse.engine_error[0]) {
+		if (r->stream_bytes > MAX_STREAM_BYTES || r->sse.chunks > MAX_CHUNKS(r->max_tokens) || r->sse.engine_error[0]) {
 			r->over = !r->sse.engine_error[0];
 			return 0;
 		}
@@ -340,7 +340,7 @@ static void check_chat(struct smoke_result *res, struct req *r)
 	}
 	if (r->over) {
 		snprintf(c->error, sizeof c->error, "the stream did not end: cut after %ld chunks and %zu bytes "
-			 "(max_tokens was %ld)", s->chunks, r->stream_bytes, (r->max_chunks - 64) / 4);
+			 "(max_tokens was %ld)", s->chunks, r->stream_bytes, r->max_tokens);
 		return;
 	}
 	res->ttft_ms = s->first_ms;
@@ -400,7 +400,7 @@ int sc_smoke_test(const struct smoke_opts *o, struct smoke_result *ret, sc_err *
 		json_decref(body);
 		if (!text)
 			goto oom;
-		r = (struct req){ .max_chunks = MAX_CHUNKS(o->max_tokens) };
+		r = (struct req){ .max_tokens = o->max_tokens };
 		x = request(cu, o, "/v1/chat/completions", text, &res.checks[CHECK_CHAT], &r);
 		free(text);
 		if (x < 0)
