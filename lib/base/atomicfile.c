@@ -49,6 +49,12 @@ int sc_write_atomic(const char *path, const void *data, size_t len, sc_err *e)
 	 * the umask (a user's 077 keeps an inventory private) */
 	struct stat st;
 	mode_t mode;
+	/* renamed over a device or a FIFO, the temporary file would replace
+	 * it: as root, --output /dev/null would leave /dev/null a file */
+	if (stat(target, &st) == 0 && !S_ISREG(st.st_mode))
+		return sc_error(e, S_ISDIR(st.st_mode) ? -EISDIR : SC_ENOTREG,
+				"%s: %s: give the path of a file (or leave the option out for standard output)", path,
+				S_ISDIR(st.st_mode) ? "a folder" : "not a regular file (a device, FIFO or socket)");
 	if (stat(target, &st) == 0)
 		mode = st.st_mode & 07777;
 	else {

@@ -124,6 +124,15 @@ test_expect "--output through a symlink writes the target of the link and keeps 
 	mkdir -p "$TRASH/o" && : >"$TRASH/o/real.md" && chmod 600 "$TRASH/o/real.md" && ln -s real.md "$TRASH/o/link.md" &&
 	run 1 sparkctl scan --format markdown --output "$TRASH/o/link.md" && [ -L "$TRASH/o/link.md" ] &&
 	grep -q "Model inventory" "$TRASH/o/real.md" && [ "$(stat -c %a "$TRASH/o/real.md")" = 600 ]'
+test_expect "--output naming a FIFO, a folder or a link to a FIFO: refused, left as it was" '
+	mkdir -p "$TRASH/o" && mkfifo "$TRASH/o/fifo" && ln -sf fifo "$TRASH/o/tofifo" &&
+	run 1 sparkctl scan --no-fail --format json --output "$TRASH/o/fifo" &&
+	has err "o/fifo: not a regular file \(a device, FIFO or socket\): give the path of a file" && [ -p "$TRASH/o/fifo" ] &&
+	run 1 sparkctl scan --no-fail --output "$TRASH/o/tofifo" && [ -p "$TRASH/o/fifo" ] && [ -L "$TRASH/o/tofifo" ] &&
+	run 1 sparkctl scan --no-fail --output "$TRASH/o" && has err "o: a folder" &&
+	[ -z "$(ls "$TRASH/o" | grep tmp)" ]'
+test_expect "--output naming a device (a copy of /dev/null) leaves the device a device" '
+	mknod "$TRASH/o/null" c 1 3 && run 1 sparkctl scan --no-fail --output "$TRASH/o/null" && [ -c "$TRASH/o/null" ]' ROOT
 test_expect "a new --output file gets 0666 less the umask" '
 	mkdir -p "$TRASH/o" && (umask 077 && "$SPARKCTL" scan --format json --output "$TRASH/o/new.json" --no-fail) && [ "$(stat -c %a "$TRASH/o/new.json")" = 600 ] &&
 	(umask 022 && "$SPARKCTL" scan --format json --output "$TRASH/o/new2.json" --no-fail) && [ "$(stat -c %a "$TRASH/o/new2.json")" = 644 ]'
