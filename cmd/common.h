@@ -114,9 +114,15 @@ struct serve_result;
 /* The log tail of a failed start, on stderr. */
 void cli_print_tail(const char *name, const struct serve_result *r);
 
-extern const struct sc_command cmd_scan, cmd_inspect, cmd_list, cmd_serve, cmd_switch, cmd_stop, cmd_ps, cmd_logs, cmd_test, cmd_download;
+extern const struct sc_command cmd_scan, cmd_inspect, cmd_list, cmd_serve, cmd_switch, cmd_stop, cmd_ps, cmd_logs, cmd_test, cmd_probe, cmd_download;
+
+/* The base URL of a target: url itself (without trailing slashes), else
+ * the model's port on host, or its proxy-port on proxy-host. Prints why
+ * not and returns 1 when the model is unknown or has no such port. */
+int cli_target_base(const struct registry *reg, const char *cmd, const char *url, const char *name, bool proxy,
+		    char *base, size_t len);
 
 /* The bearer token for an engine or proxy and its source, for messages. */
-int cli_token(const char *explicit_file, const struct registry *reg, char **token, char *source, size_t len);
+int cli_token(const char *cmd, const char *explicit_file, const struct registry *reg, char **token, char *source, size_t len);
 
 #endif

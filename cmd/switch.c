@@ -52,7 +52,7 @@ static int smoke(void *ud, const char *name, const char *host, int port, sc_err 
 	struct tester *t = ud;
 	char base[300];
 	snprintf(base, sizeof base, "http://%s:%d", host, port);
-	struct smoke_opts so = { .base = base, .model = name, .token = t->token, .token_source = t->source,
+	struct smoke_opts so = { .target = { .base = base, .token = t->token, .token_source = t->source }, .model = name,
 				 .prompt = "Answer with one word: what is the capital of France?", .max_tokens = 32,
 				 .timeout_ms = 60000 };
 	struct smoke_result res;
@@ -84,7 +84,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	sc_err e;
 	o->so.timeout_s = (int)o->timeout;
 	if (o->test) {
-		if (cli_token(NULL, reg, &t.token, t.source, sizeof t.source) < 0) {
+		if (cli_token("switch", NULL, reg, &t.token, t.source, sizeof t.source) < 0) {
 			return 1;
 		}
 		o->so.verify = smoke;

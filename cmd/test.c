@@ -49,34 +49,6 @@ static int set(void *ud, int id, const char *arg)
 	return 0;
 }
 
-/* The token and where it came from: --token-file, $SPARKCTL_TOKEN, then
- * models.ini token-file (where it exists). <0: an explicit file failed. */
-int cli_token(const char *explicit_file, const struct registry *reg, char **token, char *source, size_t len)
-{
-	const char *env = getenv("SPARKCTL_TOKEN");
-	const char *file = explicit_file ? explicit_file : reg->token_file;
-	bool loose;
-	sc_err e;
-	*token = NULL;
-	snprintf(source, len, "no token");
-	if (!explicit_file && env && env[0]) {
-		snprintf(source, len, "the token from $SPARKCTL_TOKEN");
-		if (!sc_token_ok(env))
-			return cli_fail(-1, "test: $SPARKCTL_TOKEN holds a control character: it cannot be sent");
-		return (*token = strdup(env)) ? 0 : cli_fail(-1, "out of memory");
-	}
-	if (!file || (!explicit_file && access(file, F_OK) < 0))
-		return 0;
-	if (sc_token_read(file, token, &loose, &e) < 0)
-		return cli_fail(-1, "test: token: %s", e.msg);
-	if (!*token && explicit_file)
-		return cli_fail(-1, "test: --token-file %s holds no token", file);
-	if (loose)
-		cli_warn("the token file %s is readable by others (chmod 600 %s)", file, file);
-	snprintf(source, len, "the token from %s%s", explicit_file ? "--token-file " : "models.ini token-file ", file);
-	return 0;
-}
-
 static bool utf8(void)
 {
 	const char *cs = nl_langinfo(CODESET);
@@ -145,7 +117,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 		return cli_fail(2, "test: --proxy goes with model names, not --url");
 	struct registry *reg = &ctx->reg;
 	char *token, source[512];
-	if (cli_token(o->token_file, reg, &token, source, sizeof source) < 0) {
+	if (cli_token("test", o->token_file, reg, &token, source, sizeof source) < 0) {
 		return 1;
 	}
 	char **names = argv, **running = NULL;
@@ -167,26 +139,10 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	for (size_t i = 0; !r && i < n; i++) {
 		char base[600];
 		const char *name = o->url ? NULL : names[i];
-		if (o->url)
-			snprintf(base, sizeof base, "%s", o->url);
-		else {
-			const struct reg_model *m = sc_registry_model(reg, name);
-			int port = m ? (o->proxy ? m->proxy_port : m->port) : 0;
-			if (!m) {
-				sc_err ne;
-				r = cli_fail(1, "test: %s", (sc_registry_no_model(reg, name, &ne), ne.msg));
-				break;
-			}
-			if (!port) {
-				r = cli_fail(1, "test: %s: %s", name, o->proxy ? "the model has no proxy-port" : "the model has no port");
-				break;
-			}
-			snprintf(base, sizeof base, "http://%s:%d", o->proxy ? reg->proxy_host : reg->host, port);
-		}
-		size_t bl = strlen(base);
-		while (bl && base[bl - 1] == '/')
-			base[--bl] = '\0';
-		struct smoke_opts so = { .base = base, .model = name, .token = token, .token_source = source, .via_proxy = o->proxy,
+		if ((r = cli_target_base(reg, "test", o->url, name, o->proxy, base, sizeof base)))
+			break;
+		struct smoke_opts so = { .target = { .base = base, .token = token, .token_source = source, .via_proxy = o->proxy },
+					 .model = name,
 					 .prompt = o->prompt, .max_tokens = (int)o->max_tokens, .timeout_ms = (int)o->timeout * 1000 };
 		struct smoke_result res;
 		if (sc_smoke_test(&so, &res, &e) < 0) {

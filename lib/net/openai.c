@@ -169,11 +169,11 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 	return sc_http_append(&r->body, &r->len, p, len, MAX_BODY) < 0 ? 0 : len;
 }
 
-/* The error of an answer that is not 2xx: the server's message if any. */
-static void http_error(struct smoke_check *c, const struct smoke_opts *o, const struct req *r)
+void sc_openai_http_error(const struct sc_openai_target *t, long status, const char *body, size_t len, char *buf,
+			  size_t buflen)
 {
 	const char *msg = NULL;
-	json_t *j = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+	json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
 	json_t *err = json_object_get(j, "error");
 	if (json_is_string(err))
 		msg = json_string_value(err);
@@ -181,15 +181,15 @@ static void http_error(struct smoke_check *c, const struct smoke_opts *o, const 
 		msg = json_string_value(json_object_get(err, "message"));
 	else if (json_is_string(json_object_get(j, "detail")))
 		msg = json_string_value(json_object_get(j, "detail"));
-	if (c->status == 401 || c->status == 403)
-		snprintf(c->error, sizeof c->error, "HTTP %ld: %s (%s)", c->status,
-			 o->token ? "the token was refused" : "a token is needed and none was sent",
-			 o->token ? o->token_source : "give --token-file, $SPARKCTL_TOKEN or token-file in models.ini");
-	else if (o->via_proxy && (c->status == 502 || c->status == 503 || c->status == 504))
-		snprintf(c->error, sizeof c->error, "HTTP %ld: the proxy at %s answered, the engine behind it did not "
-			 "(is the model running? see 'sparkctl ps')%s%.200s", c->status, o->base, msg ? ": " : "", msg ? msg : "");
+	if (status == 401 || status == 403)
+		snprintf(buf, buflen, "HTTP %ld: %s (%s)", status,
+			 t->token ? "the token was refused" : "a token is needed and none was sent",
+			 t->token ? t->token_source : "give --token-file, $SPARKCTL_TOKEN or token-file in models.ini");
+	else if (t->via_proxy && (status == 502 || status == 503 || status == 504))
+		snprintf(buf, buflen, "HTTP %ld: the proxy at %s answered, the engine behind it did not "
+			 "(is the model running? see 'sparkctl ps')%s%.200s", status, t->base, msg ? ": " : "", msg ? msg : "");
 	else
-		snprintf(c->error, sizeof c->error, "HTTP %ld%s%.200s", c->status, msg ? ": " : "", msg ? msg : "");
+		snprintf(buf, buflen, "HTTP %ld%s%.200s", status, msg ? ": " : "", msg ? msg : "");
 	json_decref(j);
 }
 
@@ -199,17 +199,17 @@ static int request(const struct curl_api *cu, const struct smoke_opts *o, const 
 	char url[1024];
 	struct curl_slist *hdr = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
-	snprintf(url, sizeof url, "%s%s", o->base, path);
+	snprintf(url, sizeof url, "%s%s", o->target.base, path);
 	r->cu = cu;
 	r->c = sc_curl_easy(cu);
 	if (!r->c)
 		return -ENOMEM;
 	r->sse.first_ms = -1;
 	r->sse.usage_tokens = -1;
-	if (o->token) {
+	if (o->target.token) {
 		/* built in memory, handed to libcurl, never printed or logged */
 		_cleanup_free_ char *h = NULL;
-		if (asprintf(&h, "Authorization: Bearer %s", o->token) < 0 || !(hdr = cu->slist_append(hdr, h)))
+		if (asprintf(&h, "Authorization: Bearer %s", o->target.token) < 0 || !(hdr = cu->slist_append(hdr, h)))
 			goto oom;
 	}
 	if (post && (!(hdr = cu->slist_append(hdr, "Content-Type: application/json")) ||
@@ -235,7 +235,7 @@ static int request(const struct curl_api *cu, const struct smoke_opts *o, const 
 	if (r->oom)
 		goto oom;
 	if (cc == CURLE_COULDNT_CONNECT)
-		snprintf(chk->error, sizeof chk->error, "connection refused: nothing listens at %s (see 'sparkctl ps')", o->base);
+		snprintf(chk->error, sizeof chk->error, "connection refused: nothing listens at %s (see 'sparkctl ps')", o->target.base);
 	else if (cc == CURLE_OPERATION_TIMEDOUT)
 		snprintf(chk->error, sizeof chk->error, "no answer within %d ms", o->timeout_ms);
 	else if (r->over || r->sse.engine_error[0])
@@ -246,7 +246,7 @@ static int request(const struct curl_api *cu, const struct smoke_opts *o, const 
 	else if (cc != CURLE_OK)
 		snprintf(chk->error, sizeof chk->error, "%s", errbuf[0] ? errbuf : cu->easy_strerror(cc));
 	else if (chk->status < 200 || chk->status > 299)
-		http_error(chk, o, r);
+		sc_openai_http_error(&o->target, chk->status, r->body, r->len, chk->error, sizeof chk->error);
 	cu->slist_free_all(hdr);
 	cu->easy_cleanup(r->c);
 	return 0;
@@ -260,6 +260,18 @@ static void req_free(struct req *r)
 {
 	free(r->body);
 	sc_sse_state_done(&r->sse);
+}
+
+bool sc_models_lists(const char *model, char *const *ids, size_t n, char *buf, size_t len)
+{
+	char list[256] = "";
+	for (size_t k = 0; k < n; k++)
+		if (streq(ids[k], model))
+			return true;
+	for (size_t k = 0; k < n; k++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", ids[k]);
+	snprintf(buf, len, "%s is not served here; the server lists %s", model, n ? list : "no model");
+	return false;
 }
 
 int sc_models_parse(const char *body, size_t len, const char *model, char ***ids, size_t *n, int64_t *max_model_len,
@@ -310,16 +322,7 @@ static void check_models(const struct smoke_opts *o, struct smoke_result *res, c
 		return;
 	}
 	res->model = strdup(o->model);
-	for (size_t k = 0; k < res->n_served; k++)
-		if (streq(res->served[k], o->model))
-			c->ok = true;
-	if (!c->ok) {
-		char list[256] = "";
-		for (size_t k = 0; k < res->n_served; k++)
-			snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", res->served[k]);
-		snprintf(c->error, sizeof c->error, "%s is not served here; the server lists %s", o->model,
-			 res->n_served ? list : "no model");
-	}
+	c->ok = sc_models_lists(o->model, res->served, res->n_served, c->error, sizeof c->error);
 }
 
 static void check_chat(struct smoke_result *res, struct req *r)

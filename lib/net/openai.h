@@ -10,15 +10,26 @@
 
 #include "../base/err.h"
 
-struct smoke_opts {
+/* Where requests go, and with which token. */
+struct sc_openai_target {
 	const char *base;          /* http://host:port, no trailing slash */
-	const char *model;         /* the served name; NULL: the first id of /v1/models */
 	const char *token;         /* sent as Authorization: Bearer to base only; may be NULL */
 	const char *token_source;  /* where the token came from, for 401/403 messages */
+	bool via_proxy;            /* base is a proxy: a 502/504 is the engine behind it */
+};
+
+/* What an answer that is not 2xx means, in one line: the server's own
+ * message, a token refused or missing (and where it came from), a proxy
+ * whose engine is down. Never contains the token. */
+void sc_openai_http_error(const struct sc_openai_target *t, long status, const char *body, size_t len, char *buf,
+			  size_t buflen);
+
+struct smoke_opts {
+	struct sc_openai_target target;
+	const char *model;         /* the served name; NULL: the first id of /v1/models */
 	const char *prompt;
 	int max_tokens;
 	int timeout_ms;            /* for each request */
-	bool via_proxy;            /* base is a proxy: a 502/504 is the engine behind it */
 };
 
 enum { CHECK_HEALTH, CHECK_MODELS, CHECK_CHAT, CHECK_COUNT };
@@ -51,6 +62,9 @@ struct smoke_result {
  * serve's health wait and the smoke test both use it. */
 int sc_models_parse(const char *body, size_t len, const char *model, char ***ids, size_t *n, int64_t *max_model_len,
 		    sc_err *e);
+
+/* Is model among ids? If not, buf says so with the ids that are. */
+bool sc_models_lists(const char *model, char *const *ids, size_t n, char *buf, size_t len);
 
 /* Always fills ret (the checks say what failed); <0 only when the test
  * could not be run at all (libcurl missing, memory). */
