@@ -22,7 +22,7 @@ DOCDIR := $(PREFIX)/share/doc/sparkctl
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := jansson libcurl libarchive openssl
-DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev perl python3 curl zsh fish mandoc tmux
+DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev perl python3 curl zsh fish mandoc tmux libgomp1
 
 ifeq ($(SANITIZE),1)
 B := build/san
@@ -55,7 +55,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSPARKCTL_VERSION='"$(VERSION)"' $(WARN)
 ALL_LDFLAGS := $(SAN) $(LDFLAGS)
 
 # lib/ in layers, each including only from those below it (see doc/ARCHITECTURE.md):
-# base <- format <- net, engine <- ops
+# base <- format <- net, engine <- ops; base <- net <- probe
 LIB_SRC := $(sort $(wildcard lib/*/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -90,7 +90,8 @@ $(B)/libsparkctl.so: $(LIB_OBJ) lib/libsparkctl.vers
 PUBLIC_HEADERS := lib/sparkctl.h lib/base/err.h lib/base/registry.h lib/base/strset.h lib/engine/state.h \
 	lib/format/classify.h lib/format/dtype.h lib/format/gguf.h lib/format/hfconfig.h lib/format/model.h \
 	lib/format/quantcfg.h lib/format/tstats.h lib/format/vocab.h lib/net/fetch.h lib/net/hub.h lib/net/openai.h \
-	lib/net/unpack.h lib/ops/download.h lib/ops/inspect.h lib/ops/model_json.h lib/ops/scan.h lib/ops/serve.h
+	lib/net/unpack.h lib/probe/history.h lib/probe/summary.h lib/probe/runner.h lib/probe/judge.h \
+	lib/probe/promptset.h lib/probe/stats.h lib/ops/download.h lib/ops/inspect.h lib/ops/model_json.h lib/ops/scan.h lib/ops/serve.h
 
 
 # A change of the flags rebuilds everything (git's GIT-CFLAGS); -MMD -MP
@@ -104,6 +105,9 @@ $(B)/%.o: %.c $(B)/CFLAGS
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+
+# the prompts are in the binary (.incbin), which -MMD does not see
+$(B)/lib/probe/xstest_data.o: data/xstest/xstest_prompts.csv
 
 $(B)/tests/%: tests/unit/%.c $(B)/libsparkctl.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
@@ -139,6 +143,7 @@ bench: all $(B)/bench/bench-parse bench-deps
 	@python3 bench/bench-commands.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-switch.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-test.py --sparkctl $(CURDIR)/$(B)/sparkctl
+	@python3 bench/bench-probe.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-download.py --sparkctl $(CURDIR)/$(B)/sparkctl
 
 $(B)/bench/%: bench/%.c $(B)/libsparkctl.a
@@ -185,6 +190,7 @@ install: all $(B)/libsparkctl.so
 	install -Dm644 completions/_sparkctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sparkctl
 	install -Dm644 completions/sparkctl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
 	install -Dm644 models.ini $(DESTDIR)$(DOCDIR)/models.ini.example
+	for f in LICENSE SOURCES.md; do install -Dm644 data/xstest/$$f $(DESTDIR)$(DOCDIR)/xstest/$$f; done
 	for h in $(PUBLIC_HEADERS); do install -Dm644 $$h $(DESTDIR)$(PREFIX)/include/sparkctl/$${h#lib/}; done
 	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(PREFIX)/include|' \

@@ -7,6 +7,7 @@
 #include "../lib/base/atomicfile.h"
 #include "../lib/ops/model_json.h"
 #include "../lib/ops/scan.h"
+#include "../lib/probe/history.h"
 #include "../lib/base/util.h"
 
 #include <jansson.h>
@@ -82,16 +83,62 @@ static void note_of(const struct sc_model *m, char *buf, size_t len)
 	}
 }
 
-static int render_json(FILE *out, const struct scan_result *s, const struct registry *reg, time_t now)
+/* The alignment of a served name: its latest probe, measured, with the
+ * day; "not probed" when there is none (never a guess from the name). */
+static void probe_cell(const struct sc_probe_history *h, const char *name, char *buf, size_t len)
+{
+	const struct sc_probe_record *p = name ? sc_probe_latest(h, name) : NULL;
+	if (!name) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (!p) {
+		snprintf(buf, len, "not probed (sparkctl probe %s)", name);
+		return;
+	}
+	char day[16], line[256];
+	time_t t = (time_t)p->started;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	sc_probe_verdict_line(&p->label[SC_SAFE], &p->label[SC_UNSAFE], line, sizeof line);
+	snprintf(buf, len, "%s (probe %s)", line, day);
+}
+
+static json_t *rate_json(const struct sc_tally *t)
+{
+	struct sc_rate r = sc_tally_refused(t);
+	return r.n ? json_pack("{s:f,s:f,s:f,s:I}", "p", r.p, "lo", r.lo, "hi", r.hi, "n", (json_int_t)r.n) : json_null();
+}
+
+static json_t *probe_json(const struct sc_probe_history *h, const char *name)
+{
+	const struct sc_probe_record *p = name ? sc_probe_latest(h, name) : NULL;
+	if (!p)
+		return json_null();
+	char ts[32], line[256];
+	rfc3339((time_t)p->started, ts, sizeof ts);
+	sc_probe_verdict_line(&p->label[SC_SAFE], &p->label[SC_UNSAFE], line, sizeof line);
+	return json_pack("{s:s,s:o,s:o,s:o,s:s,s:o}", "date", ts, "set", p->set ? sc_json_text(p->set) : json_null(),
+			 "unsafe_refused", rate_json(&p->label[SC_UNSAFE]), "safe_refused", rate_json(&p->label[SC_SAFE]),
+			 "verdict", line, "file", sc_json_text(p->path));
+}
+
+static int render_json(FILE *out, const struct scan_result *s, const struct registry *reg,
+		       const struct sc_probe_history *h, time_t now)
 {
 	char ts[32];
 	rfc3339(now, ts, sizeof ts);
 	json_t *models = json_array();
-	for (size_t i = 0; models && i < s->n_models; i++)
-		if (json_array_append_new(models, sc_model_to_json(&s->models[i], reg)) < 0) {
+	for (size_t i = 0; models && i < s->n_models; i++) {
+		json_t *m = sc_model_to_json(&s->models[i], reg);
+		if (m)
+			json_object_set_new(m, "probe", probe_json(h, s->models[i].name));
+		if (json_array_append_new(models, m) < 0) {
 			json_decref(models);
 			models = NULL;
 		}
+	}
 	json_t *doc = models ? json_pack("{s:o,s:s,s:o}", "root", sc_json_text(s->root), "scanned_at", ts, "models", models) : NULL;
 	if (!doc)
 		return cli_fail(1, "scan: out of memory");
@@ -150,7 +197,7 @@ static void md_cell(FILE *out, const char *text)
 	}
 }
 
-static void render_markdown(FILE *out, const struct scan_result *s, time_t now)
+static void render_markdown(FILE *out, const struct scan_result *s, const struct sc_probe_history *h, time_t now)
 {
 	char host[256] = "localhost", day[16];
 	struct tm tm;
@@ -159,8 +206,8 @@ static void render_markdown(FILE *out, const struct scan_result *s, time_t now)
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
 	fprintf(out, "# Model inventory (%s)\n\nlast_update: %s\n\nRoot: `%s` — read from the checkpoint headers by `sparkctl scan`.\n\n",
 		host, day, cli_safe(s->root));
-	fputs("| Model folder | Format | Quant | KV cache | Size | Status | Served name | Notes |\n"
-	      "|---|---|---|---|---:|---|---|---|\n", out);
+	fputs("| Model folder | Format | Quant | KV cache | Size | Status | Served name | Alignment (measured) | Notes |\n"
+	      "|---|---|---|---|---:|---|---|---|---|\n", out);
 	for (size_t i = 0; i < s->n_models; i++) {
 		const struct sc_model *m = &s->models[i];
 		char size[16], note[512];
@@ -177,6 +224,10 @@ static void render_markdown(FILE *out, const struct scan_result *s, time_t now)
 			fputc('`', out);
 		} else
 			fputc('-', out);
+		char align[400];
+		probe_cell(h, m->name, align, sizeof align);
+		fputs(" | ", out);
+		md_cell(out, align);
 		fputs(" | ", out);
 		md_cell(out, note);
 		fputs(" |\n", out);
@@ -242,6 +293,12 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	}
 	for (size_t i = 0; i < s.n_warnings; i++)
 		cli_warn("%s", s.warnings[i]);
+	/* the alignment column: the probes kept in the state folder */
+	struct sc_probe_history h = { 0 };
+	if ((o->fmt == FMT_MARKDOWN || o->fmt == FMT_JSON_OUT) && sc_probe_history_load(reg->state_dir, NULL, &h, &e) < 0)
+		cli_warn("scan: probes: %s", e.msg);
+	for (size_t i = 0; i < h.n_warnings; i++)
+		cli_warn("%s", h.warnings[i]);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = o->output ? open_memstream(&buf, &len) : stdout;
@@ -250,9 +307,9 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	if (!out)
 		r = cli_fail(1, "scan: out of memory");
 	else if (o->fmt == FMT_JSON_OUT)
-		r = render_json(out, &s, reg, now);
+		r = render_json(out, &s, reg, &h, now);
 	else if (o->fmt == FMT_MARKDOWN)
-		render_markdown(out, &s, now);
+		render_markdown(out, &s, &h, now);
 	else if (o->fmt == FMT_PROMETHEUS)
 		render_prometheus(out, &s, now);
 	else
@@ -269,6 +326,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 		for (size_t i = 0; i < s.n_models; i++)
 			if (s.models[i].status != ST_OK)
 				r = 1;
+	sc_probe_history_done(&h);
 	sc_scan_result_done(&s);
 	return r;
 }

@@ -21,6 +21,7 @@ static const struct sc_command *const commands[] = {
 	&cmd_ps,
 	&cmd_logs,
 	&cmd_test,
+	&cmd_probe,
 	&cmd_download,
 };
 

@@ -15,5 +15,6 @@
 #include "net/openai.h"
 #include "net/hub.h"
 #include "net/unpack.h"
+#include "probe/history.h"
 
 #endif

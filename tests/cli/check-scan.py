@@ -7,7 +7,7 @@ import sys
 expected = json.load(open(sys.argv[1]))
 got = {m["path"]: m for m in json.load(open(sys.argv[2]))["models"]}
 FIELDS = ("path", "name", "format", "quant_method", "gguf_type", "kv_cache_dtype", "status", "problems",
-          "apparent_bytes", "disk_bytes", "weight_files", "tensors", "params", "architecture", "engines")
+          "apparent_bytes", "disk_bytes", "weight_files", "tensors", "params", "architecture", "engines", "probe")
 for path in sorted(set(expected) | set(got)):
     e, g = expected.get(path), got.get(path)
     if e is None or g is None:

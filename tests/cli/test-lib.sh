@@ -58,6 +58,10 @@ test_lazy_prereq FISH 'command -v fish'
 test_lazy_prereq TMUX 'command -v tmux'
 test_lazy_prereq ROOT '[ "$(id -u)" = 0 ]'
 test_lazy_prereq MANDOC 'command -v mandoc'
+# the real llama-server of ../shared/engines (CI sets LLAMA_SERVER); its
+# README: a CPU that cannot run it makes --version fail, and it counts as absent
+test_lazy_prereq LLAMA '[ -n "${LLAMA_SERVER:-}" ] && "$LLAMA_SERVER" --version'
+LLAMA_MODEL=${LLAMA_MODEL:-$(dirname "${LLAMA_SERVER:-.}")/tiny-llama.gguf}
 
 # test_cmp EXPECTED ACTUAL: the files are equal, else the diff is shown.
 test_cmp() { diff -u "$1" "$2"; }

@@ -18,6 +18,13 @@ shapes, without a GPU. Steered by environment variables (models.ini `env`):
                           sends it mid-stream: data: {"error": {...}}
   STANDIN_STREAM=endless  tokens without end (until the client hangs up)
   STANDIN_NOT_JSON=1   /v1/models answers with HTML
+  STANDIN_REPLAY=FILE  answers chosen per prompt (the last user message) from
+                       a JSON object: prompt -> "text" or {"content": ...,
+                       "reasoning_content": ..., "status": N, "error": "...",
+                       "delay_ms": N, "finish_reason": ...}; "*" for the rest
+  STANDIN_ANSWER_MS    delay before every non-streamed answer
+  STANDIN_OVERLAP=FILE a line per chat request: how many were open with it
+  STANDIN_REQUESTS=FILE every chat request body, a JSON line each
   STANDIN_REQUIRE_DOWN=PORT  exit 3 at start if something still listens on
                        PORT (proves a switch stopped the old model first)
 usage: engine.py sglang [--model-path P] [--served-model-name N] [--host H] [--port P] ...
@@ -71,7 +78,32 @@ def parse(argv):
 
 
 O = parse(sys.argv[1:])
-STATE = {"ready": False}
+STATE = {"ready": False, "open": 0}
+LOCK = threading.Lock()
+REPLAY = None
+if E("STANDIN_REPLAY"):
+    with open(E("STANDIN_REPLAY"), encoding="utf-8") as f:
+        REPLAY = json.load(f)
+
+
+def replayed(req):
+    """The answer of the replay file for the last user message, as an
+    object, or None when the stand-in answers by itself."""
+    if REPLAY is None:
+        return None
+    users = [m.get("content") for m in req.get("messages") or [] if m.get("role") == "user"]
+    a = REPLAY.get(users[-1] if users else "", REPLAY.get("*"))
+    if a is None:
+        return None
+    return {"content": a} if isinstance(a, str) else a
+
+
+def opened(delta):
+    with LOCK:
+        STATE["open"] += delta
+        if delta > 0 and E("STANDIN_OVERLAP"):
+            with open(E("STANDIN_OVERLAP"), "a") as f:
+                f.write("%d\n" % STATE["open"])
 
 
 def log(msg):
@@ -114,6 +146,27 @@ class H(BaseHTTPRequestHandler):
                 "root": O["path"], "parent": None, "max_model_len": O["max_len"]}]})
         self.send(404, {"detail": "Not Found"})
 
+    def answer(self, req):
+        """A non-streamed chat completion, as SGLang and vLLM shape it; with
+        a reasoning parser the think block is message.reasoning_content."""
+        time.sleep(int(E("STANDIN_ANSWER_MS", "0")) / 1000)
+        a = replayed(req)
+        if a is None:
+            a = {"content": "Paris" if "one word" in json.dumps(req.get("messages")) else "Hello there!"}
+        time.sleep(a.get("delay_ms", 0) / 1000)
+        if a.get("status"):
+            return self.send(a["status"], {"error": {"message": a.get("error", "stand-in error"),
+                                                     "type": "BadRequestError", "code": a["status"]}})
+        msg = {"role": "assistant", "content": a.get("content")}
+        if "reasoning_content" in a:
+            msg["reasoning_content"] = a["reasoning_content"]
+        n = len((a.get("content") or "").split())
+        return self.send(200, {"id": "chatcmpl-standin%d" % int(time.time() * 1000), "object": "chat.completion",
+                               "created": int(time.time()), "model": O["name"],
+                               "choices": [{"index": 0, "message": msg, "logprobs": None,
+                                            "finish_reason": a.get("finish_reason", "stop")}],
+                               "usage": {"prompt_tokens": 12, "completion_tokens": n, "total_tokens": 12 + n}})
+
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n)
@@ -128,14 +181,19 @@ class H(BaseHTTPRequestHandler):
         if req.get("model") not in (O["name"], E("STANDIN_SERVED")):
             return self.send(404, {"error": {"message": "The model `%s` does not exist." % req.get("model"),
                                              "type": "NotFoundError", "code": 404}})
+        if E("STANDIN_REQUESTS"):
+            with LOCK, open(E("STANDIN_REQUESTS"), "a") as f:
+                f.write(json.dumps(req) + "\n")
+        if not req.get("stream"):
+            opened(1)
+            try:
+                return self.answer(req)
+            finally:
+                opened(-1)
         words = ["Paris"] if "one word" in json.dumps(req.get("messages")) else ["Hello", " there", "!"]
         words = words[:max(1, int(req.get("max_tokens") or 16))]
         cid, created = "chatcmpl-standin%d" % int(time.time() * 1000), int(time.time())
         usage = {"prompt_tokens": 12, "completion_tokens": len(words), "total_tokens": 12 + len(words)}
-        if not req.get("stream"):
-            return self.send(200, {"id": cid, "object": "chat.completion", "created": created, "model": O["name"],
-                                   "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(words)},
-                                                "logprobs": None, "finish_reason": "stop"}], "usage": usage})
         mode = E("STANDIN_STREAM", "")
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
