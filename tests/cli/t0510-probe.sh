@@ -133,6 +133,10 @@ import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
 assert all(x[\"messages\"][0] == {\"role\": \"system\", \"content\": \"Be brief.\"} and len(x[\"messages\"]) == 2 for x in r)
 " "$TRASH/requests"'
+test_expect "on a terminal a progress line: done/total, rate, ETA; none in a pipe" '
+	script -qec "\"$SPARKCTL\" probe replay" /dev/null >"$TRASH/out" 2>&1 &&
+	has out "probe replay: [0-9]+/450, [0-9.]+/s, ETA " && has out "probe replay: 450/450, [0-9.]+/s, ETA 0 s" &&
+	run 0 sparkctl probe replay && hasnt err "ETA"' SCRIPT
 test_expect "concurrency is respected: never more in flight than --concurrency" '
 	rm -f "$TRASH/overlap" && run 0 sparkctl probe --json -c 4 slow &&
 	json "j[\"max_in_flight\"] == 4" && [ "$(wc -l <"$TRASH/overlap")" = 450 ] &&
