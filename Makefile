@@ -88,6 +88,7 @@ $(B)/libsparkctl.so: $(LIB_OBJ) lib/libsparkctl.vers
 # with its unprefixed helpers, and the headers that pull in curl's and
 # libarchive's, stay inside).
 PUBLIC_HEADERS := lib/sparkctl.h lib/base/err.h lib/base/registry.h lib/base/strset.h lib/engine/state.h \
+	lib/engine/plan.h lib/engine/engine.h lib/format/estimate.h \
 	lib/format/classify.h lib/format/dtype.h lib/format/gguf.h lib/format/hfconfig.h lib/format/model.h \
 	lib/format/quantcfg.h lib/format/tstats.h lib/format/vocab.h lib/net/fetch.h lib/net/hub.h lib/net/openai.h \
 	lib/net/unpack.h lib/probe/history.h lib/probe/summary.h lib/probe/runner.h lib/probe/judge.h \

@@ -131,7 +131,8 @@ static void human(FILE *f, const struct sc_inspection *x)
 		fprintf(f, "  %-12s %10" PRIu64 " %12s %16" PRIu64 "\n", rows[i].name, rows[i].tensors, a, rows[i].params);
 	}
 
-	fputs("\nmemory\n", f);
+	fprintf(f, "\nmemory%s%s%s\n", x->memory_engine ? " (as " : "", x->memory_engine ? cli_safe(x->memory_engine) : "",
+		x->memory_engine ? " runs it)" : "");
 	sc_format_bytes(mem->weights_bytes, a, sizeof a);
 	fprintf(f, "  %-26s %s (%" PRIu64 " bytes)\n", "weights", a, mem->weights_bytes);
 	if (mem->kv_known) {
@@ -142,6 +143,8 @@ static void human(FILE *f, const struct sc_inspection *x)
 			sc_format_bytes(mem->kv_fixed_bytes, a, sizeof a);
 			fprintf(f, "  %-26s %s held by the sliding-window layers whatever the context\n", "", a);
 		}
+		sc_format_bytes(mem->overhead_bytes, a, sizeof a);
+		fprintf(f, "  %-26s %s (activations, CUDA graphs: overhead in models.ini)\n", "overhead", a);
 		sc_format_bytes(mem->total_bytes, a, sizeof a);
 		sc_format_bytes(mem->budget_bytes, b, sizeof b);
 		fprintf(f, "  %-26s %s of a %s budget: %s\n", "total", a, b, mem->fits ? "fits" : "DOES NOT FIT");
@@ -155,10 +158,25 @@ static void human(FILE *f, const struct sc_inspection *x)
 	int ew = 8;
 	for (size_t i = 0; i < x->n_engines; i++)
 		ew = (int)strlen(x->engines[i].engine) > ew ? (int)strlen(x->engines[i].engine) : ew;
-	for (size_t i = 0; i < x->n_engines; i++)
-		fprintf(f, "  %-*s  %s\n", ew, cli_safe(x->engines[i].engine),
-			x->engines[i].args ? (x->engines[i].args[0] ? x->engines[i].args : "(no flags needed)")
-					   : x->engines[i].reason);
+	for (size_t i = 0; i < x->n_engines; i++) {
+		const struct sc_engine_flags *en = &x->engines[i];
+		const struct sc_plan *p = &en->plan;
+		fprintf(f, "  %-*s  %s\n", ew, cli_safe(en->engine),
+			en->args ? (en->args[0] ? en->args : "(no flags needed)") : en->reason);
+		if (en->reason)
+			continue;
+		char kv[32] = "?", need[32], budget[32], maxc[64] = "unknown";
+		if (p->kv.known)
+			sc_format_bytes(p->kv.per_token, kv, sizeof kv);
+		sc_format_bytes(p->need, need, sizeof need);
+		sc_format_bytes(p->budget, budget, sizeof budget);
+		if (p->engine_max)
+			snprintf(maxc, sizeof maxc, "%" PRIu64 " (%s)", p->engine_max, p->engine_max_key);
+		fprintf(f, "  %-*s  KV %s/token %s; context %" PRIu64 ", at most %s; needs %s of %s (%s): %s\n", ew, "", kv,
+			p->kv_dtype, p->context, maxc, need, budget, p->budget_basis, p->fits ? "fits" : "DOES NOT FIT");
+		for (size_t k = 0; k < p->n_notes; k++)
+			fprintf(f, "  %-*s  note: %s\n", ew, "", cli_safe(p->notes[k]));
+	}
 	if (m->problems.n) {
 		fputs("\nproblems\n", f);
 		for (size_t i = 0; i < m->problems.n; i++) {
@@ -209,9 +227,8 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	int r;
 	struct registry *reg = &ctx->reg;
 	struct sc_inspect_opts io = { .context = (uint64_t)o->context, .engine = o->engine };
-	uint64_t avail;
 	sc_err e;
-	if (!reg->memory && sc_meminfo(&io.mem_total, &avail, &e) < 0)
+	if (sc_meminfo(&io.mem_total, &io.mem_avail, &e) < 0)
 		cli_warn("%s; set memory in models.ini", e.msg);
 	struct sc_inspection x;
 	if (sc_inspect(argv[0], reg, &io, &x, &e) < 0) {

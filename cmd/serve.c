@@ -49,17 +49,10 @@ void cli_print_tail(const char *name, const struct serve_result *r)
 
 static int dry_run(const struct registry *reg, const char *name)
 {
-	const struct reg_model *m = sc_registry_model(reg, name);
-	struct launch l;
+	char *s;
 	sc_err e;
-	if (!m)
-		return cli_fail(1, "serve: %s", (sc_registry_no_model(reg, name, &e), e.msg));
-	if (sc_engine_launch(reg, m, &l, &e) < 0)
+	if (sc_serve_script(reg, name, &s, &e) < 0)
 		return cli_fail(1, "serve: %s", e.msg);
-	char *s = sc_launch_script(&l, m, reg->host);
-	sc_launch_done(&l);
-	if (!s)
-		return cli_fail(1, "serve: out of memory");
 	fputs(s, stdout);
 	free(s);
 	return 0;

@@ -223,6 +223,7 @@ static const struct key defaults_keys[] = {
 	KEY(struct registry, "models-root", K_PATH, models_root),
 	KEY(struct registry, "memory", K_SIZE, memory),
 	KEY(struct registry, "mem-fraction", K_FRACTION, mem_fraction),
+	KEY(struct registry, "overhead", K_SIZE, overhead),
 	KEY(struct registry, "host", K_HOST, host),
 	KEY(struct registry, "proxy-host", K_HOST, proxy_host),
 	KEY(struct registry, "token-file", K_PATH, token_file),
@@ -254,6 +255,7 @@ static const struct key model_keys[] = {
 	KEY(struct reg_model, "context", K_CONTEXT, context),
 	KEY(struct reg_model, "memory", K_SIZE, memory),
 	KEY(struct reg_model, "mem-fraction", K_FRACTION, mem_fraction),
+	KEY(struct reg_model, "overhead", K_SIZE, overhead),
 	{ "env", K_ENV, offsetof(struct reg_model, env), offsetof(struct reg_model, n_env), 0 },
 	{ 0 },
 };

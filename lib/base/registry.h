@@ -30,6 +30,7 @@ struct reg_model {
 	long context;          /* 0: not set */
 	uint64_t memory;       /* 0: not set */
 	double mem_fraction;   /* 0: not set */
+	uint64_t overhead;     /* 0: not set */
 	char **env;
 	size_t n_env;
 	unsigned line;
@@ -40,6 +41,7 @@ struct registry {
 	char *models_root;
 	uint64_t memory;  /* 0: MemTotal */
 	double mem_fraction;
+	uint64_t overhead;  /* activations and CUDA graphs beside weights and KV; 0: the default */
 	char *host, *proxy_host, *token_file, *state_dir, *engine;
 	struct reg_engine *engines;
 	size_t n_engines;

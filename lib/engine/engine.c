@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "plan.h"
 #include "../base/words.h"
 #include "../base/text.h"
 
@@ -14,25 +15,9 @@ enum engine_kind sc_engine_kind_of(const struct reg_engine *en)
 		return ENGINE_SGLANG;
 	if (strstr(en->name, "vllm") || (en->command && strstr(en->command, "vllm")))
 		return ENGINE_VLLM;
+	if (strstr(en->name, "llamacpp") || strstr(en->name, "llama.cpp") || (en->command && strstr(en->command, "llama-server")))
+		return ENGINE_LLAMACPP;
 	return ENGINE_OTHER;
-}
-
-struct flags {
-	char buf[512];
-	size_t n;
-};
-
-static void add(struct flags *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct flags *f, const char *fmt, ...)
-{
-	va_list ap;
-	if (f->n && f->n < sizeof f->buf - 1)
-		f->buf[f->n++] = ' ';
-	va_start(ap, fmt);
-	int k = vsnprintf(f->buf + f->n, sizeof f->buf - f->n, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		f->n = f->n + (size_t)k < sizeof f->buf ? f->n + (size_t)k : sizeof f->buf - 1;
 }
 
 const char *sc_engine_reason(const struct reg_engine *en, const struct sc_model *m, char *buf, size_t len)
@@ -43,45 +28,6 @@ const char *sc_engine_reason(const struct reg_engine *en, const struct sc_model 
 	snprintf(buf, len, "%s is listed as unsupported for engine %s (models.ini line %u)", u, en->name,
 		 en->unsupported_line);
 	return buf;
-}
-
-int sc_engine_model_args(const struct reg_engine *en, const struct sc_model *m, uint64_t context, double mem_fraction,
-		      char **ret_args, char **ret_reason)
-{
-	char why[256];
-	*ret_args = *ret_reason = NULL;
-	if (sc_engine_reason(en, m, why, sizeof why))
-		return (*ret_reason = strdup(why)) ? 0 : -ENOMEM;
-	struct flags f = { .n = 0 };
-	f.buf[0] = '\0';
-	switch (sc_engine_kind_of(en)) {
-	case ENGINE_SGLANG:
-		/* SGLang reads most schemes from config.json; NVIDIA's Spark
-		 * playbooks pass ModelOpt's explicitly */
-		if (m->quant_method == QM_MODELOPT && m->format == FMT_NVFP4)
-			add(&f, "--quantization modelopt_fp4");
-		else if (m->quant_method == QM_MODELOPT && m->format == FMT_FP8)
-			add(&f, "--quantization modelopt_fp8");
-		if (m->kv == KV_FP8)
-			add(&f, "--kv-cache-dtype fp8_e4m3");
-		if (context)
-			add(&f, "--context-length %llu", (unsigned long long)context);
-		if (mem_fraction > 0)
-			add(&f, "--mem-fraction-static %.2f", mem_fraction);
-		break;
-	case ENGINE_VLLM:
-		/* vLLM infers the quantization from the checkpoint */
-		if (m->kv == KV_FP8)
-			add(&f, "--kv-cache-dtype fp8");
-		if (context)
-			add(&f, "--max-model-len %llu", (unsigned long long)context);
-		if (mem_fraction > 0)
-			add(&f, "--gpu-memory-utilization %.2f", mem_fraction);
-		break;
-	default:
-		break;
-	}
-	return (*ret_args = strdup(f.buf)) ? 0 : -ENOMEM;
 }
 
 /* Replace the placeholders inside one word. */
@@ -143,16 +89,21 @@ static int collect_env(struct launch *l, const struct reg_engine *en, const stru
 	return 0;
 }
 
-int sc_engine_launch(const struct registry *reg, const struct reg_model *m, struct launch *ret, sc_err *e)
+int sc_engine_launch(const struct registry *reg, const struct reg_model *m, const struct sc_plan *plan,
+		     struct launch *ret, sc_err *e)
 {
+	char *const *flags = plan ? plan->flags : NULL;
+	size_t n_flags = plan ? plan->n_flags : 0;
+	uint64_t context = plan ? plan->context : 0;
 	*ret = (struct launch){ 0 };
 	struct launch l = { 0 };
 	const struct reg_engine *en = m->engine ? sc_registry_engine(reg, m->engine) : NULL;
-	char port[16], **words = NULL, **args = NULL;
+	char port[16], ctx[24], **words = NULL, **args = NULL;
 	size_t nw = 0, na = 0;
 	sc_err se;
 	int r;
 	snprintf(port, sizeof port, "%d", m->port);
+	snprintf(ctx, sizeof ctx, "%llu", (unsigned long long)context);
 	if (!(l.dir = sc_registry_model_dir(reg, m)))
 		return sc_error(e, -ENOMEM, "out of memory");
 	const char *image = m->image ? m->image : en ? en->image : NULL;
@@ -212,12 +163,15 @@ int sc_engine_launch(const struct registry *reg, const struct reg_model *m, stru
 			goto oom;
 	} else if (collect_env(&l, m->script ? NULL : en, m) < 0)
 		goto oom;
-	static const char *const keys[] = { "{name}", "{path}", "{host}", "{port}" };
-	const char *vals[] = { m->name, l.dir, reg->host, port };
+	static const char *const keys[] = { "{name}", "{path}", "{host}", "{port}", "{context}" };
+	const char *vals[] = { m->name, plan && plan->path ? plan->path : l.dir, reg->host, port, ctx };
 	bool had_args = false;
 	for (size_t i = 0; i < nw; i++) {
 		if (streq(words[i], "{args}")) {
 			had_args = true;
+			for (size_t k = 0; k < n_flags; k++)
+				if (push(&l, flags[k]) < 0)
+					goto oom;
 			for (size_t k = 0; k < na; k++)
 				if (push(&l, args[k]) < 0)
 					goto oom;
@@ -242,6 +196,9 @@ int sc_engine_launch(const struct registry *reg, const struct reg_model *m, stru
 		if (r < 0)
 			goto oom;
 	}
+	for (size_t k = 0; !had_args && !m->script && k < n_flags; k++)
+		if (push(&l, flags[k]) < 0)
+			goto oom;
 	for (size_t k = 0; !had_args && !m->script && k < na; k++)
 		if (push(&l, args[k]) < 0)
 			goto oom;

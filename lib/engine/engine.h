@@ -8,17 +8,10 @@
 #include "../format/model.h"
 #include "../base/registry.h"
 
-enum engine_kind { ENGINE_OTHER, ENGINE_SGLANG, ENGINE_VLLM };
+enum engine_kind { ENGINE_OTHER, ENGINE_SGLANG, ENGINE_VLLM, ENGINE_LLAMACPP };
 
 /* By the engine's name, else by its command. */
 enum engine_kind sc_engine_kind_of(const struct reg_engine *en);
-
-/* The flags that load m with en at `context` tokens (0: no context flag)
- * and memory fraction mem_fraction (0: none). Sets *ret_args (allocated),
- * or *ret_reason (allocated) when the engine cannot load the checkpoint;
- * <0 only on allocation failure. */
-int sc_engine_model_args(const struct reg_engine *en, const struct sc_model *m, uint64_t context, double mem_fraction,
-		      char **ret_args, char **ret_reason);
 
 /* How a registered model is started. */
 struct launch {
@@ -33,10 +26,14 @@ struct launch {
 
 /* Render the command of model m: the engine's command (or the model's
  * script) split with shell-like quoting first, then {name} {path} {host}
- * {port} {args} substituted inside the words ({args} as a word of its own
- * becomes the model's args, split likewise), so no value from models.ini
- * ever reaches a shell. Docker mode wraps it in docker run. */
-int sc_engine_launch(const struct registry *reg, const struct reg_model *m, struct launch *ret, sc_err *e);
+ * {port} {context} {args} substituted inside the words ({args} as a word
+ * of its own becomes the plan's flags, then the model's args split
+ * likewise), so no value from models.ini ever reaches a shell. plan
+ * (plan.h; NULL: none) gives the flags, the context and the GGUF file for
+ * {path}. Docker mode wraps it in docker run. */
+struct sc_plan;
+int sc_engine_launch(const struct registry *reg, const struct reg_model *m, const struct sc_plan *plan,
+		     struct launch *ret, sc_err *e);
 void sc_launch_done(struct launch *l);
 
 /* The launch as a ready, shell-quoted serve script (the owner's pattern:

@@ -19,6 +19,11 @@ uint64_t sc_add_sat(uint64_t a, uint64_t b)
 	return add_sat(a, b);
 }
 
+uint64_t sc_mul_sat(uint64_t a, uint64_t b)
+{
+	return mul_sat(a, b);
+}
+
 unsigned sc_kv_bits(enum sc_kv_dtype kv)
 {
 	switch (kv) {

@@ -28,9 +28,11 @@ unsigned sc_kv_bits(enum sc_kv_dtype kv);
 
 void sc_kv_shape_of(const struct hf_config *c, unsigned bits, struct kv_shape *ret);
 
-/* KV bytes at a context length. */
-/* a + b, or UINT64_MAX when it would wrap */
+/* a + b and a x b, or UINT64_MAX when they would wrap */
 uint64_t sc_add_sat(uint64_t a, uint64_t b);
+uint64_t sc_mul_sat(uint64_t a, uint64_t b);
+
+/* KV bytes at a context length. */
 
 uint64_t sc_kv_bytes_at(const struct kv_shape *k, uint64_t context);
 

@@ -30,6 +30,50 @@ static void derive(struct hf_config *c)
 
 #define KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
+const char *const sc_hf_len_key_names[HF_LEN_KEYS] = {
+	"max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "model_max_length",
+	"max_target_positions", "max_sequence_length", "max_seq_length", "seq_len",
+};
+
+/* layer_types by kind: full_attention, *sliding*, linear_attention */
+static void count_layer_types(json_t *o, struct hf_config *c)
+{
+	json_t *lt = json_object_get(o, "layer_types");
+	c->full_layers = c->linear_layers = -1;
+	if (!json_is_array(lt))
+		return;
+	size_t i;
+	json_t *v;
+	c->full_layers = c->linear_layers = 0;
+	json_array_foreach(lt, i, v) {
+		const char *t = json_string_value(v);
+		if (!t)
+			continue;
+		if (strstr(t, "linear") || strstr(t, "mamba"))
+			c->linear_layers++;
+		else if (!strstr(t, "sliding") && !strstr(t, "chunked"))
+			c->full_layers++;
+	}
+}
+
+static void rope_facts(json_t *rope, struct hf_config *c)
+{
+	c->rope_original_max = -1;
+	if (!json_is_object(rope))
+		return;
+	json_t *f = json_object_get(rope, "factor");
+	if (json_is_number(f) && json_number_value(f) > 0)
+		c->rope_factor = json_number_value(f);
+	json_t *t = json_object_get(rope, "rope_type");
+	if (!json_is_string(t))
+		t = json_object_get(rope, "type");
+	if (json_is_string(t))
+		snprintf(c->rope_type, sizeof c->rope_type, "%s", json_string_value(t));
+	json_t *om = json_object_get(rope, "original_max_position_embeddings");
+	if (json_is_integer(om) && json_integer_value(om) > 0)
+		c->rope_original_max = json_integer_value(om);
+}
+
 
 /* Layers that use a sliding window: from layer_types, else from a
  * sliding_window_pattern (every Nth layer is full attention). */
@@ -97,6 +141,12 @@ int sc_hf_config_from_json(json_t *root, struct hf_config *ret, sc_err *e)
 	json_t *rope = json_object_get(o, "rope_scaling");
 	if (json_is_object(rope))
 		c.rope_scaling = json_dumps(rope, JSON_COMPACT | JSON_SORT_KEYS);
+	rope_facts(rope, &c);
+	for (int k = 0; k < HF_LEN_KEYS; k++)
+		c.len_keys[k] = get_int(o, (const char *const[]){ sc_hf_len_key_names[k], NULL });
+	count_layer_types(o, &c);
+	c.full_attention_interval = get_int(o, KEYS("full_attention_interval"));
+	c.attention_chunk_size = get_int(o, KEYS("attention_chunk_size"));
 	*ret = c;
 	return 0;
 }
@@ -124,7 +174,10 @@ int sc_hf_config_from_gguf(const struct gguf_file *g, struct hf_config *ret)
 {
 	*ret = (struct hf_config){ 0 };
 	struct hf_config c = { .tie_word_embeddings = -1, .kv_lora_rank = -1, .qk_rope_head_dim = -1,
-			       .intermediate_size = -1, .sliding_layers = 0 };
+			       .intermediate_size = -1, .sliding_layers = 0, .rope_original_max = -1, .full_layers = -1,
+			       .linear_layers = -1, .full_attention_interval = -1, .attention_chunk_size = -1 };
+	for (int k = 0; k < HF_LEN_KEYS; k++)
+		c.len_keys[k] = -1;
 	const char *arch = sc_gguf_get_str(g, "general.architecture");
 	if (!arch)
 		arch = "llama";
@@ -138,6 +191,7 @@ int sc_hf_config_from_gguf(const struct gguf_file *g, struct hf_config *ret)
 	c.head_dim = gguf_int(g, arch, "attention.key_length");
 	derive(&c);
 	c.max_position_embeddings = gguf_int(g, arch, "context_length");
+	c.len_keys[HF_MAX_POSITION_EMBEDDINGS] = c.max_position_embeddings;
 	c.num_experts = gguf_int(g, arch, "expert_count");
 	c.experts_per_token = gguf_int(g, arch, "expert_used_count");
 	c.sliding_window = gguf_int(g, arch, "attention.sliding_window");

@@ -9,6 +9,14 @@
 
 #include "../base/err.h"
 
+/* The keys engines read a maximum context from (their own lists differ:
+ * lib/engine/plan.c). -1 where absent. */
+enum hf_len_key {
+	HF_MAX_POSITION_EMBEDDINGS, HF_N_POSITIONS, HF_MAX_SEQ_LEN, HF_SEQ_LENGTH, HF_MODEL_MAX_LENGTH,
+	HF_MAX_TARGET_POSITIONS, HF_MAX_SEQUENCE_LENGTH, HF_MAX_SEQ_LENGTH, HF_SEQ_LEN, HF_LEN_KEYS,
+};
+extern const char *const sc_hf_len_key_names[HF_LEN_KEYS];
+
 struct hf_config {
 	char *architecture;  /* architectures[0] */
 	char *model_type;
@@ -22,6 +30,16 @@ struct hf_config {
 	int64_t sliding_layers;  /* how many layers use the window, -1 unknown */
 	int tie_word_embeddings;  /* -1 unknown */
 	bool multimodal;          /* numbers came from text_config */
+	int64_t len_keys[HF_LEN_KEYS];
+	/* rope_scaling: factor (0 without one), rope_type (or type), and
+	 * original_max_position_embeddings (-1 absent) */
+	double rope_factor;
+	char rope_type[24];
+	int64_t rope_original_max;
+	/* layer_types: how many layers of each kind, -1 without the list */
+	int64_t full_layers, linear_layers;
+	int64_t full_attention_interval;  /* hybrid linear attention (Qwen3-Next) */
+	int64_t attention_chunk_size;     /* chunked local attention (Llama-4) */
 };
 
 struct gguf_file;

@@ -67,47 +67,75 @@ static int load_config(struct sc_inspection *x)
 	return 0;
 }
 
-static void estimate(struct sc_inspection *x, const struct registry *reg, const struct sc_inspect_opts *o)
+/* The memory section: the plan of the engine the model is served with. */
+static void memory_of(struct sc_inspection *x, const struct sc_plan *p)
 {
-	const struct hf_config *c = &x->config;
 	struct sc_memory *mem = &x->memory;
-	struct kv_shape k;
-	/* GGUF: llama.cpp's default cache type is f16 */
-	unsigned bits = sc_kv_bits(x->model.kv);
-	sc_kv_shape_of(c, bits, &k);
-	uint64_t memory = x->entry && x->entry->memory ? x->entry->memory : reg->memory ? reg->memory : o->mem_total;
-	double frac = x->entry && x->entry->mem_fraction > 0 ? x->entry->mem_fraction : reg->mem_fraction;
-	uint64_t limit = c->max_position_embeddings > 0 ? (uint64_t)c->max_position_embeddings : 0;
-	mem->kv_dtype = x->model.kv ? sc_kv_dtype_name(x->model.kv) : x->model.format == FMT_GGUF ? "f16" : "bf16";
-	mem->weights_bytes = x->model.stats->bytes;
-	mem->budget_bytes = (uint64_t)((double)memory * frac);
-	mem->context = o->context ? o->context : x->entry && x->entry->context ? (uint64_t)x->entry->context : limit;
-	mem->kv_known = k.known && mem->context > 0;
-	mem->kv_bytes_per_token = k.per_token;
-	mem->kv_fixed_bytes = sc_kv_fixed_bytes(&k);
-	mem->kv_bytes = mem->kv_known ? sc_kv_bytes_at(&k, mem->context) : 0;
-	mem->total_bytes = sc_add_sat(mem->weights_bytes, mem->kv_bytes);
-	mem->fits = mem->total_bytes <= mem->budget_bytes;
-	mem->max_context = k.known ? sc_max_context(&k, mem->weights_bytes, mem->budget_bytes, limit) : 0;
+	snprintf(mem->kv_dtype, sizeof mem->kv_dtype, "%s", p->kv_dtype);
+	mem->weights_bytes = p->weights;
+	mem->overhead_bytes = p->overhead;
+	mem->budget_bytes = p->budget;
+	mem->context = p->context;
+	mem->kv_known = p->kv.known && p->context > 0;
+	mem->kv_bytes_per_token = p->kv.per_token;
+	mem->kv_fixed_bytes = sc_kv_fixed_bytes(&p->kv);
+	mem->kv_bytes = p->kv_bytes;
+	mem->total_bytes = p->need;
+	mem->fits = p->fits;
+	mem->max_context = p->max_context_fit;
 }
 
-static int engine_flags(struct sc_inspection *x, const struct registry *reg, const struct sc_inspect_opts *o, sc_err *e)
+static char *joined(char **v, size_t n)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	char *s = malloc(len), *o = s;
+	if (!s)
+		return NULL;
+	*o = '\0';
+	for (size_t i = 0; i < n; i++)
+		o += sprintf(o, "%s%s", i ? " " : "", v[i]);
+	return s;
+}
+
+static int engine_plans(struct sc_inspection *x, const struct registry *reg, const struct sc_inspect_opts *o, sc_err *e)
 {
 	if (!(x->engines = calloc(reg->n_engines ? reg->n_engines : 1, sizeof *x->engines)))
 		return sc_error(e, -ENOMEM, "out of memory");
-	/* the context flag asks for what fits */
-	uint64_t ctx = x->memory.kv_known ? x->memory.context : 0;
-	if (ctx && x->memory.max_context && ctx > x->memory.max_context)
-		ctx = x->memory.max_context;
-	double frac = x->entry && x->entry->mem_fraction > 0 ? x->entry->mem_fraction : reg->mem_fraction;
+	const char *want = x->entry && x->entry->engine ? x->entry->engine : o->engine ? o->engine : reg->engine;
+	struct sc_plan_in in = { .reg = reg, .entry = x->entry, .m = &x->model, .c = x->have_config ? &x->config : NULL,
+				 .context = o->context, .mem_total = o->mem_total, .mem_avail = o->mem_avail };
+	const struct sc_plan *mem = NULL;
 	for (size_t i = 0; i < reg->n_engines; i++) {
 		const struct reg_engine *en = &reg->engines[i];
 		if (o->engine && !streq(o->engine, en->name))
 			continue;
 		struct sc_engine_flags *f = &x->engines[x->n_engines++];
 		f->engine = en->name;
-		if (sc_engine_model_args(en, &x->model, ctx, frac, &f->args, &f->reason) < 0)
+		in.en = en;
+		int r = sc_plan_make(&in, &f->plan, e);
+		if (r < 0)
+			return r;
+		f->reason = f->plan.reason;
+		if (!f->reason && !(f->args = joined(f->plan.flags, f->plan.n_flags)))
 			return sc_error(e, -ENOMEM, "out of memory");
+		if (!mem || (want && streq(want, en->name)))
+			mem = &f->plan;
+	}
+	if (mem) {
+		memory_of(x, mem);
+		x->memory_engine = mem->engine;
+	} else {
+		/* no engine in the registry: weights alone, the budget of any */
+		static const struct reg_engine none = { .name = (char *)"" };
+		struct sc_plan p;
+		in.en = &none;
+		int r = sc_plan_make(&in, &p, e);
+		if (r < 0)
+			return r;
+		memory_of(x, &p);
+		sc_plan_done(&p);
 	}
 	return 0;
 }
@@ -132,8 +160,7 @@ int sc_inspect(const char *target, const struct registry *reg, const struct sc_i
 		x.active_params = p->total - p->expert + p->expert * (uint64_t)c->experts_per_token / (uint64_t)c->num_experts;
 		x.active_known = true;
 	}
-	estimate(&x, reg, o);
-	if ((r = engine_flags(&x, reg, o, e)) < 0)
+	if ((r = engine_plans(&x, reg, o, e)) < 0)
 		goto fail;
 	*ret = x;
 	return 0;
@@ -150,7 +177,7 @@ void sc_inspection_done(struct sc_inspection *x)
 	sc_hf_config_done(&x->config);
 	for (size_t i = 0; i < x->n_engines; i++) {
 		free(x->engines[i].args);
-		free(x->engines[i].reason);
+		sc_plan_done(&x->engines[i].plan);
 	}
 	free(x->engines);
 	memset(x, 0, sizeof *x);
@@ -174,6 +201,30 @@ size_t sc_inspection_dtypes(const struct sc_inspection *x, struct sc_dtype_row *
 static json_t *int_or_null(int64_t v)
 {
 	return v >= 0 ? json_integer(v) : json_null();
+}
+
+static json_t *strv_json(char **v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, sc_json_text(v[i]));
+	return a ? a : json_null();
+}
+
+/* One engine's plan: its flags, what the estimate assumed, and why. */
+static json_t *plan_json(const struct sc_plan *p)
+{
+	if (p->reason)
+		return json_pack("{s:o}", "reason", sc_json_text(p->reason));
+	return json_pack("{s:o,s:I,s:o,s:o,s:f,s:s,s:o,s:I,s:I,s:I,s:I,s:s,s:o,s:b,s:I,s:o}", "flags",
+			 strv_json(p->flags, p->n_flags), "context", (json_int_t)p->context, "max_context",
+			 p->engine_max ? json_integer((json_int_t)p->engine_max) : json_null(), "max_context_key",
+			 p->engine_max_key ? json_string(p->engine_max_key) : json_null(), "fraction", p->fraction, "kv_dtype",
+			 p->kv_dtype, "kv_bytes_per_token", p->kv.known ? json_integer((json_int_t)p->kv.per_token) : json_null(),
+			 "kv_bytes", (json_int_t)p->kv_bytes, "overhead_bytes", (json_int_t)p->overhead, "need_bytes",
+			 (json_int_t)p->need, "budget_bytes", (json_int_t)p->budget, "budget_basis", p->budget_basis,
+			 "start_free_bytes", p->start_free ? json_integer((json_int_t)p->start_free) : json_null(), "fits",
+			 p->fits, "max_context_fit", (json_int_t)p->max_context_fit, "notes", strv_json(p->notes, p->n_notes));
 }
 
 json_t *sc_inspection_to_json(const struct sc_inspection *x, const struct registry *reg)
@@ -205,24 +256,28 @@ json_t *sc_inspection_to_json(const struct sc_inspection *x, const struct regist
 		json_object_set_new(dtypes, rows[i].name,
 				    json_pack("{s:I,s:I,s:I}", "tensors", (json_int_t)rows[i].tensors, "bytes",
 					      (json_int_t)rows[i].bytes, "params", (json_int_t)rows[i].params));
-	json_t *memory = json_pack("{s:I,s:o,s:I,s:s,s:o,s:o,s:o,s:I,s:b,s:o}",
+	json_t *memory = json_pack("{s:I,s:o,s:I,s:s,s:o,s:o,s:I,s:o,s:I,s:b,s:o,s:o}",
 				   "weights_bytes", (json_int_t)m->weights_bytes,
 				   "kv_bytes_per_token", m->kv_known ? json_integer((json_int_t)m->kv_bytes_per_token) : json_null(),
 				   "kv_fixed_bytes", (json_int_t)m->kv_fixed_bytes,
 				   "kv_dtype", m->kv_dtype,
 				   "context", m->context ? json_integer((json_int_t)m->context) : json_null(),
 				   "kv_bytes", m->kv_known ? json_integer((json_int_t)m->kv_bytes) : json_null(),
+				   "overhead_bytes", (json_int_t)m->overhead_bytes,
 				   "total_bytes", m->kv_known ? json_integer((json_int_t)m->total_bytes) : json_null(),
 				   "budget_bytes", (json_int_t)m->budget_bytes,
 				   "fits", m->fits,
-				   "max_context", m->kv_known || m->max_context ? json_integer((json_int_t)m->max_context) : json_null());
-	json_t *args = json_object(), *reasons = json_object();
-	for (size_t i = 0; args && reasons && i < x->n_engines; i++) {
+				   "max_context", m->kv_known || m->max_context ? json_integer((json_int_t)m->max_context) : json_null(),
+				   "engine", x->memory_engine ? sc_json_text(x->memory_engine) : json_null());
+	json_t *args = json_object(), *reasons = json_object(), *plans = json_object();
+	for (size_t i = 0; args && reasons && plans && i < x->n_engines; i++) {
 		const struct sc_engine_flags *f = &x->engines[i];
 		json_object_set_new(args, f->engine, sc_json_text(f->args));
 		json_object_set_new(reasons, f->engine, sc_json_text(f->reason));
+		json_object_set_new(plans, f->engine, plan_json(&f->plan));
 	}
-	if (!config || !dtypes || !memory || !args || !reasons) {
+	if (!config || !dtypes || !memory || !args || !reasons || !plans) {
+		json_decref(plans);
 		json_decref(o);
 		json_decref(config);
 		json_decref(dtypes);
@@ -238,5 +293,6 @@ json_t *sc_inspection_to_json(const struct sc_inspection *x, const struct regist
 	json_object_set_new(o, "memory", memory);
 	json_object_set_new(o, "engine_args", args);
 	json_object_set_new(o, "engine_reasons", reasons);
+	json_object_set_new(o, "engines", plans);
 	return o;
 }

@@ -11,19 +11,21 @@
 #include "../format/hfconfig.h"
 #include "../format/model.h"
 #include "../base/registry.h"
+#include "../engine/plan.h"
 
 struct sc_memory {
 	bool kv_known;
-	uint64_t weights_bytes, kv_bytes_per_token, kv_fixed_bytes, context, kv_bytes, total_bytes;
+	uint64_t weights_bytes, kv_bytes_per_token, kv_fixed_bytes, context, kv_bytes, overhead_bytes, total_bytes;
 	uint64_t budget_bytes, max_context;
 	bool fits;
-	const char *kv_dtype;  /* "bf16", "fp8", ... */
+	char kv_dtype[16];  /* "bf16", "fp8", ... */
 };
 
 struct sc_engine_flags {
 	const char *engine;  /* the registry's name */
-	char *args;          /* NULL when the engine cannot load the model */
-	char *reason;
+	char *args;          /* the plan's flags as one line; NULL when the engine cannot load the model */
+	const char *reason;  /* plan.reason */
+	struct sc_plan plan;
 };
 
 struct sc_inspection {
@@ -33,7 +35,8 @@ struct sc_inspection {
 	bool have_config;
 	uint64_t active_params;
 	bool active_known;
-	struct sc_memory memory;
+	struct sc_memory memory;      /* the plan of the model's engine (else the first) */
+	const char *memory_engine;    /* which engine that is; NULL: none in the registry */
 	struct sc_engine_flags *engines;
 	size_t n_engines;
 };
@@ -42,6 +45,7 @@ struct sc_inspect_opts {
 	uint64_t context;     /* 0: the model's own */
 	const char *engine;   /* only this engine, or NULL */
 	uint64_t mem_total;   /* MemTotal, used when models.ini sets no memory */
+	uint64_t mem_avail;   /* MemAvailable now: SGLang's budget and vLLM's start condition */
 };
 
 /* target: a [model] name, a model folder or a .safetensors/.gguf file.

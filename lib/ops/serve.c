@@ -269,7 +269,51 @@ int sc_stop(const struct registry *reg, const char *name, enum sc_stop_outcome *
 
 /* ---- starting ---- */
 
-static int preflight(const struct registry *reg, const struct reg_model *rm, const struct serve_opts *o, sc_err *e)
+/* The plan of the model's engine: the flags serve runs and --dry-run
+ * writes, and the memory the estimate is for. NULL in script mode. */
+static const struct sc_plan *plan_of(const struct sc_inspection *x, const struct reg_model *rm)
+{
+	for (size_t i = 0; rm->engine && !rm->script && i < x->n_engines; i++)
+		if (streq(x->engines[i].engine, rm->engine))
+			return &x->engines[i].plan;
+	return NULL;
+}
+
+/* Inspect the model as it will run; x is filled (free it) even on error. */
+static int plan_model(const struct registry *reg, const struct reg_model *rm, struct sc_inspection *x, uint64_t *avail,
+		      sc_err *e)
+{
+	struct sc_inspect_opts io = { 0 };
+	*x = (struct sc_inspection){ 0 };
+	int r = sc_meminfo(&io.mem_total, &io.mem_avail, e);
+	if (r < 0)
+		return r;
+	*avail = io.mem_avail;
+	return sc_inspect(rm->name, reg, &io, x, e);
+}
+
+int sc_serve_script(const struct registry *reg, const char *name, char **ret, sc_err *e)
+{
+	const struct reg_model *rm = sc_registry_model(reg, name);
+	*ret = NULL;
+	if (!rm)
+		return sc_registry_no_model(reg, name, e);
+	struct sc_inspection x;
+	struct launch l;
+	uint64_t avail;
+	int r = plan_model(reg, rm, &x, &avail, e);
+	const struct sc_plan *p = r < 0 ? NULL : plan_of(&x, rm);
+	if (r >= 0 && (r = sc_engine_launch(reg, rm, p, &l, e)) >= 0) {
+		if (!(*ret = sc_launch_script(&l, rm, reg->host)))
+			r = sc_error(e, -ENOMEM, "out of memory");
+		sc_launch_done(&l);
+	}
+	sc_inspection_done(&x);
+	return r;
+}
+
+static int preflight(const struct registry *reg, const struct reg_model *rm, const struct serve_opts *o,
+		     const struct sc_inspection *x, uint64_t avail, sc_err *e)
 {
 	char comm[64];
 	if (sc_port_listening(reg->host, rm->port)) {
@@ -280,56 +324,52 @@ static int preflight(const struct registry *reg, const struct reg_model *rm, con
 		return sc_error(e, -EADDRINUSE, "%s: port %d is taken by a process sparkctl did not start", rm->name,
 				rm->port);
 	}
-	struct sc_inspection x;
-	struct sc_inspect_opts io = { 0 };
-	uint64_t total = 0, avail = 0;
-	int r = sc_meminfo(&total, &avail, e);
-	if (r < 0)
-		return r;
-	io.mem_total = total;
-	if ((r = sc_inspect(rm->name, reg, &io, &x, e)) < 0)
-		return r;
-	r = 0;
-	if (!o->force) {
-		const struct sc_memory *m = &x.memory;
-		uint64_t need = m->kv_known ? m->total_bytes : m->weights_bytes + m->weights_bytes / 5;
-		char a[32], b[32];
-		sc_format_bytes(need, a, sizeof a);
-		for (size_t i = 0; i < x.n_engines && !r; i++)
-			if (rm->engine && streq(x.engines[i].engine, rm->engine) && x.engines[i].reason)
-				r = sc_error(e, -ENOTSUP, "%s: %s (--force starts it anyway)", rm->name, x.engines[i].reason);
-		if (r)
-			;
-		else if (x.model.status != ST_OK)
-			r = sc_error(e, -EINVAL, "%s: the checkpoint is %s: %s%s%s (--force starts it anyway)", rm->name,
-				     sc_status_name(x.model.status), x.model.problems.v[0].file ? x.model.problems.v[0].file : "",
-				     x.model.problems.v[0].file ? ": " : "", x.model.problems.v[0].message);
-		else if (need > m->budget_bytes) {
-			sc_format_bytes(m->budget_bytes, b, sizeof b);
-			r = sc_error(e, -ENOMEM, "%s: needs %s (weights + KV cache at %llu tokens), its budget is %s "
-				     "(memory x mem-fraction in models.ini)", rm->name, a, (unsigned long long)m->context, b);
-		} else if (need + SC_MEMORY_RESERVE > avail) {
-			char **running = NULL;
-			size_t n_running = 0;
-			sc_state_list(reg->state_dir, &running, &n_running, NULL);
-			sc_format_bytes(avail > SC_MEMORY_RESERVE ? avail - SC_MEMORY_RESERVE : 0, b, sizeof b);
-			/* "stop another model first" only where sparkctl runs one */
-			r = sc_error(e, -ENOMEM, "%s: needs %s, only %s is free (MemAvailable less a %llu GiB reserve); %s%s",
-				     rm->name, a, b, SC_MEMORY_RESERVE >> 30,
-				     n_running ? "stop another model first: " : "sparkctl runs no model: other programs hold the memory",
-				     n_running ? running[0] : "");
-			sc_strv_free(running, n_running);
-		}
+	if (o->force)
+		return 0;
+	const struct sc_memory *m = &x->memory;
+	const struct sc_plan *p = plan_of(x, rm);
+	uint64_t need = m->kv_known ? m->total_bytes : m->weights_bytes + m->weights_bytes / 5;
+	char a[32], b[32];
+	sc_format_bytes(need, a, sizeof a);
+	if (p && p->reason)
+		return sc_error(e, -ENOTSUP, "%s: %s (--force starts it anyway)", rm->name, p->reason);
+	if (x->model.status != ST_OK)
+		return sc_error(e, -EINVAL, "%s: the checkpoint is %s: %s%s%s (--force starts it anyway)", rm->name,
+				sc_status_name(x->model.status), x->model.problems.v[0].file ? x->model.problems.v[0].file : "",
+				x->model.problems.v[0].file ? ": " : "", x->model.problems.v[0].message);
+	char **running = NULL;
+	size_t n_running = 0;
+	int r = 0;
+	sc_state_list(reg->state_dir, &running, &n_running, NULL);
+	/* "stop another model first" only where sparkctl runs one */
+	const char *hint = n_running ? "stop another model first: " : "sparkctl runs no model: other programs hold the memory";
+	if (p && p->start_free && p->start_free > avail) {
+		sc_format_bytes(p->start_free, a, sizeof a);
+		sc_format_bytes(avail, b, sizeof b);
+		r = sc_error(e, -ENOMEM, "%s: vLLM starts only with %s free (%s) and %s is (MemAvailable); %s%s", rm->name,
+			     a, p->budget_basis, b, hint, n_running ? running[0] : "");
+	} else if (need > m->budget_bytes) {
+		sc_format_bytes(m->budget_bytes, b, sizeof b);
+		/* SGLang's budget is a share of what is free: others' memory counts */
+		bool avail_based = p && p->kind == ENGINE_SGLANG;
+		r = sc_error(e, -ENOMEM, "%s: needs %s (weights, KV cache at %llu tokens, overhead), %s will have %s: %s%s%s%s",
+			     rm->name, a, (unsigned long long)m->context, p ? p->engine : "the engine", b,
+			     p ? p->budget_basis : "memory x mem-fraction in models.ini", avail_based ? "; " : "",
+			     avail_based ? hint : "", avail_based && n_running ? running[0] : "");
+	} else if ((!p || p->kind != ENGINE_SGLANG) && need + SC_MEMORY_RESERVE > avail) {
+		sc_format_bytes(avail > SC_MEMORY_RESERVE ? avail - SC_MEMORY_RESERVE : 0, b, sizeof b);
+		r = sc_error(e, -ENOMEM, "%s: needs %s, only %s is free (MemAvailable less a %llu GiB reserve); %s%s",
+			     rm->name, a, b, SC_MEMORY_RESERVE >> 30, hint, n_running ? running[0] : "");
 	}
-	sc_inspection_done(&x);
+	sc_strv_free(running, n_running);
 	return r;
 }
 
-static int start(const struct registry *reg, const struct reg_model *rm, struct run_state *st, struct serve_result *res,
-		 sc_err *e)
+static int start(const struct registry *reg, const struct reg_model *rm, const struct sc_plan *p, struct run_state *st,
+		 struct serve_result *res, sc_err *e)
 {
 	struct launch l;
-	int r = sc_engine_launch(reg, rm, &l, e);
+	int r = sc_engine_launch(reg, rm, p, &l, e);
 	if (r < 0)
 		return r;
 	/* found before the start, not as status 127 after it */
@@ -509,10 +549,16 @@ static int serve_locked(const struct registry *reg, const struct reg_model *rm, 
 	}
 	if (!group_checked && (r = group_check(reg, rm, e)) < 0)
 		return r;
-	if ((r = preflight(reg, rm, o, e)) < 0)
+	struct sc_inspection x;
+	uint64_t avail = 0;
+	if ((r = plan_model(reg, rm, &x, &avail, e)) < 0 || (r = preflight(reg, rm, o, &x, avail, e)) < 0) {
+		sc_inspection_done(&x);
 		return r;
+	}
 	struct run_state st = { 0 };
-	if ((r = start(reg, rm, &st, &res, e)) < 0) {
+	r = start(reg, rm, plan_of(&x, rm), &st, &res, e);
+	sc_inspection_done(&x);
+	if (r < 0) {
 		sc_run_state_done(&st);
 		sc_serve_result_done(&res);
 		return r;

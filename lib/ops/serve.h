@@ -38,6 +38,10 @@ struct serve_result {
 	char *log_tail;      /* when it failed: the last 20 lines of its log */
 };
 
+/* The serve script of model name (serve --dry-run): the same command,
+ * with the same flags from the same plan, that sc_serve runs. */
+int sc_serve_script(const struct registry *reg, const char *name, char **ret, sc_err *e);
+
 /* Holds the lock <state-dir>/lock (as switch and stop do) for the whole
  * start. Refuses while another member of the model's group runs. On
  * failure ret is filled as well: the exit status and log tail say why. */

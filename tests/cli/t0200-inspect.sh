@@ -6,10 +6,14 @@
 
 M="$TRASH/models"
 gen_fixtures "$M"
+# a Spark as the engines see it: MemTotal 121.63 GiB (what CUDA reports),
+# and what is available at the moment
+printf 'MemTotal:       127535264 kB\nMemAvailable:   115343360 kB\n' >"$TRASH/meminfo"
+export SPARKCTL_MEMINFO="$TRASH/meminfo"
+TOTAL=$((127535264 * 1024)) AVAIL=$((115343360 * 1024))
 cat >"$TRASH/models.ini" <<INI
 [defaults]
 models-root = $M
-memory = 128G
 mem-fraction = 0.85
 [engine "sglang"]
 command = python3 -m sglang.launch_server --model-path {path} --port {port}
@@ -27,6 +31,14 @@ context = 8192
 path = meta/llama-3.1-8b-bf16
 engine = vllm
 memory = 20G
+[model "capped"]
+path = meta/llama-3.1-8b-nvfp4
+engine = sglang
+context = 1000000
+[model "by-args"]
+path = meta/llama-3.1-8b-bf16
+engine = sglang
+args = --context-length 4096 --mem-fraction-static 0.5
 INI
 export SPARKCTL_CONFIG="$TRASH/models.ini"
 L8=8030261248
@@ -46,8 +58,8 @@ test_expect "the bf16 Llama has its 291 real tensors and 131,072 KV bytes a toke
 test_expect "ModelOpt NVFP4 with an FP8 KV cache: half the KV bytes, the flags that load it" '
 	run 0 sparkctl inspect --json llama-8b-nvfp4 && json "j[\"memory\"][\"kv_bytes_per_token\"] == 65536" &&
 	json "j[\"memory\"][\"context\"] == 8192" && json "j[\"memory\"][\"kv_bytes\"] == 65536 * 8192" &&
-	json "j[\"engine_args\"][\"sglang\"] == \"--quantization modelopt_fp4 --kv-cache-dtype fp8_e4m3 --context-length 8192 --mem-fraction-static 0.85\"" &&
-	json "j[\"engine_args\"][\"vllm\"].startswith(\"--kv-cache-dtype fp8 --max-model-len 8192\")" &&
+	json "j[\"engine_args\"][\"sglang\"] == \"--mem-fraction-static 0.85 --context-length 8192\"" &&
+	json "j[\"engine_args\"][\"vllm\"] == \"--gpu-memory-utilization 0.85 --max-model-len 8192\"" &&
 	json "j[\"dtypes\"][\"U8\"][\"params\"] == 2 * j[\"dtypes\"][\"U8\"][\"bytes\"] and j[\"dtypes\"][\"F8_E4M3\"][\"params\"] == 0"'
 test_expect "compressed-tensors: no sglang flags, the reason instead" '
 	run 0 sparkctl inspect --json "$M/meta/llama-3.1-8b-ct-nvfp4" && json "j[\"engine_args\"][\"sglang\"] is None" &&
@@ -55,9 +67,12 @@ test_expect "compressed-tensors: no sglang flags, the reason instead" '
 test_expect "DeepSeek MLA: 70,272 KV bytes a token" '
 	run 0 sparkctl inspect --json "$M/deepseek/deepseek-v3-block-fp8" && json "j[\"memory\"][\"kv_bytes_per_token\"] == 70272" &&
 	json "j[\"config\"][\"num_experts\"] == 256 and j[\"config\"][\"experts_per_token\"] == 8"'
-test_expect "gpt-oss: sliding-window layers hold a fixed amount; MoE active params" '
-	run 0 sparkctl inspect --json "$M/nvidia/gpt-oss-20b" && json "j[\"memory\"][\"kv_bytes_per_token\"] == 12 * 2 * 8 * 64 * 2" &&
+test_expect "gpt-oss: vLLM holds a window of the sliding layers, SGLang a pool at 0.8; MoE active params" '
+	run 0 sparkctl inspect --json --engine vllm "$M/nvidia/gpt-oss-20b" && json "j[\"memory\"][\"kv_bytes_per_token\"] == 12 * 2 * 8 * 64 * 2" &&
 	json "j[\"memory\"][\"kv_fixed_bytes\"] == 12 * 2 * 8 * 64 * 2 * 128" && json "j[\"config\"][\"sliding_window\"] == 128" &&
+	run 0 sparkctl inspect --json "$M/nvidia/gpt-oss-20b" &&
+	json "j[\"engines\"][\"sglang\"][\"kv_bytes_per_token\"] == 12 * 2048 + 12 * 2048 * 8 // 10" &&
+	json "j[\"engines\"][\"vllm\"][\"kv_bytes_per_token\"] == 12 * 2048" &&
 	json "0 < j[\"active_params\"] < j[\"params\"]" && json "j[\"format\"] == \"mxfp4\"" &&
 	json "j[\"dtypes\"][\"U8\"][\"params\"] > 0"'
 test_expect "GGUF Q4_K_M: the config from the metadata, ggml types" '
@@ -72,16 +87,46 @@ test_expect "a single .safetensors file can be inspected" '
 test_expect "--context sets the KV cache and the flags" '
 	run 0 sparkctl inspect --json --context 4096 llama-8b && json "j[\"memory\"][\"context\"] == 4096" &&
 	json "j[\"memory\"][\"kv_bytes\"] == 131072 * 4096" &&
-	json "j[\"memory\"][\"total_bytes\"] == j[\"memory\"][\"weights_bytes\"] + j[\"memory\"][\"kv_bytes\"]" &&
+	json "j[\"memory\"][\"total_bytes\"] == j[\"memory\"][\"weights_bytes\"] + j[\"memory\"][\"kv_bytes\"] + 2 * 2**30" &&
 	json "\"--max-model-len 4096\" in j[\"engine_args\"][\"vllm\"]"'
-test_expect "a model that does not fit at its context: fits false, the longest context that does" '
+test_expect "the budget caps the context: the longest that fits is what the engine gets, in one line" '
 	run 0 sparkctl inspect --json small-box && json "j[\"memory\"][\"budget_bytes\"] == int(20 * 2**30 * 0.85)" &&
-	json "j[\"memory\"][\"fits\"] is False" &&
-	json "j[\"memory\"][\"max_context\"] == (j[\"memory\"][\"budget_bytes\"] - j[\"memory\"][\"weights_bytes\"]) // 131072" &&
-	json "\"--max-model-len %d\" % j[\"memory\"][\"max_context\"] in j[\"engine_args\"][\"vllm\"]"'
+	json "j[\"memory\"][\"fits\"] is True and j[\"memory\"][\"context\"] == j[\"memory\"][\"max_context\"]" &&
+	json "any(n.startswith(\"the budget caps the context at\") for n in j[\"engines\"][\"vllm\"][\"notes\"])" &&
+	json "j[\"memory\"][\"max_context\"] == (j[\"memory\"][\"budget_bytes\"] - j[\"memory\"][\"weights_bytes\"] - 2 * 2**30) // 131072" &&
+	json "\"--max-model-len %d\" % j[\"memory\"][\"max_context\"] in j[\"engine_args\"][\"vllm\"]" &&
+	run 0 sparkctl inspect --json --context 131072 small-box && json "j[\"memory\"][\"fits\"] is False" &&
+	json "\"--max-model-len 131072\" in j[\"engine_args\"][\"vllm\"]"'
 test_expect "the human view has every section and says DOES NOT FIT" '
-	run 0 sparkctl inspect small-box && for s in config dtypes memory engines; do has out "^$s$" || return 1; done &&
+	run 0 sparkctl inspect --context 131072 small-box && for s in config dtypes "memory \(as vllm runs it\)" engines; do has out "^$s$" || return 1; done &&
 	has out "DOES NOT FIT" && has out "params +8.03 B \(8030261248\)"'
+test_expect "the budget each engine will have: SGLang of MemAvailable, vLLM of the total (no 128G of models.ini)" '
+	run 0 sparkctl inspect --json llama-8b-nvfp4 &&
+	json "j[\"engines\"][\"sglang\"][\"budget_bytes\"] == int('$AVAIL' * 0.85)" &&
+	json "j[\"engines\"][\"vllm\"][\"budget_bytes\"] == int('$TOTAL' * 0.85)" &&
+	json "j[\"engines\"][\"vllm\"][\"start_free_bytes\"] == int('$TOTAL' * 0.85)" &&
+	run 0 sparkctl inspect llama-8b-nvfp4 && has out "0.85 x MemAvailable 110 GiB \(SGLang, at start\)" &&
+	has out "0.85 x total 122 GiB \(vLLM; it starts only with that much free\)"'
+test_expect "less MemAvailable: SGLang's budget shrinks, and vLLM will refuse to start" '
+	printf "MemTotal:       127535264 kB\nMemAvailable:   52428800 kB\n" >"$TRASH/meminfo.low" &&
+	SPARKCTL_MEMINFO="$TRASH/meminfo.low" run 0 sparkctl inspect --json llama-8b-nvfp4 &&
+	json "j[\"engines\"][\"sglang\"][\"budget_bytes\"] == int(50 * 2**30 * 0.85)" &&
+	json "j[\"engines\"][\"vllm\"][\"fits\"] is False" &&
+	json "any(\"vLLM will refuse to start\" in n for n in j[\"engines\"][\"vllm\"][\"notes\"])"'
+test_expect "a context past what the engine accepts is capped, in one line" '
+	run 0 sparkctl inspect --json capped && json "j[\"engines\"][\"sglang\"][\"context\"] == 131072" &&
+	json "\"--context-length 131072\" in j[\"engine_args\"][\"sglang\"]" &&
+	json "j[\"engines\"][\"sglang\"][\"max_context_key\"] == \"max_position_embeddings\"" &&
+	run 0 sparkctl inspect capped && has out "note: context in models.ini 1000000 is more than sglang accepts, 131072 \(max_position_embeddings\): capped"'
+test_expect "args win: the estimate follows their context and fraction, and says so" '
+	run 0 sparkctl inspect --json by-args && json "j[\"memory\"][\"context\"] == 4096" &&
+	json "j[\"engines\"][\"sglang\"][\"fraction\"] == 0.5 and j[\"engine_args\"][\"sglang\"] == \"\"" &&
+	json "j[\"memory\"][\"kv_bytes\"] == 131072 * 4096" &&
+	run 0 sparkctl inspect by-args && has out "note: args set --context-length 4096: the estimate follows it"'
+test_expect "inspect and serve --dry-run agree: the same flags, in order, before the model args" '
+	run 0 sparkctl inspect --json llama-8b-nvfp4 && flags=$(field "j[\"engine_args\"][\"sglang\"]") &&
+	run 0 sparkctl serve --dry-run llama-8b-nvfp4 && tr -d "\\\\\n" <"$TRASH/out" | tr -s " " | grep -F -- "$flags" &&
+	run 0 sparkctl serve --dry-run by-args && has out "--context-length 4096" && hasnt out "--mem-fraction-static 0.85"'
 test_expect "--engine shows one engine; an unknown one is an error" '
 	run 0 sparkctl inspect --json --engine vllm llama-8b && json "list(j[\"engine_args\"]) == [\"vllm\"]" &&
 	run 1 sparkctl inspect --engine nope llama-8b && has err "no engine \"nope\""'

@@ -118,7 +118,7 @@ test_expect "serve starts a model, waits until healthy and records its state" '
 	python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert s[\"mode\"] == \"host\" and s[\"pgid\"] == s[\"pid\"] and s[\"start_time\"] > 0 and s[\"port\"] == '$P1' and s[\"log\"].endswith(\"logs/a.log\") and s[\"started_at\"].endswith(\"Z\")" "$TRASH/state/run/a.json"'
 test_expect "the engine got the served name, port and the args as separate words" '
 	has_cmd=$(tr "\0" " " </proc/$(state_pid a)/cmdline) &&
-	case "$has_cmd" in *"--served-model-name a --host 127.0.0.1 --port '$P1' --context-length 8192 --chat-template with space"*) true ;; *) echo "$has_cmd"; false ;; esac'
+	case "$has_cmd" in *"--served-model-name a --host 127.0.0.1 --port '$P1' --mem-fraction-static 0.85 --context-length 8192 --chat-template with space"*) true ;; *) echo "$has_cmd"; false ;; esac'
 test_expect "ps shows it: engine, mode, pid, port, uptime, health ok, RSS of the whole group, log" '
 	run 0 sparkctl ps --json && json "len(j[\"models\"]) == 1" &&
 	json "set(j[\"models\"][0]) == {\"name\",\"engine\",\"mode\",\"pid\",\"pgid\",\"container\",\"port\",\"proxy_port\",\"uptime_s\",\"health\",\"rss_bytes\",\"log\",\"managed\"}" &&
@@ -188,7 +188,7 @@ test_expect "a foreign process on the port is refused, named, and left alone" '
 	kill -0 $foreign && run 0 sparkctl ps --json && json "j[\"models\"][0][\"managed\"] is False and j[\"models\"][0][\"port\"] == '$P1'" &&
 	kill $foreign'
 test_expect "a model that exceeds its memory setting is refused with the figures; --force starts it" '
-	run 1 sparkctl serve tiny-budget && has err "needs .* its budget is 870 KiB" &&
+	run 1 sparkctl serve tiny-budget && has err "needs .* sglang will have 870 KiB: 0.85 x memory 1.0 MiB of models.ini" &&
 	! listening '$P5' && run 0 sparkctl serve --force tiny-budget && run 0 sparkctl stop tiny-budget'
 test_expect "a checkpoint that is not ok is refused" '
 	run 1 sparkctl serve broken && has err "the checkpoint is incomplete: model.safetensors: file is"'

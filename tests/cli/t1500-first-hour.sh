@@ -30,7 +30,7 @@ test_expect "memory = 128 (no unit) is refused with file:line instead of meaning
 test_expect "--config after the command says where it goes" '
 	run 2 sparkctl scan --config "$TRASH/models.ini" && has err "scan: --config goes before the command: sparkctl --config FILE scan"'
 test_expect "a memory refusal while sparkctl runs nothing does not say to stop another model" '
-	run 1 sparkctl serve huge && has err "only .* is free .*; sparkctl runs no model: other programs hold the memory" &&
+	run 1 sparkctl serve huge && has err "sglang will have .*; sparkctl runs no model: other programs hold the memory" &&
 	hasnt err "stop another model"'
 test_expect "a missing engine program is found before the start, not as status 127" '
 	run 1 sparkctl serve absent-engine && has err "absent-engine: the engine command \"sparkctl-no-such-engine\" is not on PATH" &&

@@ -1,8 +1,7 @@
 /* Memory estimates: KV cache per token for standard attention, MLA and
  * sliding windows, with the values the issue names; the fit and the
- * longest context; /proc/meminfo; engine flags. */
+ * longest context; /proc/meminfo. The engines' own rules: test-plan.c. */
 #include "unit.h"
-#include "../../lib/engine/engine.h"
 #include "../../lib/format/estimate.h"
 #include "../../lib/engine/sysmem.h"
 
@@ -113,31 +112,6 @@ static void meminfo(void **state)
 	assert_true(t > 0);
 }
 
-static void engine_flags(void **state)
-{
-	struct reg_engine sg = { .name = "sglang", .command = "python3 -m sglang.launch_server" };
-	struct reg_engine vl = { .name = "other", .command = "vllm serve {path}" };
-	char *unsup[] = { "compressed-tensors", NULL };
-	struct reg_engine blocked = { .name = "sglang", .unsupported = unsup, .n_unsupported = 1, .unsupported_line = 7 };
-	struct sc_model m = { .format = FMT_NVFP4, .quant_method = QM_MODELOPT, .kv = KV_FP8 };
-	char *args, *why;
-	assert_int_equal(sc_engine_kind_of(&vl), ENGINE_VLLM);
-	assert_int_equal(sc_engine_model_args(&sg, &m, 32768, 0.85, &args, &why), 0);
-	assert_string_equal(args, "--quantization modelopt_fp4 --kv-cache-dtype fp8_e4m3 --context-length 32768 "
-				  "--mem-fraction-static 0.85");
-	assert_null(why);
-	free(args);
-	assert_int_equal(sc_engine_model_args(&vl, &m, 8192, 0, &args, &why), 0);
-	assert_string_equal(args, "--kv-cache-dtype fp8 --max-model-len 8192");
-	free(args);
-	m.quant_method = QM_COMPRESSED_TENSORS;
-	assert_int_equal(sc_engine_model_args(&blocked, &m, 8192, 0, &args, &why), 0);
-	assert_null(args);
-	assert_non_null(strstr(why, "compressed-tensors"));
-	assert_non_null(strstr(why, "line 7"));
-	free(why);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,7 +122,6 @@ int main(void)
 		cmocka_unit_test(unknown_shapes_are_not_guessed),
 		cmocka_unit_test(longest_context_that_fits),
 		cmocka_unit_test(meminfo),
-		cmocka_unit_test(engine_flags),
 	};
 	return RUN(tests);
 }

@@ -2,6 +2,7 @@
  * ours, process groups stop with their children; command rendering never
  * involves a shell. */
 #include "unit.h"
+#include "../../lib/engine/plan.h"
 #include "../../lib/base/time.h"
 #include "../../lib/engine/engine.h"
 #include "../../lib/engine/proc.h"
@@ -115,10 +116,13 @@ static void launch_substitutes_inside_words_never_through_a_shell(void **state)
 		"args = --chat-template \"a b\" '$(rm -rf ~)' \";ls\"\nenv = B=3\n");
 	struct launch l;
 	sc_err e;
-	assert_int_equal(sc_engine_launch(&r, sc_registry_model(&r, "q"), &l, &e), 0);
+	/* the plan's flags first, then the model's args */
+	char *flags[] = { "--context-length", "8192" };
+	struct sc_plan p = { .flags = flags, .n_flags = 2, .context = 8192 };
+	assert_int_equal(sc_engine_launch(&r, sc_registry_model(&r, "q"), &p, &l, &e), 0);
 	assert_string_equal(l.mode, "host");
 	const char *want[] = { "python3", "-m", "sglang.launch_server", "--model-path", "/m/qwen/q", "--served-model-name",
-			       "q", "--port=30001", "--chat-template", "a b", "$(rm -rf ~)", ";ls" };
+			       "q", "--port=30001", "--context-length", "8192", "--chat-template", "a b", "$(rm -rf ~)", ";ls" };
 	assert_int_equal(l.argc, sizeof want / sizeof want[0]);
 	for (size_t i = 0; i < l.argc; i++)
 		assert_string_equal(l.argv[i], want[i]);
@@ -143,7 +147,7 @@ static void launch_in_docker(void **state)
 		"command = serve {path} --port {port}\n[model \"q\"]\npath = /elsewhere/q\nengine = s\nport = 30001\nenv = K=V\n");
 	struct launch l;
 	sc_err e;
-	assert_int_equal(sc_engine_launch(&r, sc_registry_model(&r, "q"), &l, &e), 0);
+	assert_int_equal(sc_engine_launch(&r, sc_registry_model(&r, "q"), NULL, &l, &e), 0);
 	assert_string_equal(l.mode, "docker");
 	assert_string_equal(l.container, "sparkctl-q");
 	/* host networking: the engine binds the configured host on the box */
