@@ -288,6 +288,9 @@ int sc_models_parse(const char *body, size_t len, const char *model, char ***ids
 	json_t *m;
 	json_array_foreach(json_object_get(j, "data"), i, m) {
 		json_t *id = json_object_get(m, "id"), *ml = json_object_get(m, "max_model_len");
+		/* llama-server gives its context as meta.n_ctx */
+		if (!json_is_integer(ml))
+			ml = json_object_get(json_object_get(m, "meta"), "n_ctx");
 		if (!json_is_string(id))
 			continue;
 		if (sc_strv_appendf(ids, n, "%s", json_string_value(id)) < 0) {

@@ -478,7 +478,14 @@ static int wait_ready(const struct registry *reg, const struct run_state *st, co
 				char list[256] = "";
 				for (size_t i = 0; i < n; i++)
 					snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", ids[i]);
+				/* an engine told no served name lists its model path
+				 * (llama-server without --alias: the file) */
+				bool a_path = n && strchr(ids[0], '/');
 				sc_strv_free(ids, n);
+				if (a_path)
+					return sc_error(e, -EPROTO, "port %d answers, but the engine serves the model as \"%s\", not as %s: "
+							"give it the served name in the engine's command (llama-server --alias {name}, "
+							"SGLang and vLLM --served-model-name {name})", st->port, list, st->name);
 				return sc_error(e, -EADDRINUSE, "port %d answers, but /v1/models lists %s, not %s: "
 						"another model answers on this port", st->port, n ? list : "nothing", st->name);
 			}
