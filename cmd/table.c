@@ -101,7 +101,7 @@ void table_print(const struct table *t, FILE *f, size_t width, bool color)
 		}
 	}
 	/* too wide for the terminal: cut the flexible columns in their order,
-	 * each to no less than its heading (and 8); if that is not enough,
+	 * each to no less than its heading (and 6); if that is not enough,
 	 * leave out the columns that may go and cut again from the start */
 	size_t natural[12];
 	memcpy(natural, w, sizeof w);
@@ -122,7 +122,7 @@ void table_print(const struct table *t, FILE *f, size_t width, bool color)
 			for (size_t c = 0; c < t->n_cols && total > width; c++) {
 				if (!show[c] || (t->flags[c] >> 4) != order)
 					continue;
-				size_t min = display_width(t->heads[c]) > 8 ? display_width(t->heads[c]) : 8;
+				size_t min = display_width(t->heads[c]) > 6 ? display_width(t->heads[c]) : 6;
 				size_t cut = total - width, room = w[c] > min ? w[c] - min : 0;
 				cut = cut < room ? cut : room;
 				w[c] -= cut;

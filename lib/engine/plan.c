@@ -164,6 +164,33 @@ void sc_engine_kv_shape(enum engine_kind kind, const struct hf_config *c, unsign
 	*ret = k;
 }
 
+/* ---- quantization the engine cannot load ---- */
+
+/* vLLM's ModelOpt algorithms (vllm/model_executor/layers/quantization/
+ * modelopt.py QUANT_ALGOS). */
+static const char *const vllm_modelopt_algos[] = {
+	"FP8", "FP8_PER_CHANNEL_PER_TOKEN", "FP8_PB_WO", "NVFP4", "W4A16_NVFP4", "MXFP8", "MIXED_PRECISION", NULL,
+};
+
+/* Whether engine kind loads a ModelOpt checkpoint of quant_algo algo; the
+ * verdict in buf when not. SGLang knows MIXED_PRECISION and algorithms
+ * naming FP4 or FP8 (model_config.py _parse_modelopt_quant_config); any
+ * other, W4A8_AWQ among them, it reads as no quantization at all. */
+static const char *modelopt_verdict(enum engine_kind kind, const char *engine, const char *algo, char *buf, size_t len)
+{
+	bool ok = true;
+	if (!algo || !*algo)
+		return NULL;
+	if (kind == ENGINE_SGLANG)
+		ok = streq(algo, "MIXED_PRECISION") || strstr(algo, "FP4") || strstr(algo, "FP8");
+	else if (kind == ENGINE_VLLM)
+		ok = in_list(algo, vllm_modelopt_algos);
+	if (ok)
+		return NULL;
+	snprintf(buf, len, "%s cannot load ModelOpt %s", engine, algo);
+	return buf;
+}
+
 /* ---- the plan ---- */
 
 void sc_plan_done(struct sc_plan *p)
@@ -338,7 +365,9 @@ int sc_plan_make(const struct sc_plan_in *in, struct sc_plan *ret, sc_err *e)
 	char why[256], **args = NULL;
 	size_t na = 0;
 	sc_err we;
-	if (sc_engine_reason(in->en, in->m, why, sizeof why)) {
+	if (sc_engine_reason(in->en, in->m, why, sizeof why) ||
+	    (in->m->quant_method == QM_MODELOPT &&
+	     modelopt_verdict(p->kind, p->engine, in->m->decl.algo, why, sizeof why))) {
 		if (!(p->reason = strdup(why)))
 			return sc_error(e, -ENOMEM, "out of memory");
 		*ret = b.p;

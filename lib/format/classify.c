@@ -1,18 +1,27 @@
 #include "classify.h"
+#include "dtype.h"
 #include "../base/util.h"
 
 #include <stdio.h>
 #include <strings.h>
 
+/* The dtype holding most bytes. */
+static int largest_dtype(const struct tstats *s)
+{
+	int best = -1;
+	for (int d = 0; d < ST_DTYPE_COUNT; d++)
+		if (s->dtype_bytes[d] && (best < 0 || s->dtype_bytes[d] > s->dtype_bytes[best]))
+			best = d;
+	return best;
+}
+
+/* Unquantized weights are named after the dtype with most bytes; when that
+ * is one without a format name (F64, integers only), they are unknown,
+ * never called after a minority dtype. */
 static enum sc_format dominant_float(const struct tstats *s)
 {
-	uint64_t bf = s->dtype_bytes[ST_BF16], f16 = s->dtype_bytes[ST_F16];
-	uint64_t f32 = s->dtype_bytes[ST_F32] + s->dtype_bytes[ST_F64];
-	if (!bf && !f16 && !f32)
-		return FMT_UNKNOWN;
-	if (bf >= f16 && bf >= f32)
-		return FMT_BF16;
-	return f16 >= f32 ? FMT_FP16 : FMT_FP32;
+	int d = largest_dtype(s);
+	return d == ST_BF16 ? FMT_BF16 : d == ST_F16 ? FMT_FP16 : d == ST_F32 ? FMT_FP32 : FMT_UNKNOWN;
 }
 
 enum sc_format sc_classify_tensors(const struct tstats *s, bool *packed_is_4bit)
@@ -58,7 +67,8 @@ static bool tensors_show(const struct tstats *s, enum sc_format declared, enum s
 	case FMT_INT4:
 		return s->cat_bytes[TC_PACKED_I32] > 0 || s->cat_bytes[TC_PACKED_U8] > 0;
 	case FMT_INT8:
-		return s->cat_bytes[TC_INT8_WEIGHT] > 0 || s->cat_bytes[TC_PACKED_U8] > 0;
+		/* GPTQ and AWQ pack 8-bit weights into I32 as they pack 4-bit */
+		return s->cat_bytes[TC_INT8_WEIGHT] > 0 || s->cat_bytes[TC_PACKED_U8] > 0 || s->cat_bytes[TC_PACKED_I32] > 0;
 	case FMT_MIXED:
 		return seen != FMT_BF16 && seen != FMT_FP16 && seen != FMT_FP32 && seen != FMT_UNKNOWN;
 	default:
@@ -96,7 +106,11 @@ void sc_classify(const struct classify_in *in, struct classify_out *out)
 		o.kv = d->kv;
 		if (d->format < 0)
 			o.format = in->have_tensors ? seen : from_torch_dtype(in->torch_dtype);
-		else if (!in->have_tensors || tensors_show(in->stats, (enum sc_format)d->format, seen))
+		else if (d->format == FMT_UNKNOWN && d->bits > 0) {
+			o.format = FMT_UNKNOWN;
+			snprintf(o.mismatch, sizeof o.mismatch, "%s declares %s at %d bits, a width with no format name here",
+				 d->source, sc_quant_method_name(d->method), d->bits);
+		} else if (!in->have_tensors || tensors_show(in->stats, (enum sc_format)d->format, seen))
 			o.format = (enum sc_format)d->format;
 		else {
 			o.format = seen;
@@ -120,6 +134,12 @@ void sc_classify(const struct classify_in *in, struct classify_out *out)
 	o.format = seen;
 	if (seen != FMT_BF16 && seen != FMT_FP16 && seen != FMT_FP32 && seen != FMT_UNKNOWN)
 		o.quant_method = QM_UNKNOWN;
+	if (seen == FMT_UNKNOWN && largest_dtype(in->stats) >= 0) {
+		snprintf(o.mismatch, sizeof o.mismatch, "most bytes are %s, a dtype with no format name here",
+			 sc_st_dtype_name((enum st_dtype)largest_dtype(in->stats)));
+		*out = o;
+		return;
+	}
 	enum sc_format t = from_torch_dtype(in->torch_dtype);
 	if (t != FMT_UNKNOWN && o.quant_method == QM_NONE && seen != FMT_UNKNOWN && t != seen)
 		snprintf(o.mismatch, sizeof o.mismatch, "config.json torch_dtype is %s but the tensors are %s",

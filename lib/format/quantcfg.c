@@ -35,6 +35,9 @@ static enum sc_quant_method method_from_name(const char *m)
 		{ "compressed-tensors", QM_COMPRESSED_TENSORS }, { "compressed_tensors", QM_COMPRESSED_TENSORS },
 		{ "fp8", QM_FP8 }, { "mxfp4", QM_MXFP4 }, { "awq", QM_AWQ }, { "gptq", QM_GPTQ },
 		{ "bitsandbytes", QM_BITSANDBYTES },
+		/* the kernels' names for the same checkpoints (vllm/model_executor/
+		 * layers/quantization/__init__.py QUANTIZATION_METHODS) */
+		{ "gptq_marlin", QM_GPTQ }, { "gptq_marlin_24", QM_GPTQ }, { "awq_marlin", QM_AWQ },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
 		if (strcasecmp(m, map[i].name) == 0)
@@ -49,8 +52,7 @@ static int format_from_bits(const char *type, int bits)
 		return fl ? FMT_FP8 : FMT_INT8;
 	if (bits == 4)
 		return fl ? FMT_NVFP4 : FMT_INT4;
-	if (bits > 0 && bits < 4)
-		return FMT_INT4;
+	/* 2- and 3-bit have no name here: unknown, never a neighbour */
 	return FMT_UNKNOWN;
 }
 
@@ -174,6 +176,18 @@ int sc_quant_decl_from_json(json_t *q, const char *source, struct quant_decl *re
 		*ret = d;
 		return 0;
 	}
+	if (!m && str_of(q, "quant_algo")) {
+		/* a flat ModelOpt block without quant_method: SGLang parses it as
+		 * ModelOpt (model_config.py _parse_quant_hf_config: "quant_method"
+		 * not in quant_cfg -> _parse_modelopt_quant_config) */
+		const char *algo = str_of(q, "quant_algo");
+		d.method = QM_MODELOPT;
+		snprintf(d.algo, sizeof d.algo, "%s", algo);
+		d.format = modelopt_format(algo);
+		d.kv = kv_from_algo(str_of(q, "kv_cache_quant_algo"));
+		*ret = d;
+		return 0;
+	}
 	if (!m) {
 		/* AutoGPTQ's quantize_config.json and AutoAWQ's quant_config.json
 		 * carry no quant_method */
@@ -192,7 +206,7 @@ int sc_quant_decl_from_json(json_t *q, const char *source, struct quant_decl *re
 		} else
 			return sc_error(e, SC_ENOTOBJ, "%s has no quant_method", source);
 		snprintf(d.algo, sizeof d.algo, "%s", d.method == QM_AWQ ? "awq" : "gptq");
-		d.format = d.bits > 4 ? FMT_INT8 : FMT_INT4;
+		d.format = format_from_bits(NULL, d.bits);
 		*ret = d;
 		return 0;
 	}
@@ -229,7 +243,7 @@ int sc_quant_decl_from_json(json_t *q, const char *source, struct quant_decl *re
 	case QM_AWQ:
 	case QM_GPTQ:
 		d.bits = int_of(q, "bits", int_of(q, "w_bit", 4));
-		d.format = d.bits > 4 ? FMT_INT8 : FMT_INT4;
+		d.format = format_from_bits(NULL, d.bits);
 		break;
 	case QM_BITSANDBYTES: {
 		json_t *l4 = json_object_get(q, "load_in_4bit");
@@ -238,7 +252,10 @@ int sc_quant_decl_from_json(json_t *q, const char *source, struct quant_decl *re
 		break;
 	}
 	default:
-		d.format = FMT_UNKNOWN;
+		/* a method an engine registers that sparkctl has no format for
+		 * (fbgemm_fp8, quark, auto-round, torchao, hqq, experts_int8,
+		 * ...): the tensors tell the format */
+		d.format = -1;
 		break;
 	}
 	*ret = d;

@@ -159,9 +159,19 @@ registry_head() {
 	printf 'env = PYTHONPATH=%s/standin/py\nstop-timeout = 1\nready-timeout = 30\n' "$TESTS"
 }
 
-# free_port: a TCP port of 127.0.0.1 that nothing listens on
+# free_port: a TCP port of 127.0.0.1 that nothing listens on, and not one
+# handed out before in this file: the kernel may give the same free port
+# twice, and a "nothing listens" port must not become a stand-in's
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 -c '
+import socket, sys
+seen = set(open(sys.argv[1]).read().split()) if __import__("os").path.exists(sys.argv[1]) else set()
+while True:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    if str(p) not in seen:
+        break
+open(sys.argv[1], "a").write("%d\n" % p)
+print(p)' "$TRASH/.ports"
 }
 
 # wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds or the

@@ -90,7 +90,17 @@ static void other_methods(void **state)
 	check("{\"quant_method\":\"bitsandbytes\",\"load_in_4bit\":true,\"bnb_4bit_quant_type\":\"nf4\"}", FMT_INT4,
 	      QM_BITSANDBYTES, KV_NONE);
 	check("{\"quant_method\":\"bitsandbytes\",\"load_in_8bit\":true}", FMT_INT8, QM_BITSANDBYTES, KV_NONE);
-	check("{\"quant_method\":\"hqq\"}", FMT_UNKNOWN, QM_UNKNOWN, KV_NONE);
+	/* a method an engine registers and sparkctl has no format for: the
+	 * tensors decide (-1), no mismatch against "unknown" */
+	check("{\"quant_method\":\"hqq\"}", -1, QM_UNKNOWN, KV_NONE);
+	check("{\"quant_method\":\"fbgemm_fp8\"}", -1, QM_UNKNOWN, KV_NONE);
+	check("{\"quant_method\":\"gptq_marlin\",\"bits\":4}", FMT_INT4, QM_GPTQ, KV_NONE);
+	check("{\"quant_method\":\"awq_marlin\",\"bits\":4}", FMT_INT4, QM_AWQ, KV_NONE);
+	/* 3-bit GPTQ: unknown, never the neighbour int4 */
+	check("{\"quant_method\":\"gptq\",\"bits\":3}", FMT_UNKNOWN, QM_GPTQ, KV_NONE);
+	check("{\"bits\":3,\"group_size\":128}", FMT_UNKNOWN, QM_GPTQ, KV_NONE);
+	/* a flat ModelOpt block without quant_method, as SGLang reads it */
+	check("{\"quant_algo\":\"NVFP4\",\"kv_cache_quant_algo\":\"FP8\",\"group_size\":16}", FMT_NVFP4, QM_MODELOPT, KV_FP8);
 	/* AutoGPTQ's quantize_config.json and AutoAWQ's quant_config.json */
 	check("{\"bits\":4,\"group_size\":128,\"desc_act\":false}", FMT_INT4, QM_GPTQ, KV_NONE);
 	check("{\"w_bit\":4,\"q_group_size\":128,\"zero_point\":true}", FMT_INT4, QM_AWQ, KV_NONE);
@@ -244,6 +254,35 @@ static void undeclared_tensors(void **state)
 	struct tstats none = { 0 };
 	o = run(NULL, NULL, &none, true);
 	assert_int_equal(o.format, FMT_UNKNOWN);
+	/* most bytes in F64: unknown with the dtype named, not "bf16" after
+	 * the minority norms */
+	struct tstats f64 = { 0 };
+	add(&f64, "l.weight", ST_F64, 100);
+	add(&f64, "n.weight", ST_BF16, 4);
+	o = run(NULL, NULL, &f64, true);
+	assert_int_equal(o.format, FMT_UNKNOWN);
+	assert_non_null(strstr(o.mismatch, "most bytes are F64"));
+	struct tstats ints = { 0 };
+	add(&ints, "ids", ST_I64, 100);
+	o = run(NULL, NULL, &ints, true);
+	assert_int_equal(o.format, FMT_UNKNOWN);
+	assert_non_null(strstr(o.mismatch, "most bytes are I64"));
+}
+
+/* GPTQ at 8 bits packs its weights into I32 as at 4: int8, no mismatch */
+static void gptq_8bit_packed_in_i32(void **state)
+{
+	struct quant_decl d = decl_of("{\"quant_method\":\"gptq\",\"bits\":8,\"group_size\":128}");
+	struct tstats s = { 0 };
+	add(&s, "l.qweight", ST_I32, 100);
+	add(&s, "l.scales", ST_F16, 4);
+	struct classify_out o = run(&d, NULL, &s, true);
+	assert_int_equal(o.format, FMT_INT8);
+	assert_string_equal(o.mismatch, "");
+	d = decl_of("{\"quant_method\":\"gptq\",\"bits\":3}");
+	o = run(&d, NULL, &s, true);
+	assert_int_equal(o.format, FMT_UNKNOWN);
+	assert_non_null(strstr(o.mismatch, "gptq at 3 bits"));
 }
 
 int main(void)
@@ -259,6 +298,7 @@ int main(void)
 		cmocka_unit_test(tensor_categories_and_logical_params),
 		cmocka_unit_test(tensors_win_over_the_declaration),
 		cmocka_unit_test(undeclared_tensors),
+		cmocka_unit_test(gptq_8bit_packed_in_i32),
 	};
 	return RUN(tests);
 }

@@ -308,6 +308,27 @@ static void budget_is_what_each_engine_takes(void **state)
 	p = plan(&f, &f.sglang, 8192);
 	assert_int_equal(p.overhead, 5ULL << 30);
 	sc_plan_done(&p);
+	/* ModelOpt algorithms are a fixed list in each engine: a verdict,
+	 * never a forced --quantization */
+	snprintf(f.m.decl.algo, sizeof f.m.decl.algo, "W4A8_AWQ");
+	p = plan(&f, &f.vllm, 0);
+	assert_string_equal(p.reason, "vllm cannot load ModelOpt W4A8_AWQ");
+	sc_plan_done(&p);
+	p = plan(&f, &f.sglang, 0);
+	assert_string_equal(p.reason, "sglang cannot load ModelOpt W4A8_AWQ");
+	sc_plan_done(&p);
+	snprintf(f.m.decl.algo, sizeof f.m.decl.algo, "NVFP4_AWQ");
+	p = plan(&f, &f.sglang, 0);
+	assert_null(p.reason);  /* it names FP4 */
+	sc_plan_done(&p);
+	p = plan(&f, &f.vllm, 0);
+	assert_string_equal(p.reason, "vllm cannot load ModelOpt NVFP4_AWQ");
+	sc_plan_done(&p);
+	snprintf(f.m.decl.algo, sizeof f.m.decl.algo, "FP8_PB_WO");
+	p = plan(&f, &f.vllm, 0);
+	assert_null(p.reason);
+	sc_plan_done(&p);
+	f.m.decl.algo[0] = '\0';
 	/* an engine that cannot load it: a reason and nothing else */
 	char *unsup[] = { "modelopt", NULL };
 	f.blocked = (struct reg_engine){ .name = "sglang", .unsupported = unsup, .n_unsupported = 1, .unsupported_line = 7 };
