@@ -258,6 +258,14 @@ write_gguf(os.path.join(d, "granite-4.0-micro.gguf"), llama_gguf_kv(256, 512, 2,
            llama_gguf_tensors(256, 512, 2, 4, 2, 1024, qtype="Q8_0", ftype="Q8_0"), version=2)
 expect("small/granite-4.0-micro-gguf", "gguf", "gguf", gguf_type="Q8_0")
 
+# several quantizations of one model in one folder: each is a model of its
+# own, not one of their summed size
+d = folder("small/multi-quant-gguf")
+for q in ("Q4_0", "Q8_0"):
+    write_gguf(os.path.join(d, "granite-micro-%s.gguf" % q), llama_gguf_kv(256, 512, 2, 4, 2, file_type=None),
+               llama_gguf_tensors(256, 512, 2, 4, 2, 1024, qtype=q, ftype=q), version=3)
+    expect("small/multi-quant-gguf/granite-micro-%s.gguf" % q, "gguf", "gguf", gguf_type=q)
+
 d = folder("small/tiny-random-gguf")
 shutil.copy(os.path.join(REAL, "llama-2-tiny-random.gguf"), d)
 expect("small/tiny-random-gguf", "gguf", "gguf", gguf_type="F16", tensors=12, architecture="llama")

@@ -34,6 +34,7 @@ static void model_free(struct reg_model *m)
 	free(m->args);
 	free(m->image);
 	free(m->script);
+	free(m->file);
 	sc_strv_free(m->env, m->n_env);
 }
 
@@ -104,9 +105,10 @@ const struct reg_engine *sc_registry_engine(const struct registry *r, const char
 
 char *sc_registry_model_dir(const struct registry *r, const struct reg_model *m)
 {
-	if (m->path[0] == '/')
-		return strdup(m->path);
-	return sc_path_join(r->models_root, m->path);
+	_cleanup_free_ char *dir = m->path[0] == '/' ? strdup(m->path) : sc_path_join(r->models_root, m->path);
+	if (!dir || !m->file)
+		return dir ? strdup(dir) : NULL;
+	return sc_path_join(dir, m->file);
 }
 
 const char *sc_registry_unsupported(const struct reg_engine *en, const char *format, const char *quant_method)
@@ -250,6 +252,7 @@ static const struct key model_keys[] = {
 	KEY(struct reg_model, "args", K_STR, args),
 	KEY(struct reg_model, "image", K_STR, image),
 	KEY(struct reg_model, "script", K_PATH, script),
+	KEY(struct reg_model, "file", K_STR, file),
 	KEY(struct reg_model, "port", K_PORT, port),
 	KEY(struct reg_model, "proxy-port", K_PORT, proxy_port),
 	KEY(struct reg_model, "context", K_CONTEXT, context),

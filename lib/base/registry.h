@@ -26,6 +26,7 @@ struct reg_model {
 	char *name;
 	char *path;  /* as written, '~' expanded */
 	char *engine, *group, *args, *image, *script;
+	char *file;            /* one checkpoint file inside path (a GGUF of a multi-quant folder) */
 	int port, proxy_port;  /* 0: not set */
 	long context;          /* 0: not set */
 	uint64_t memory;       /* 0: not set */
@@ -78,6 +79,8 @@ int sc_registry_no_model(const struct registry *r, const char *name, sc_err *e);
 size_t sc_registry_suggest(const struct registry *r, const char *name, char *buf, size_t len);
 
 /* Absolute folder of a model: path if absolute, else models-root/path. */
+/* Where model m is: its folder, or its checkpoint file where path names a
+ * file or file is set. */
 char *sc_registry_model_dir(const struct registry *r, const struct reg_model *m);
 
 /* Is format or quant method in the engine's unsupported list? Returns the

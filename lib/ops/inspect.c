@@ -29,9 +29,10 @@ static int load_target(const char *target, const struct registry *reg, struct sc
 		if (!dir)
 			return sc_error(e, -ENOMEM, "out of memory");
 		if (stat(dir, &st) < 0)
-			return sc_error(e, -errno, "%s: its folder %s: %s", target, dir, strerror(errno));
+			return sc_error(e, -errno, "%s: its %s %s: %s", target, rm->file ? "file" : "folder", dir, strerror(errno));
 		x->entry = rm;
-		int r = sc_model_load(dir, rm->path, &x->model, e);
+		/* path (or file) may name one checkpoint file */
+		int r = S_ISDIR(st.st_mode) ? sc_model_load(dir, rm->path, &x->model, e) : sc_model_load_file(dir, &x->model, e);
 		if (r >= 0 && !(x->model.name = strdup(rm->name)))
 			return sc_error(e, -ENOMEM, "out of memory");
 		return r;

@@ -172,6 +172,68 @@ static int load_all(struct scan_result *res, struct finder *f, const struct regi
 	return r;
 }
 
+/* A GGUF of a multi-quant folder stands alone: not a part of a split
+ * ("-00001-of-00003.gguf") nor a vision projector (mmproj*). */
+static bool standalone_gguf(const struct sc_wfile *w)
+{
+	const char *base = strrchr(w->rel, '/') ? strrchr(w->rel, '/') + 1 : w->rel;
+	return w->kind == FK_GGUF && !strstr(base, "-of-") && !startswith(base, "mmproj");
+}
+
+/* A folder holding several quantizations of one model (Q4_K_M, Q8_0, ...)
+ * is several models, not one of their summed size: each GGUF is listed on
+ * its own, as "folder/file.gguf". */
+static int split_quant_folders(struct scan_result *res, const struct registry *reg, sc_err *e)
+{
+	for (size_t i = 0; i < res->n_models; i++) {
+		struct sc_model *m = &res->models[i];
+		size_t n = 0;
+		for (size_t k = 0; m->format == FMT_GGUF && k < m->n_weights; k++)
+			n += standalone_gguf(&m->weights[k]);
+		if (n < 2)
+			continue;
+		struct sc_model *v = calloc(n, sizeof *v);
+		if (!v)
+			return sc_error(e, -ENOMEM, "out of memory");
+		size_t got = 0;
+		int r = 0;
+		for (size_t k = 0; r >= 0 && k < m->n_weights; k++) {
+			if (!standalone_gguf(&m->weights[k]))
+				continue;
+			_cleanup_free_ char *path = sc_path_join(m->dir, m->weights[k].rel);
+			char *rel = NULL;
+			if (!path || asprintf(&rel, "%s/%s", m->rel, m->weights[k].rel) < 0)
+				r = sc_error(e, -ENOMEM, "out of memory");
+			else if ((r = sc_model_load_file(path, &v[got], e)) >= 0) {
+				const char *name = sc_registry_name_for_dir(reg, path);
+				free(v[got].rel);
+				v[got].rel = rel, rel = NULL;
+				if (name && !(v[got].name = strdup(name)))
+					r = sc_error(e, -ENOMEM, "out of memory");
+				got++;
+			}
+			free(rel);
+		}
+		size_t grown = res->n_models - 1 + got;
+		struct sc_model *all = r < 0 ? NULL : realloc(res->models, grown * sizeof *all);
+		if (!all) {
+			for (size_t k = 0; k < got; k++)
+				sc_model_done(&v[k]);
+			free(v);
+			return r < 0 ? r : sc_error(e, -ENOMEM, "out of memory");
+		}
+		/* the folder's entry gives way to its files, in place */
+		sc_model_done(&all[i]);
+		memmove(&all[i + got], &all[i + 1], (res->n_models - i - 1) * sizeof *all);
+		memcpy(&all[i], v, got * sizeof *all);
+		free(v);
+		res->models = all;
+		res->n_models = grown;
+		i += got - 1;
+	}
+	return 0;
+}
+
 void sc_scan_result_done(struct scan_result *s)
 {
 	if (!s)
@@ -208,7 +270,7 @@ int sc_scan(const char *root, const struct registry *reg, struct scan_result *re
 		r = sc_error(e, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = load_all(&res, &f, reg, e)) < 0)
+	if ((r = load_all(&res, &f, reg, e)) < 0 || (r = split_quant_folders(&res, reg, e)) < 0)
 		goto out;
 	r = 0;
 out:

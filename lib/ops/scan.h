@@ -19,7 +19,7 @@ struct scan_result {
 int sc_scan(const char *root, const struct registry *reg, struct scan_result *ret, sc_err *e);
 void sc_scan_result_done(struct scan_result *s);
 
-/* Served name of the registry model whose folder is dir, or NULL. */
+/* Served name of the registry model whose folder (or file) is dir, or NULL. */
 const char *sc_registry_name_for_dir(const struct registry *reg, const char *dir);
 
 #endif

@@ -57,8 +57,8 @@ test_expect "hidden folders and folders without model files are not models" '
 test_expect "the table names every model, status and served name" '
 	run 1 sparkctl scan && has out "^NAME +MODEL +FORMAT +QUANT +SIZE +STATUS +NOTES$" &&
 	has out "^qwen3-32b-nvfp4 +qwen3/qwen3-32b-nvfp4 +nvfp4 +modelopt .* ok " &&
-	has out "^- +embeddings/bge-multilingual-gemma2 .* stub " && [ $(wc -l <"$TRASH/out") = 43 ] &&
-	has out "^41 models, [0-9.]+ [KMGT]iB; [0-9]+ not ok$"'
+	has out "^- +embeddings/bge-multilingual-gemma2 .* stub " && [ $(wc -l <"$TRASH/out") = 45 ] &&
+	has out "^43 models, [0-9.]+ [KMGT]iB; [0-9]+ not ok$"'
 test_expect "no colour when stdout is not a terminal" 'run 1 sparkctl scan && hasnt out "$(printf "\033")"'
 if command -v script >/dev/null; then
 	test_expect "colour on a terminal, none with NO_COLOR" '
@@ -68,14 +68,14 @@ fi
 test_expect "markdown: title, last_update line, one table row per model" '
 	run 1 sparkctl scan --format markdown && has out "^# Model inventory" &&
 	has out "^last_update: [0-9]{4}-[0-9]{2}-[0-9]{2}$" &&
-	has out "^\| Model folder \| Format \|" && [ $(grep -c "^| \`" "$TRASH/out") = 41 ] &&
+	has out "^\| Model folder \| Format \|" && [ $(grep -c "^| \`" "$TRASH/out") = 43 ] &&
 	has out "^\| \`qwen3/qwen3-32b-nvfp4\` \| nvfp4 \| modelopt \| fp8 \|"'
 test_expect "prometheus: info, disk bytes and timestamp metrics in textfile format" '
 	run 1 sparkctl scan --format prometheus &&
 	has out "^sparkctl_model_info\{path=\"qwen3/qwen3-32b-nvfp4\",format=\"nvfp4\",quant_method=\"modelopt\",status=\"ok\"\} 1$" &&
 	has out "^sparkctl_model_disk_bytes\{path=\"broken/oversized\"\} [0-9]+$" &&
 	has out "^sparkctl_scan_timestamp_seconds [0-9]+$" && has out "^# TYPE sparkctl_model_info gauge$" &&
-	[ $(grep -c "^sparkctl_model_info" "$TRASH/out") = 41 ]'
+	[ $(grep -c "^sparkctl_model_info" "$TRASH/out") = 43 ]'
 test_expect "--json equals --format json" '
 	run 1 sparkctl scan --format json && mv "$TRASH/out" "$TRASH/a.json" && run 1 sparkctl scan --json &&
 	python3 -c "import json,sys; a, b = (json.load(open(p)) for p in sys.argv[1:]); a.pop(\"scanned_at\"); b.pop(\"scanned_at\"); assert a == b and a[\"models\"]" "$TRASH/a.json" "$TRASH/out"'

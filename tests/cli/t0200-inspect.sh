@@ -35,6 +35,13 @@ memory = 20G
 path = meta/llama-3.1-8b-nvfp4
 engine = sglang
 context = 1000000
+[model "multi-q8"]
+path = small/multi-quant-gguf
+file = granite-micro-Q8_0.gguf
+engine = vllm
+[model "multi-q4"]
+path = small/multi-quant-gguf/granite-micro-Q4_0.gguf
+engine = vllm
 [model "by-args"]
 path = meta/llama-3.1-8b-bf16
 engine = sglang
@@ -127,6 +134,12 @@ test_expect "inspect and serve --dry-run agree: the same flags, in order, before
 	run 0 sparkctl inspect --json llama-8b-nvfp4 && flags=$(field "j[\"engine_args\"][\"sglang\"]") &&
 	run 0 sparkctl serve --dry-run llama-8b-nvfp4 && tr -d "\\\\\n" <"$TRASH/out" | tr -s " " | grep -F -- "$flags" &&
 	run 0 sparkctl serve --dry-run by-args && has out "--context-length 4096" && hasnt out "--mem-fraction-static 0.85"'
+test_expect "a multi-quant GGUF folder: each file a model; file or a path to the file chooses one, and it is {path}" '
+	run 1 sparkctl scan --json &&
+	json "{m[\"path\"]: m[\"name\"] for m in j[\"models\"] if \"multi-quant\" in m[\"path\"]} == {\"small/multi-quant-gguf/granite-micro-Q4_0.gguf\": \"multi-q4\", \"small/multi-quant-gguf/granite-micro-Q8_0.gguf\": \"multi-q8\"}" &&
+	run 0 sparkctl inspect --json multi-q8 && json "j[\"gguf_type\"] == \"Q8_0\" and j[\"status\"] == \"ok\"" &&
+	run 0 sparkctl inspect --json multi-q4 && json "j[\"gguf_type\"] == \"Q4_0\"" &&
+	run 0 sparkctl serve --dry-run multi-q8 && has out "vllm serve .*/small/multi-quant-gguf/granite-micro-Q8_0\.gguf"'
 test_expect "--engine shows one engine; an unknown one is an error" '
 	run 0 sparkctl inspect --json --engine vllm llama-8b && json "list(j[\"engine_args\"]) == [\"vllm\"]" &&
 	run 1 sparkctl inspect --engine nope llama-8b && has err "no engine \"nope\""'

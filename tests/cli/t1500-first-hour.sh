@@ -36,9 +36,9 @@ test_expect "a missing engine program is found before the start, not as status 1
 	run 1 sparkctl serve absent-engine && has err "absent-engine: the engine command \"sparkctl-no-such-engine\" is not on PATH" &&
 	[ ! -e "$TRASH/state/run/absent-engine.json" ] && hasnt err "status 127"'
 test_expect "scan ends with a totals line; on a terminal it says why the exit status is 1" '
-	run 1 sparkctl scan && has out "^41 models, [0-9.]+ [KMGT]iB; [0-9]+ not ok$" &&
+	run 1 sparkctl scan && has out "^43 models, [0-9.]+ [KMGT]iB; [0-9]+ not ok$" &&
 	{ script -qec "\"$SPARKCTL\" scan" /dev/null >"$TRASH/out" 2>&1 || true; } &&
-	has out "41 models, .*; [0-9]+ not ok: exit 1 \(--no-fail to ignore\)" &&
+	has out "43 models, .*; [0-9]+ not ok: exit 1 \(--no-fail to ignore\)" &&
 	{ script -qec "\"$SPARKCTL\" scan --no-fail" /dev/null >"$TRASH/out" 2>&1 || true; } && hasnt out "exit 1"' SCRIPT
 test_expect "stop of an unknown name is an error with did-you-mean, not \"was not running\"" '
 	run 1 sparkctl stop hug && has err "hug: no such \[model\] .*did you mean: huge\?" && hasnt out "was not running"'
