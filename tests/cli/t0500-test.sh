@@ -42,7 +42,7 @@ wait_until 10 sh -c "python3 -c 'import socket; socket.create_connection((\"127.
 
 test_expect "three checks pass, each with its time, then the figures" '
 	run 0 sparkctl test good && [ $(grep -c "^  ✓ " "$TRASH/out") = 3 ] &&
-	has out "✓ GET /health +200 " && has out "✓ GET /v1/models +200 .* good \(max_model_len 32768\)" &&
+	has out "✓ GET /health +200 " && has out "✓ GET /v1/models +200 .* good \(max_model_len 131072\)" &&
 	has out "✓ POST /v1/chat/completions +200 .*\"Paris\" \(finish_reason stop\)" &&
 	has out "^  TTFT [0-9.]+ ms, 1 completion token, [0-9.]+ tokens/s$"'
 test_expect "--json: the fixed fields" '
@@ -51,7 +51,7 @@ test_expect "--json: the fixed fields" '
 	json "j[\"ok\"] and j[\"name\"] == \"good\" and j[\"url\"] == \"http://127.0.0.1:'$P_GOOD'\" and j[\"served\"] == [\"good\"]" &&
 	json "[c[\"name\"] for c in j[\"checks\"]] == [\"GET /health\", \"GET /v1/models\", \"POST /v1/chat/completions\"]" &&
 	json "all(set(c) == {\"name\",\"ok\",\"status\",\"ms\",\"error\"} and c[\"status\"] == 200 and c[\"ms\"] > 0 for c in j[\"checks\"])" &&
-	json "j[\"completion_tokens\"] == 1 and j[\"max_model_len\"] == 32768 and j[\"ttft_ms\"] > 0"'
+	json "j[\"completion_tokens\"] == 1 and j[\"max_model_len\"] == 131072 and j[\"ttft_ms\"] > 0"'
 test_expect "without a UTF-8 locale the marks are ok and FAIL" '
 	LC_ALL=C run 0 sparkctl test good && has out "^  ok   GET /health" && LC_ALL=C run 1 sparkctl test broken && has out "^  FAIL POST"'
 test_expect "a slow first token shows in TTFT" '

@@ -27,6 +27,14 @@ shapes, without a GPU. Steered by environment variables (models.ini `env`):
   STANDIN_REQUESTS=FILE every chat request body, a JSON line each
   STANDIN_REQUIRE_DOWN=PORT  exit 3 at start if something still listens on
                        PORT (proves a switch stopped the old model first)
+
+At start it checks what the real engines check, and refuses as they do:
+a context above the maximum it derives from config.json (SGLang's
+CONTEXT_LENGTH_KEYS rule, vLLM's _get_and_verify_max_len), ModelOpt
+algorithms vLLM lacks, vLLM's start condition (free >= utilization x
+total) and SGLang's KV pool (fraction x MemAvailable - weights > 0),
+reading $SPARKCTL_MEMINFO or /proc/meminfo. SGLang's token capacity is on
+/get_server_info as max_total_num_tokens.
 usage: engine.py sglang [--model-path P] [--served-model-name N] [--host H] [--port P] ...
        engine.py vllm serve MODEL [--served-model-name N] [--host H] [--port P] ..."""
 import json
@@ -44,7 +52,7 @@ def parse(argv):
     kind = argv[0]
     args = argv[1:]
     o = {"kind": kind, "host": "127.0.0.1", "port": 30000 if kind == "sglang" else 8000, "path": None,
-         "name": None, "max_len": 32768}
+         "name": None, "max_len": None, "fraction": 0.88 if kind == "sglang" else 0.9, "kv_dtype": "auto"}
     if kind == "vllm":
         if not args or args[0] != "serve":
             sys.exit("usage: vllm serve MODEL [options]")
@@ -68,6 +76,10 @@ def parse(argv):
             o["port"] = int(val)
         elif a in ("--context-length", "--max-model-len"):
             o["max_len"] = int(val)
+        elif a in ("--mem-fraction-static", "--gpu-memory-utilization"):
+            o["fraction"] = float(val)
+        elif a == "--kv-cache-dtype":
+            o["kv_dtype"] = val
         elif a.startswith("--") and (val is None or val.startswith("--")):
             i += 1
             continue
@@ -78,7 +90,116 @@ def parse(argv):
 
 
 O = parse(sys.argv[1:])
-STATE = {"ready": False, "open": 0}
+STATE = {"ready": False, "open": 0, "max_total_num_tokens": None}
+
+
+def config():
+    """config.json of the model folder (its text_config for multimodal ones)."""
+    try:
+        with open(os.path.join(O["path"], "config.json")) as f:
+            c = json.load(f)
+    except (OSError, TypeError, ValueError):
+        return None
+    return c.get("text_config") or c
+
+
+def derived_max_len(c):
+    """The longest context each engine accepts (SGLang: python/sglang/srt/
+    utils/hf_transformers_utils.py get_context_length; vLLM: config/model.py
+    _get_and_verify_max_len)."""
+    rope = c.get("rope_scaling") or {}
+    factor = rope.get("factor", 1) if isinstance(rope, dict) else 1
+    rtype = rope.get("rope_type") or rope.get("type") if isinstance(rope, dict) else None
+    if O["kind"] == "sglang":
+        if "original_max_position_embeddings" in rope or rtype == "llama3":
+            factor = 1
+        for k in ("max_sequence_length", "seq_length", "max_seq_len", "model_max_length", "max_position_embeddings"):
+            if c.get(k) is not None:
+                return int(factor * c[k]), k
+        return 2048, "default"
+    keys = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "model_max_length",
+            "max_target_positions", "max_sequence_length", "max_seq_length", "seq_len")
+    found = [(c[k], k) for k in keys if c.get(k) is not None]
+    if c.get("model_max_length") is not None:
+        length, key = c["model_max_length"], "model_max_length"
+    elif found:
+        length, key = min(found)
+    else:
+        return 2048, "default"
+    if rope and rtype not in ("su", "longrope", "llama3") and "gemma3" not in c.get("model_type", ""):
+        if rtype == "yarn" and rope.get("original_max_position_embeddings"):
+            length = rope["original_max_position_embeddings"]
+        length *= rope.get("factor", 1.0)
+    return int(length), key
+
+
+def meminfo():
+    with open(os.environ.get("SPARKCTL_MEMINFO") or "/proc/meminfo") as f:
+        kb = dict(l.split(":", 1) for l in f if ":" in l)
+    return int(kb["MemTotal"].split()[0]) * 1024, int(kb.get("MemAvailable", "0 kB").split()[0]) * 1024
+
+
+def weights_bytes():
+    total = 0
+    for root, _, files in os.walk(O["path"] or "."):
+        total += sum(os.path.getsize(os.path.join(root, f)) for f in files
+                     if f.endswith((".safetensors", ".gguf", ".bin")))
+    return total
+
+
+# vllm/model_executor/layers/quantization/modelopt.py QUANT_ALGOS
+VLLM_MODELOPT_ALGOS = ["FP8", "FP8_PER_CHANNEL_PER_TOKEN", "FP8_PB_WO", "NVFP4", "W4A16_NVFP4", "MXFP8",
+                       "MIXED_PRECISION"]
+
+
+def refuse(msg):
+    log(msg)
+    sys.exit(1)
+
+
+def validate():
+    """What the engines check before they serve, with their messages."""
+    c = config()
+    if c is None:
+        O["max_len"] = O["max_len"] or 32768
+        return
+    derived, key = derived_max_len(c)
+    if O["max_len"] is not None and O["max_len"] > derived:
+        if O["kind"] == "sglang":
+            refuse("ValueError: User-specified context_length (%d) is greater than the derived context_length (%d). "
+                   "To allow overriding this maximum, set the env var SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN=1"
+                   % (O["max_len"], derived))
+        refuse("ValueError: User-specified max_model_len (%d) is greater than the derived max_model_len "
+               "(%s=%d or model_max_length=%s in model's config.json). To allow overriding this maximum, set the "
+               "env var VLLM_ALLOW_LONG_MAX_MODEL_LEN=1." % (O["max_len"], key, derived, c.get("model_max_length")))
+    O["max_len"] = O["max_len"] or derived
+    try:
+        with open(os.path.join(O["path"], "hf_quant_config.json")) as f:
+            q = json.load(f).get("quantization") or {}
+    except (OSError, ValueError):
+        q = {}
+    algo = q.get("quant_algo")
+    if O["kv_dtype"] == "auto" and q.get("kv_cache_quant_algo") == "FP8":
+        O["kv_dtype"] = "fp8_e4m3"  # ModelOpt's FP8 KV cache is detected
+    if algo and O["kind"] == "vllm" and algo not in VLLM_MODELOPT_ALGOS:
+        refuse("ValueError: ModelOpt currently only supports: %s quantizations in vLLM. Please check the "
+               "`hf_quant_config.json` file for your model's quant configuration." % VLLM_MODELOPT_ALGOS)
+    total, avail = meminfo()
+    want = O["fraction"] * total
+    if O["kind"] == "vllm" and avail < want:
+        refuse("ValueError: Free memory on device (%.2f/%.2f GiB) on startup is less than desired GPU memory "
+               "utilization (%.2f, %.2f GiB). Decrease GPU memory utilization or reduce GPU memory used by other "
+               "processes." % (avail / 2**30, total / 2**30, O["fraction"], want / 2**30))
+    if O["kind"] == "sglang":
+        layers, kvh = c.get("num_hidden_layers", 0), c.get("num_key_value_heads", c.get("num_attention_heads", 0))
+        hd = c.get("head_dim") or (c.get("hidden_size", 0) // max(1, c.get("num_attention_heads", 1)))
+        size = 1 if O["kv_dtype"].startswith("fp8") else 2
+        per_token = 2 * layers * kvh * hd * size
+        rest = O["fraction"] * avail - weights_bytes()
+        if per_token and rest <= 0:
+            refuse("RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.")
+        if per_token:
+            STATE["max_total_num_tokens"] = int(rest // per_token)
 LOCK = threading.Lock()
 REPLAY = None
 if E("STANDIN_REPLAY"):
@@ -133,6 +254,9 @@ class H(BaseHTTPRequestHandler):
         return True
 
     def do_GET(self):
+        if self.path == "/get_server_info":
+            return self.send(200, {"max_total_num_tokens": STATE["max_total_num_tokens"], "context_length": O["max_len"],
+                                   "mem_fraction_static": O["fraction"]})
         if self.path in ("/health", "/health_generate"):
             return self.send(200 if STATE["ready"] else 503, b"" if STATE["ready"] else b"loading", "text/plain")
         if self.path == "/v1/models":
@@ -247,6 +371,7 @@ class H(BaseHTTPRequestHandler):
 
 
 def main():
+    validate()
     down = E("STANDIN_REQUIRE_DOWN")
     if down:
         import socket
