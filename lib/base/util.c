@@ -1,4 +1,6 @@
 #include "util.h"
+
+#include <sys/mman.h>
 #include "err.h"
 
 #include <math.h>
@@ -80,6 +82,68 @@ int sc_open_regular(int dirfd, const char *path, struct stat *ret)
 	if (ret)
 		*ret = st;
 	return fd;
+}
+
+#define HUGE_PAGE (2u << 20)
+
+static size_t huge_round(size_t n)
+{
+	return (n + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+}
+
+void *sc_big_alloc(size_t n)
+{
+	if (n < HUGE_PAGE)
+		return malloc(n ? n : 1);
+	size_t len = huge_round(n), span = len + HUGE_PAGE;
+	if (len < n)
+		return NULL;
+	uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	/* keep the 2 MiB-aligned part: only aligned ranges become huge pages */
+	uintptr_t a = ((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	uint8_t *p = (uint8_t *)a;
+	if (p > m)
+		munmap(m, (size_t)(p - m));
+	if (m + span > p + len)
+		munmap(p + len, (size_t)(m + span - (p + len)));
+	madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
+void sc_big_free(void *p, size_t n)
+{
+	if (!p)
+		return;
+	if (n < HUGE_PAGE)
+		free(p);
+	else
+		munmap(p, huge_round(n));
+}
+
+int sc_read_file_big(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+{
+	struct stat st;
+	*ret = NULL;
+	*ret_len = 0;
+	_cleanup_close_ int fd = sc_open_regular(AT_FDCWD, path, &st);
+	if (fd < 0)
+		return fd;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	size_t n = (size_t)st.st_size;
+	uint8_t *buf = sc_big_alloc(n);
+	if (!buf)
+		return -ENOMEM;
+	int r = n ? sc_pread_full(fd, buf, n, 0) : 0;
+	if (r < 0) {
+		sc_big_free(buf, n);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = n;
+	return 0;
 }
 
 int sc_read_file(const char *path, size_t max, char **ret, size_t *ret_len)

@@ -43,6 +43,18 @@ int sc_grow(void *arr, size_t *cap, size_t need, size_t sz);
  * reader forever. SC_ENOTREG for anything else; st may be NULL. */
 int sc_open_regular(int dirfd, const char *path, struct stat *st);
 
+/* A large buffer read into once and thrown away (a safetensors header of
+ * several MiB): from 2 MiB up it is mapped in 2 MiB-aligned huge pages
+ * where the kernel offers them (transparent_hugepage "madvise"), so
+ * reading into it costs one page fault per 2 MiB instead of one per 4 KiB.
+ * Free with sc_big_free and the same n. */
+void *sc_big_alloc(size_t n);
+void sc_big_free(void *p, size_t n);
+
+/* A whole regular file (at most max bytes) into an sc_big_alloc buffer of
+ * *ret_len bytes (sc_open_regular's rules); free with sc_big_free. */
+int sc_read_file_big(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+
 /* Read a whole small file (at most max bytes) into a NUL-terminated buffer
  * (sc_open_regular's rules). */
 int sc_read_file(const char *path, size_t max, char **ret, size_t *ret_len);

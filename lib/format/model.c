@@ -375,16 +375,20 @@ static bool have_weight(const struct sc_model *m, const char *rel)
 static int check_index(struct sc_model *m, const char *file)
 {
 	struct sc_problems *pl = &m->index_problems;
-	_cleanup_free_ char *path = sc_path_join(m->dir, file), *buf = NULL;
+	_cleanup_free_ char *path = sc_path_join(m->dir, file);
+	uint8_t *buf = NULL;
 	size_t len;
 	struct st_index x;
 	sc_err e;
 	if (!path)
 		return -ENOMEM;
-	int r = sc_read_file(path, 256u << 20, &buf, &len);
+	/* a big index (7 MB for Qwen3-Coder-30B-A3B) is read into huge pages */
+	int r = sc_read_file_big(path, 256u << 20, &buf, &len);
 	if (r < 0)
-		return add_problem(pl, "unreadable", file, "cannot read: %s", sc_strerror(r));
-	if ((r = sc_st_index_parse((const uint8_t *)buf, len, &x, &e)) < 0)
+		return add_problem(pl, "unreadable", file, "cannot read: %s", r == -EFBIG ? "larger than 256 MiB" : sc_strerror(r));
+	r = sc_st_index_parse(buf, len, &x, &e);
+	sc_big_free(buf, len);
+	if (r < 0)
 		return r == -ENOMEM ? r : add_problem(pl, "bad-header", file, "%s", e.msg);
 	r = 0;
 	for (size_t i = 0; r >= 0 && i < x.n_shards; i++)

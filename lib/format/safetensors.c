@@ -266,7 +266,7 @@ void sc_st_header_done(struct st_header *h)
 		return;
 	free(h->tensors);
 	free(h->dims);
-	free(h->names);
+	sc_big_free(h->names, h->names_cap);
 	free(h->meta);
 	memset(h, 0, sizeof *h);
 }
@@ -285,7 +285,8 @@ int sc_st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_he
 	struct builder b = { .h = &h };
 	/* Decoded strings are never longer than their JSON form, so the header
 	 * length bounds both string pools. */
-	h.names = malloc(h.header_len + 1);
+	h.names_cap = h.header_len + 1;
+	h.names = sc_big_alloc(h.names_cap);
 	h.meta = malloc(h.header_len + 1);
 	if (!h.names || !h.meta) {
 		sc_st_header_done(&h);
@@ -317,12 +318,16 @@ int sc_st_read_fd(int fd, uint64_t size, struct st_header *ret, uint64_t *bytes_
 		return sc_error(e, r, "cannot read: %s", sc_strerror(r));
 	if ((r = sc_st_prefix_len(head, 8, size, &prefix, e)) < 0)
 		return r;
-	_cleanup_free_ uint8_t *buf = malloc(prefix);
+	uint8_t *buf = sc_big_alloc(prefix);
 	if (!buf)
 		return sc_error(e, -ENOMEM, "out of memory");
 	memcpy(buf, head, 8);
-	if ((r = sc_pread_full(fd, buf + 8, prefix - 8, 8)) < 0)
+	if ((r = sc_pread_full(fd, buf + 8, prefix - 8, 8)) < 0) {
+		sc_big_free(buf, prefix);
 		return sc_error(e, r, "cannot read the header: %s", sc_strerror(r));
+	}
 	*bytes_read = prefix;
-	return sc_st_parse(buf, prefix, size, ret, e);
+	r = sc_st_parse(buf, prefix, size, ret, e);
+	sc_big_free(buf, prefix);
+	return r;
 }
