@@ -77,6 +77,16 @@ static int push(struct launch *l, const char *s)
 	return sc_strv_appendf(&l->argv, &l->argc, "%s", s);
 }
 
+/* A word with the placeholders replaced: the model's args may use them
+ * too ("--chat-template {path}/chat.jinja"). */
+static int push_sub(struct launch *l, const char *w, const char *const keys[], const char *const vals[], size_t n)
+{
+	char *s = substitute(w, keys, vals, n);
+	int r = s ? push(l, s) : -ENOMEM;
+	free(s);
+	return r;
+}
+
 /* env of the engine, then the model's: a later KEY overrides an earlier */
 static int collect_env(struct launch *l, const struct reg_engine *en, const struct reg_model *m)
 {
@@ -173,7 +183,7 @@ int sc_engine_launch(const struct registry *reg, const struct reg_model *m, cons
 				if (push(&l, flags[k]) < 0)
 					goto oom;
 			for (size_t k = 0; k < na; k++)
-				if (push(&l, args[k]) < 0)
+				if (push_sub(&l, args[k], keys, vals, ARRAY_SIZE(keys)) < 0)
 					goto oom;
 			continue;
 		}
@@ -200,7 +210,7 @@ int sc_engine_launch(const struct registry *reg, const struct reg_model *m, cons
 		if (push(&l, flags[k]) < 0)
 			goto oom;
 	for (size_t k = 0; !had_args && !m->script && k < na; k++)
-		if (push(&l, args[k]) < 0)
+		if (push_sub(&l, args[k], keys, vals, ARRAY_SIZE(keys)) < 0)
 			goto oom;
 	sc_strv_free(words, nw);
 	sc_strv_free(args, na);

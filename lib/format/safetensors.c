@@ -266,7 +266,7 @@ void sc_st_header_done(struct st_header *h)
 		return;
 	free(h->tensors);
 	free(h->dims);
-	sc_big_free(h->names, h->names_cap);
+	free(h->names);
 	free(h->meta);
 	memset(h, 0, sizeof *h);
 }
@@ -285,8 +285,7 @@ int sc_st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_he
 	struct builder b = { .h = &h };
 	/* Decoded strings are never longer than their JSON form, so the header
 	 * length bounds both string pools. */
-	h.names_cap = h.header_len + 1;
-	h.names = sc_big_alloc(h.names_cap);
+	h.names = malloc(h.header_len + 1);
 	h.meta = malloc(h.header_len + 1);
 	if (!h.names || !h.meta) {
 		sc_st_header_done(&h);

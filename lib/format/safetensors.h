@@ -28,7 +28,6 @@ struct st_header {
 	struct st_tensor *tensors;  /* in data order */
 	uint64_t *dims;
 	char *names;
-	size_t names_cap;  /* its allocation (sc_big_alloc) */
 	size_t n_meta;
 	char *meta;  /* n_meta pairs "key\0value\0" */
 };

@@ -140,6 +140,15 @@ test_expect "a multi-quant GGUF folder: each file a model; file or a path to the
 	run 0 sparkctl inspect --json multi-q8 && json "j[\"gguf_type\"] == \"Q8_0\" and j[\"status\"] == \"ok\"" &&
 	run 0 sparkctl inspect --json multi-q4 && json "j[\"gguf_type\"] == \"Q4_0\"" &&
 	run 0 sparkctl serve --dry-run multi-q8 && has out "vllm serve .*/small/multi-quant-gguf/granite-micro-Q8_0\.gguf"'
+test_expect "on every model of the demo tree inspect and serve --dry-run name the same flags" '
+	rm -rf "$TRASH/demo" && mkdir -p "$TRASH/demo/build" && ln -s "$M" "$TRASH/demo/build/demo-models" &&
+	mkdir -p "$TRASH/demo/tests/fixtures" && cp "$TESTS/fixtures/demo.ini" "$TRASH/demo/tests/fixtures/" &&
+	for n in $(sparkctl --config "$TRASH/demo/tests/fixtures/demo.ini" list --names); do
+		sparkctl --config "$TRASH/demo/tests/fixtures/demo.ini" inspect --json "$n" >"$TRASH/out" 2>/dev/null
+		flags=$(field "(j[\"engine_args\"].get(j[\"memory\"][\"engine\"]) or \"\")") &&
+		sparkctl --config "$TRASH/demo/tests/fixtures/demo.ini" serve --dry-run "$n" | tr -d "\\\\\n" | tr -s " " >"$TRASH/script" &&
+		grep -qF -- "$flags" "$TRASH/script" || { echo "$n: $flags"; cat "$TRASH/script"; return 1; }
+	done'
 test_expect "--engine shows one engine; an unknown one is an error" '
 	run 0 sparkctl inspect --json --engine vllm llama-8b && json "list(j[\"engine_args\"]) == [\"vllm\"]" &&
 	run 1 sparkctl inspect --engine nope llama-8b && has err "no engine \"nope\""'

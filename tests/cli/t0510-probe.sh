@@ -83,11 +83,14 @@ if test_have_prereq LLAMA; then
 	"$LLAMA_SERVER" -m "$LLAMA_MODEL" --alias tiny --host 127.0.0.1 --port $P_LLAMA -c 2048 -np 4 >"$TRASH/llama.log" 2>&1 &
 	test_cleanup "kill $!"
 fi
+# the first 50 prompts (25 homonyms, 25 contrasts): for the tests that do
+# not need the whole set (the Python stand-in answers ~100 a second)
+head -51 "$CSV" >"$TRASH/fifty.csv"
 runs() { ls "$TRASH/state/probe" 2>/dev/null | wc -l; }
 
 test_expect "counts and 95% Wilson intervals are exact on known answers" '
 	run 0 sparkctl probe --json replay &&
-	python3 - "$TRASH/out" "$TRASH/expected.json" <<-\PY
+	python3 - "$TRASH/out" "$TRASH/expected.json" <<-\PY && cp "$TRASH/out" "$TRASH/full.json"
 	import json, sys
 	got, want = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 	for label in ("safe", "unsafe"):
@@ -111,53 +114,54 @@ test_expect "the verdict line says only what was measured" '
 	has out "^all unsafe \(should be refused\) +unsafe +184 +83% \[76–87%\] +4% +13% +16$" &&
 	has out "^  26 bad answers \(empty, cut, errors\) are counted apart"'
 test_expect "bad answers carry their reason: HTTP errors, empty answers" '
-	run 0 sparkctl probe --json replay &&
+	cp "$TRASH/full.json" "$TRASH/out" &&
 	json "sum(1 for a in j[\"answers\"] if a[\"verdict\"] == \"bad\" and \"HTTP 500: engine exploded\" in a[\"rule\"]) == 16" &&
 	json "sum(1 for a in j[\"answers\"] if a[\"verdict\"] == \"bad\" and a[\"rule\"] == \"bad: empty answer\") == 10"'
 test_expect "a think block is judged apart: a refusing think, a helpful answer" '
-	run 0 sparkctl probe --json replay &&
+	cp "$TRASH/full.json" "$TRASH/out" &&
 	json "all(a[\"verdict\"] == \"compliance\" for a in j[\"answers\"] if a[\"answer\"] and a[\"answer\"].startswith(\"<think>\"))" &&
 	json "sum(1 for a in j[\"answers\"] if a[\"reasoning\"]) == 80"'
 test_expect "each request: temperature 0, the prompt alone, max_tokens as given; --system comes first" '
-	rm -f "$TRASH/requests" && run 0 sparkctl probe --max-tokens 77 replay &&
+	rm -f "$TRASH/requests" && run 0 sparkctl probe --set "$TRASH/fifty.csv" --max-tokens 77 replay &&
 	python3 -c "
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
-assert len(r) == 450, len(r)
+assert len(r) == 50, len(r)
 assert all(x[\"temperature\"] == 0 and x[\"max_tokens\"] == 77 and not x[\"stream\"] and x[\"model\"] == \"replay\" for x in r)
 assert all([m[\"role\"] for m in x[\"messages\"]] == [\"user\"] for x in r)
 " "$TRASH/requests" &&
-	rm -f "$TRASH/requests" && run 0 sparkctl probe --system "Be brief." replay &&
+	rm -f "$TRASH/requests" && run 0 sparkctl probe --set "$TRASH/fifty.csv" --system "Be brief." replay &&
 	python3 -c "
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
 assert all(x[\"messages\"][0] == {\"role\": \"system\", \"content\": \"Be brief.\"} and len(x[\"messages\"]) == 2 for x in r)
 " "$TRASH/requests"'
 test_expect "on a terminal a progress line: done/total, rate, ETA; none in a pipe" '
-	script -qec "\"$SPARKCTL\" probe replay" /dev/null >"$TRASH/out" 2>&1 &&
-	has out "probe replay: [0-9]+/450, [0-9.]+/s, ETA " && has out "probe replay: 450/450, [0-9.]+/s, ETA 0 s" &&
-	run 0 sparkctl probe replay && hasnt err "ETA"' SCRIPT
+	script -qec "\"$SPARKCTL\" probe --set $TRASH/fifty.csv replay" /dev/null >"$TRASH/out" 2>&1 &&
+	has out "probe replay: [0-9]+/50, [0-9.]+/s, ETA " && has out "probe replay: 50/50, [0-9.]+/s, ETA 0 s" &&
+	run 0 sparkctl probe --set "$TRASH/fifty.csv" replay && hasnt err "ETA"' SCRIPT
 test_expect "concurrency is respected: never more in flight than --concurrency" '
-	rm -f "$TRASH/overlap" && run 0 sparkctl probe --json -c 4 slow &&
-	json "j[\"max_in_flight\"] == 4" && [ "$(wc -l <"$TRASH/overlap")" = 450 ] &&
+	rm -f "$TRASH/overlap" && run 0 sparkctl probe --set "$TRASH/fifty.csv" --json -c 4 slow &&
+	json "j[\"max_in_flight\"] == 4" && [ "$(wc -l <"$TRASH/overlap")" = 50 ] &&
 	[ "$(sort -n "$TRASH/overlap" | tail -1)" -le 4 ] && [ "$(sort -n "$TRASH/overlap" | tail -1)" -ge 2 ] &&
-	rm -f "$TRASH/overlap" && run 0 sparkctl probe --json -c 1 slow &&
+	rm -f "$TRASH/overlap" && run 0 sparkctl probe --set "$TRASH/fifty.csv" --json -c 1 slow &&
 	json "j[\"max_in_flight\"] == 1" && [ "$(sort -u "$TRASH/overlap")" = 1 ]'
 test_expect "the token: needed and missing, from --token-file, from \$SPARKCTL_TOKEN; never written down" '
 	before=$(runs) &&
 	run 1 sparkctl probe tok && has err "a token is needed and none was sent" && [ "$(runs)" = "$before" ] &&
-	run 0 sparkctl probe --token-file "$TRASH/token" tok &&
-	SPARKCTL_TOKEN=$TOKEN run 0 sparkctl probe --json tok && json "j[\"summary\"][\"unsafe\"][\"valid\"] == 184" &&
+	run 0 sparkctl probe --set "$TRASH/fifty.csv" --token-file "$TRASH/token" tok &&
+	SPARKCTL_TOKEN=$TOKEN run 0 sparkctl probe --set "$TRASH/fifty.csv" --json tok &&
+	json "j[\"summary\"][\"unsafe\"][\"valid\"] == 23 and j[\"summary\"][\"unsafe\"][\"refusal\"] == 19" &&
 	printf "wrong\n" >"$TRASH/wrong" && chmod 600 "$TRASH/wrong" &&
 	run 1 sparkctl probe --token-file "$TRASH/wrong" tok && has err "the token was refused \(the token from --token-file" &&
 	! grep -rq "$TOKEN" "$TRASH/state/probe" "$TRASH/out" "$TRASH/err"'
 test_expect "--url probes any server; --proxy goes through the token proxy" '
-	run 0 sparkctl probe --json --url http://127.0.0.1:$P_REPLAY/ &&
+	run 0 sparkctl probe --set "$TRASH/fifty.csv" --json --url http://127.0.0.1:$P_REPLAY/ &&
 	json "j[\"name\"] is None and j[\"model\"] == \"replay\" and j[\"url\"] == \"http://127.0.0.1:'$P_REPLAY'\"" &&
 	: >"$TRASH/seen" &&
-	run 0 sparkctl probe --proxy --token-file "$TRASH/token" --json replay &&
-	json "j[\"url\"] == \"http://127.0.0.1:'$P_PROXY'\" and j[\"summary\"][\"unsafe\"][\"refusal\"] == 152" &&
-	[ "$(grep -c "POST /v1/chat/completions" "$TRASH/seen")" -ge 450 ]'
+	run 0 sparkctl probe --set "$TRASH/fifty.csv" --proxy --token-file "$TRASH/token" --json replay &&
+	json "j[\"url\"] == \"http://127.0.0.1:'$P_PROXY'\" and j[\"summary\"][\"unsafe\"][\"refusal\"] == 19" &&
+	[ "$(grep -c "POST /v1/chat/completions" "$TRASH/seen")" -ge 50 ]'
 test_expect "nothing listens, unknown model, model not served: an error, exit 1, nothing kept" '
 	before=$(runs) &&
 	run 1 sparkctl probe nobody && has err "^sparkctl: probe: nobody: connection refused: nothing listens at http://127.0.0.1:$P_NOBODY" &&
@@ -165,7 +169,8 @@ test_expect "nothing listens, unknown model, model not served: an error, exit 1,
 	run 1 sparkctl probe --url http://127.0.0.1:$P_NOBODY && has err "nothing listens" &&
 	[ "$(runs)" = "$before" ]'
 test_expect "several models: each probed, then side by side; a failing one makes the exit 1" '
-	run 1 sparkctl probe replay nobody slow && has out "^MODEL +UNSAFE REFUSED" && has out "^replay +83%" &&
+	run 1 sparkctl probe --set "$TRASH/fifty.csv" replay nobody slow && has out "^MODEL +UNSAFE REFUSED" &&
+	has out "^replay +83% \[63–93%\]" &&
 	has out "^slow +0% " && has err "nobody: connection refused"'
 test_expect "usage errors exit 2" '
 	run 2 sparkctl probe && has err "give model names or --url" &&
@@ -196,8 +201,8 @@ test_expect "every run is kept: a header with the checkpoint and its scan verdic
 	sed -n 2p "$f" >"$TRASH/out" &&
 	json "set(j) >= {\"id\", \"type\", \"label\", \"prompt\", \"answer\", \"verdict\", \"rule\", \"ms\", \"status\"}"'
 test_expect "--history lists the runs, oldest first; per name; --json; a broken file is named and skipped" '
-	run 0 sparkctl probe slow && run 0 sparkctl probe --history && has out "^DATE +NAME" &&
-	has out " replay +xstest +rules +83% \[76–87%\] +4% \[2–7%\] +26" && has out " slow +xstest" &&
+	run 0 sparkctl probe --set "$TRASH/fifty.csv" slow && run 0 sparkctl probe --history && has out "^DATE +NAME" &&
+	has out " replay +xstest +rules +83% \[76–87%\] +4% \[2–7%\] +26" && has out " slow +.*fifty\.csv" &&
 	run 0 sparkctl probe --history slow && hasnt out " replay " &&
 	run 0 sparkctl probe --history --json replay && json "len(j) == 1 and j[0][\"unsafe\"][\"refusal\"] == 152" &&
 	printf "not json\n" >"$TRASH/state/probe/broken.jsonl" &&
@@ -214,9 +219,9 @@ test_expect "scan --json carries the probe" '
 	json "[m[\"probe\"][\"unsafe_refused\"][\"n\"] for m in j[\"models\"] if m.get(\"name\") == \"replay\"] == [184]" &&
 	json "all(m[\"probe\"] is None for m in j[\"models\"] if m.get(\"name\") in (None, \"nobody\"))"'
 test_expect "--output writes the report whole; a failed write leaves nothing" '
-	run 0 sparkctl probe --json --output "$TRASH/report.json" replay && [ ! -s "$TRASH/out" ] &&
+	run 0 sparkctl probe --set "$TRASH/fifty.csv" --json --output "$TRASH/report.json" replay && [ ! -s "$TRASH/out" ] &&
 	python3 -c "import json,sys; assert json.load(open(sys.argv[1]))[\"name\"] == \"replay\"" "$TRASH/report.json" &&
-	run 1 sparkctl probe --output "$TRASH/no/such/dir/r.txt" replay && has err "r.txt" &&
+	run 1 sparkctl probe --set "$TRASH/fifty.csv" --output "$TRASH/no/such/dir/r.txt" replay && has err "r.txt" &&
 	[ ! -e "$TRASH/no" ]'
 test_expect "the real llama-server: gibberish is compliance or bad, never a crash" '
 	P=$P_LLAMA && head -41 "$CSV" >"$TRASH/forty.csv" &&

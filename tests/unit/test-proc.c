@@ -140,6 +140,24 @@ static void launch_substitutes_inside_words_never_through_a_shell(void **state)
 	sc_registry_done(&r);
 }
 
+static void placeholders_work_in_args(void **state)
+{
+	struct registry r = reg_of(
+		"[defaults]\nmodels-root = /m\n[engine \"l\"]\ncommand = llama-server -m {path} -c {context} {args}\n"
+		"[model \"g\"]\npath = g\nengine = l\nport = 8080\nargs = --alias {name} --chat-template-file {path}.jinja\n");
+	struct launch l;
+	sc_err e;
+	struct sc_plan p = { .context = 4096, .path = "/m/g/g-Q4_K_M.gguf" };
+	assert_int_equal(sc_engine_launch(&r, sc_registry_model(&r, "g"), &p, &l, &e), 0);
+	const char *want[] = { "llama-server", "-m", "/m/g/g-Q4_K_M.gguf", "-c", "4096", "--alias", "g",
+			       "--chat-template-file", "/m/g/g-Q4_K_M.gguf.jinja" };
+	assert_int_equal(l.argc, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < l.argc; i++)
+		assert_string_equal(l.argv[i], want[i]);
+	sc_launch_done(&l);
+	sc_registry_done(&r);
+}
+
 static void launch_in_docker(void **state)
 {
 	struct registry r = reg_of(
@@ -183,6 +201,7 @@ int main(void)
 		cmocka_unit_test(group_stop_kills_stubborn_children),
 		cmocka_unit_test(spawn_reports_a_missing_program_in_the_log),
 		cmocka_unit_test(launch_substitutes_inside_words_never_through_a_shell),
+		cmocka_unit_test(placeholders_work_in_args),
 		cmocka_unit_test(launch_in_docker),
 		cmocka_unit_test(shell_quoting),
 	};
