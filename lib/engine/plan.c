@@ -39,7 +39,7 @@ static uint64_t sglang_max(const struct hf_config *c, const char **key)
 	double factor = c->rope_factor > 0 && c->rope_original_max < 0 && !streq(c->rope_type, "llama3") ? c->rope_factor : 1;
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
 		if (c->len_keys[order[i]] > 0) {
-			*key = sc_hf_len_key_names[order[i]];
+			*key = sc_hf_len_key_name(order[i]);
 			return (uint64_t)((double)c->len_keys[order[i]] * factor);
 		}
 	*key = "SGLang's default";
@@ -61,7 +61,7 @@ static uint64_t vllm_max(const struct hf_config *c, const char **key)
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (c->len_keys[keys[i]] > 0 && (!len || (double)c->len_keys[keys[i]] < len)) {
 			len = (double)c->len_keys[keys[i]];
-			*key = sc_hf_len_key_names[keys[i]];
+			*key = sc_hf_len_key_name(keys[i]);
 		}
 	if (c->len_keys[HF_MODEL_MAX_LENGTH] > 0) {
 		len = (double)c->len_keys[HF_MODEL_MAX_LENGTH];

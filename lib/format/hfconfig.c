@@ -30,10 +30,14 @@ static void derive(struct hf_config *c)
 
 #define KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
-const char *const sc_hf_len_key_names[HF_LEN_KEYS] = {
-	"max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "model_max_length",
-	"max_target_positions", "max_sequence_length", "max_seq_length", "seq_len",
-};
+const char *sc_hf_len_key_name(enum hf_len_key k)
+{
+	static const char *const names[HF_LEN_KEYS] = {
+		"max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "model_max_length",
+		"max_target_positions", "max_sequence_length", "max_seq_length", "seq_len",
+	};
+	return (unsigned)k < HF_LEN_KEYS ? names[k] : "?";
+}
 
 /* layer_types by kind: full_attention, *sliding*, linear_attention */
 static void count_layer_types(json_t *o, struct hf_config *c)
@@ -143,7 +147,7 @@ int sc_hf_config_from_json(json_t *root, struct hf_config *ret, sc_err *e)
 		c.rope_scaling = json_dumps(rope, JSON_COMPACT | JSON_SORT_KEYS);
 	rope_facts(rope, &c);
 	for (int k = 0; k < HF_LEN_KEYS; k++)
-		c.len_keys[k] = get_int(o, (const char *const[]){ sc_hf_len_key_names[k], NULL });
+		c.len_keys[k] = get_int(o, (const char *const[]){ sc_hf_len_key_name((enum hf_len_key)k), NULL });
 	count_layer_types(o, &c);
 	c.full_attention_interval = get_int(o, KEYS("full_attention_interval"));
 	c.attention_chunk_size = get_int(o, KEYS("attention_chunk_size"));

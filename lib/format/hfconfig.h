@@ -15,7 +15,7 @@ enum hf_len_key {
 	HF_MAX_POSITION_EMBEDDINGS, HF_N_POSITIONS, HF_MAX_SEQ_LEN, HF_SEQ_LENGTH, HF_MODEL_MAX_LENGTH,
 	HF_MAX_TARGET_POSITIONS, HF_MAX_SEQUENCE_LENGTH, HF_MAX_SEQ_LENGTH, HF_SEQ_LEN, HF_LEN_KEYS,
 };
-extern const char *const sc_hf_len_key_names[HF_LEN_KEYS];
+const char *sc_hf_len_key_name(enum hf_len_key k);
 
 struct hf_config {
 	char *architecture;  /* architectures[0] */
