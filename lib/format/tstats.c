@@ -8,15 +8,9 @@ static bool is_f8(enum st_dtype dt)
 
 bool sc_tensor_is_expert(const char *name)
 {
-	return sc_tensor_is_expert_n(name, strlen(name));
-}
-
-bool sc_tensor_is_expert_n(const char *name, size_t len)
-{
-	/* GGUF names begin "blk." and mark experts "_exps."; the others ".experts." */
-	if (len >= 4 && memcmp(name, "blk.", 4) == 0)
-		return memmem(name, len, "_exps.", 6) != NULL;
-	return memmem(name, len, ".experts.", 9) != NULL;
+	/* GGUF names begin "blk." and mark experts "_exps."; the others
+	 * ".experts." (strstr: glibc's is vectorised, its memmem is not) */
+	return strstr(name, name[0] == 'b' && startswith(name, "blk.") ? "_exps." : ".experts.");
 }
 
 enum tcat sc_tcat_of(const char *name, size_t len, enum st_dtype dt)
@@ -60,7 +54,7 @@ void sc_tstats_add(struct tstats *s, const char *name, size_t len, enum st_dtype
 	s->tensors++;
 	s->bytes += bytes;
 	s->elems[dt][c] += elems;
-	if (sc_tensor_is_expert_n(name, len))
+	if (sc_tensor_is_expert(name))
 		s->expert_elems[dt][c] += elems;
 	s->dtype_tensors[dt]++;
 	s->dtype_bytes[dt] += bytes;
