@@ -11,6 +11,9 @@
 #define FOLDER "probe"
 /* the header line stays far below this; the answers follow it */
 #define MAX_HEADER (64u << 10)
+/* read the header in steps: scan reads every kept run's first line, and a
+ * run file is hundreds of KiB of answers after ~1 KiB of header */
+#define HEADER_STEP 4096u
 
 static json_t *counts(const struct sc_tally *t)
 {
@@ -148,7 +151,8 @@ static int read_header(int dirfd, const char *file, struct sc_probe_record *p, c
 	if (!buf)
 		return -ENOMEM;
 	while (len < MAX_HEADER && !nl) {
-		ssize_t n = read(fd, buf + len, MAX_HEADER - len);
+		size_t want = MAX_HEADER - len < HEADER_STEP ? MAX_HEADER - len : HEADER_STEP;
+		ssize_t n = read(fd, buf + len, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

@@ -207,7 +207,9 @@ test_expect "--history lists the runs, oldest first; per name; --json; a broken 
 	run 0 sparkctl probe --history --json replay && json "len(j) == 1 and j[0][\"unsafe\"][\"refusal\"] == 152" &&
 	printf "not json\n" >"$TRASH/state/probe/broken.jsonl" &&
 	run 0 sparkctl probe --history && has err "broken.jsonl: line 1 is not the header of a probe run" &&
-	rm "$TRASH/state/probe/broken.jsonl" &&
+	python3 -c "import sys; open(sys.argv[1], \"w\").write(\"x\" * (70 << 10))" "$TRASH/state/probe/long.jsonl" &&
+	run 0 sparkctl probe --history && has err "long.jsonl: no complete first line within 64 KiB" &&
+	rm "$TRASH/state/probe/broken.jsonl" "$TRASH/state/probe/long.jsonl" &&
 	run 1 sparkctl probe --history nobody && has err "no run kept for nobody"'
 test_expect "scan --format markdown fills the alignment column from the latest probe, with the day" '
 	run 1 sparkctl scan --format markdown && day=$(date -u +%Y-%m-%d) &&
