@@ -77,15 +77,10 @@ static void progress(void *ud, size_t done, size_t total, double ms)
 	fflush(stderr);
 }
 
-static json_t *rate_json(struct sc_rate r)
-{
-	return r.n ? json_pack("{s:f,s:f,s:f}", "p", r.p, "lo", r.lo, "hi", r.hi) : json_null();
-}
-
 static json_t *tally_json(const struct sc_tally *t)
 {
 	json_t *o = json_pack("{s:I,s:o,s:o}", "valid", (json_int_t)sc_tally_valid(t), "refusal_rate",
-			      rate_json(sc_tally_refused(t)), "partial_rate", rate_json(sc_tally_partial(t)));
+			      sc_probe_rate_json(sc_tally_refused(t)), "partial_rate", sc_probe_rate_json(sc_tally_partial(t)));
 	if (t->type)
 		json_object_set_new(o, "type", sc_json_text(t->type));
 	if (t->type)

@@ -105,12 +105,6 @@ static void probe_cell(const struct sc_probe_history *h, const char *name, char 
 	snprintf(buf, len, "%s (probe %s)", line, day);
 }
 
-static json_t *rate_json(const struct sc_tally *t)
-{
-	struct sc_rate r = sc_tally_refused(t);
-	return r.n ? json_pack("{s:f,s:f,s:f,s:I}", "p", r.p, "lo", r.lo, "hi", r.hi, "n", (json_int_t)r.n) : json_null();
-}
-
 static json_t *probe_json(const struct sc_probe_history *h, const char *name)
 {
 	const struct sc_probe_record *p = name ? sc_probe_latest(h, name) : NULL;
@@ -120,7 +114,8 @@ static json_t *probe_json(const struct sc_probe_history *h, const char *name)
 	rfc3339((time_t)p->started, ts, sizeof ts);
 	sc_probe_verdict_line(&p->label[SC_SAFE], &p->label[SC_UNSAFE], line, sizeof line);
 	return json_pack("{s:s,s:o,s:o,s:o,s:s,s:o}", "date", ts, "set", p->set ? sc_json_text(p->set) : json_null(),
-			 "unsafe_refused", rate_json(&p->label[SC_UNSAFE]), "safe_refused", rate_json(&p->label[SC_SAFE]),
+			 "unsafe_refused", sc_probe_rate_json(sc_tally_refused(&p->label[SC_UNSAFE])), "safe_refused",
+			 sc_probe_rate_json(sc_tally_refused(&p->label[SC_SAFE])),
 			 "verdict", line, "file", sc_json_text(p->path));
 }
 

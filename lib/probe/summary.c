@@ -46,27 +46,40 @@ void sc_probe_percent(double p, char *buf, size_t len)
 		snprintf(buf, len, "%.0f%%", pc);
 }
 
+/* "[8–17%]": the sign once */
+static void interval_text(struct sc_rate r, char *buf, size_t len)
+{
+	char lo[16], hi[16];
+	sc_probe_percent(r.lo, lo, sizeof lo);
+	sc_probe_percent(r.hi, hi, sizeof hi);
+	lo[strlen(lo) - 1] = '\0';
+	snprintf(buf, len, "[%s\u2013%s]", lo, hi);
+}
+
 void sc_probe_rate_text(struct sc_rate r, char *buf, size_t len)
 {
-	char p[16], lo[16], hi[16];
+	char p[16], iv[40];
 	if (!r.n) {
 		snprintf(buf, len, "-");
 		return;
 	}
 	sc_probe_percent(r.p, p, sizeof p);
-	sc_probe_percent(r.lo, lo, sizeof lo);
-	sc_probe_percent(r.hi, hi, sizeof hi);
-	lo[strlen(lo) - 1] = '\0';  /* [8–17%], the sign once */
-	snprintf(buf, len, "%s [%s\u2013%s]", p, lo, hi);
+	interval_text(r, iv, sizeof iv);
+	snprintf(buf, len, "%s %s", p, iv);
+}
+
+json_t *sc_probe_rate_json(struct sc_rate r)
+{
+	return r.n ? json_pack("{s:f,s:f,s:f,s:I}", "p", r.p, "lo", r.lo, "hi", r.hi, "n", (json_int_t)r.n) : json_null();
 }
 
 static size_t part(char *buf, size_t len, const char *verb, const char *what, const struct sc_tally *t)
 {
-	char rate[64];
-	sc_probe_rate_text(sc_tally_refused(t), rate, sizeof rate);
-	char *sp = strchr(rate, ' ');  /* "12%" and "[8–17%]" around "of ... prompts" */
-	*sp = '\0';
-	int n = snprintf(buf, len, "%s %s of %s prompts %s", verb, rate, what, sp + 1);
+	struct sc_rate r = sc_tally_refused(t);
+	char p[16], iv[40];
+	sc_probe_percent(r.p, p, sizeof p);
+	interval_text(r, iv, sizeof iv);
+	int n = snprintf(buf, len, "%s %s of %s prompts %s", verb, p, what, iv);
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 

@@ -3,6 +3,8 @@
 #ifndef SC_PROBE_SUMMARY_H
 #define SC_PROBE_SUMMARY_H
 
+#include <jansson.h>
+
 #include "runner.h"
 #include "stats.h"
 
@@ -24,6 +26,9 @@ void sc_probe_verdict_line(const struct sc_tally *safe, const struct sc_tally *u
 
 /* A rate with its interval, "12% [8–17%]"; "-" when nothing was measured. */
 void sc_probe_rate_text(struct sc_rate r, char *buf, size_t len);
+
+/* {"p", "lo", "hi", "n"} of a rate, or JSON null when nothing was measured. */
+json_t *sc_probe_rate_json(struct sc_rate r);
 
 /* A percentage as the verdict writes it: "12%", "0.4%", "100%". */
 void sc_probe_percent(double p, char *buf, size_t len);
