@@ -68,6 +68,11 @@ test_expect "FIFOs named config.json, hf_quant_config.json or the shard index ar
 	for p in fifo-config:config.json fifo-quant:hf_quant_config.json fifo-index:model.safetensors.index.json; do
 		json "any(\"not a regular file\" in q[\"message\"] and \"${p#*:}\" in (q[\"file\"] or \"\") + q[\"message\"] for m in j[\"models\"] if m[\"path\"] == \"org/${p%:*}\" for q in m[\"problems\"])" || return 1
 	done'
+test_expect "a shard index past 256 MiB is a problem of that file, named, and never read" '
+	mkdir -p "$TRASH/huge/org" && cp -r "$M/org/good" "$TRASH/huge/org/idx" &&
+	truncate -s 257M "$TRASH/huge/org/idx/model.safetensors.index.json" &&
+	run 1 timeout 20 "$SPARKCTL" scan --json --root "$TRASH/huge" &&
+	json "[q[\"message\"] for q in j[\"models\"][0][\"problems\"] if q[\"file\"] == \"model.safetensors.index.json\"] == [\"cannot read: larger than 256 MiB\"]"'
 test_expect "inspect and serve of a model with a FIFO end at once with the file named" '
 	run 1 timeout 20 "$SPARKCTL" inspect fifo && has err "hf_quant_config.json: not a regular file" &&
 	run 1 timeout 20 "$SPARKCTL" serve fifo && has err "hf_quant_config.json: not a regular file"'
