@@ -18,11 +18,13 @@ BINDIR := $(PREFIX)/bin
 LIBDIR := $(PREFIX)/lib
 MANDIR := $(PREFIX)/share/man
 DOCDIR := $(PREFIX)/share/doc/sparkctl
+# systemd's user units of a prefix (systemd.unit(5): /usr/lib/systemd/user, /usr/local/lib/systemd/user)
+SYSTEMD_USERDIR := $(PREFIX)/lib/systemd/user
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := jansson libcurl libarchive openssl
-DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev perl python3 curl zsh fish mandoc tmux libgomp1
+PKGS := jansson libcurl libarchive openssl libevent
+DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev libevent-dev perl python3 curl zsh fish mandoc tmux libgomp1
 
 ifeq ($(SANITIZE),1)
 B := build/san
@@ -42,7 +44,7 @@ endif
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 # libarchive and libcurl are loaded with dlopen when first needed
 # (lib/pickle.c, lib/curl_api.c): linked, they cost every start 1 to 7 ms.
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libarchive libcurl openssl,$(PKGS)))
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libarchive libcurl openssl libevent,$(PKGS)))
 endif
 
 CFLAGS ?= -O2 -g
@@ -55,7 +57,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSPARKCTL_VERSION='"$(VERSION)"' $(WARN)
 ALL_LDFLAGS := $(SAN) $(LDFLAGS)
 
 # lib/ in layers, each including only from those below it (see doc/ARCHITECTURE.md):
-# base <- format <- net, engine <- ops; base <- net <- probe
+# base <- format <- net, engine <- ops <- proxy; base <- net <- probe
 LIB_SRC := $(sort $(wildcard lib/*/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -191,6 +193,11 @@ install: all $(B)/libsparkctl.so
 	install -Dm644 completions/_sparkctl $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sparkctl
 	install -Dm644 completions/sparkctl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
 	install -Dm644 models.ini $(DESTDIR)$(DOCDIR)/models.ini.example
+	mkdir -p $(DESTDIR)$(SYSTEMD_USERDIR) $(DESTDIR)$(DOCDIR)/examples
+	sed 's|/usr/local/bin/sparkctl|$(BINDIR)/sparkctl|' contrib/systemd/sparkctl-proxy.service \
+		>$(DESTDIR)$(SYSTEMD_USERDIR)/sparkctl-proxy.service
+	sed 's|/usr/local/bin/sparkctl|$(BINDIR)/sparkctl|' contrib/systemd/system/sparkctl-proxy.service \
+		>$(DESTDIR)$(DOCDIR)/examples/sparkctl-proxy.service
 	for f in LICENSE SOURCES.md; do install -Dm644 data/xstest/$$f $(DESTDIR)$(DOCDIR)/xstest/$$f; done
 	for h in $(PUBLIC_HEADERS); do install -Dm644 $$h $(DESTDIR)$(PREFIX)/include/sparkctl/$${h#lib/}; done
 	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
@@ -202,7 +209,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libsparkctl.so.0 $(DESTDIR)$(DOCDIR)/models.ini.example $(DESTDIR)$(LIBDIR)/pkgconfig/sparkctl.pc \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sparkctl \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sparkctl \
-		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sparkctl.fish \
+		$(DESTDIR)$(SYSTEMD_USERDIR)/sparkctl-proxy.service $(DESTDIR)$(DOCDIR)/examples/sparkctl-proxy.service
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
 	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done
 	rm -rf $(DESTDIR)$(PREFIX)/include/sparkctl

@@ -114,7 +114,7 @@ struct serve_result;
 /* The log tail of a failed start, on stderr. */
 void cli_print_tail(const char *name, const struct serve_result *r);
 
-extern const struct sc_command cmd_scan, cmd_inspect, cmd_list, cmd_serve, cmd_switch, cmd_stop, cmd_ps, cmd_logs, cmd_test, cmd_probe, cmd_download;
+extern const struct sc_command cmd_scan, cmd_inspect, cmd_list, cmd_serve, cmd_switch, cmd_stop, cmd_ps, cmd_logs, cmd_test, cmd_probe, cmd_download, cmd_proxy;
 
 /* The base URL of a target: url itself (without trailing slashes), else
  * the model's port on host, or its proxy-port on proxy-host. Prints why

@@ -69,8 +69,9 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	struct run_state st = { 0 };
 	sc_err e;
 	if (sc_state_read(reg->state_dir, name, &st, &e) < 0) {
-		/* not running: the log of its last run, if there is one */
-		if (!sc_registry_model(reg, name)) {
+		/* not running: the log of its last run, if there is one; "proxy"
+		 * is the proxy's own log unless a model has that name */
+		if (!sc_registry_model(reg, name) && !streq(name, "proxy")) {
 			sc_registry_no_model(reg, name, &e);
 			return cli_fail(1, "logs: %s", e.msg);
 		}

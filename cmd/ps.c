@@ -8,6 +8,7 @@
 #include "../lib/engine/ports.h"
 #include "../lib/ops/serve.h"
 #include "../lib/base/util.h"
+#include "../lib/proxy/proxy.h"
 
 #include <jansson.h>
 
@@ -62,6 +63,36 @@ static json_t *row_json(const struct row *r)
 			 r->log[0] ? sc_json_text(r->log) : json_null(), "managed", r->managed);
 }
 
+static json_t *proxy_json(const struct sc_proxy_status *p)
+{
+	if (!p->pid)
+		return json_null();
+	json_t *listen = json_array(), *queues = json_object();
+	for (size_t i = 0; listen && i < p->n_listen; i++)
+		json_array_append_new(listen, sc_json_text(p->listen[i]));
+	for (size_t i = 0; queues && i < p->n_queues; i++)
+		json_object_set_new(queues, p->queues[i].model,
+				    json_pack("{s:I,s:I,s:b}", "queue", (json_int_t)p->queues[i].queue, "inflight",
+					      (json_int_t)p->queues[i].inflight, "starting", p->queues[i].starting));
+	return json_pack("{s:i,s:o,s:o,s:I}", "pid", p->pid, "listen", listen ? listen : json_array(), "models",
+			 queues ? queues : json_object(), "connections", (json_int_t)p->connections);
+}
+
+/* "proxy: pid N, listening on A, B; a: 3 waiting (starting), 1 in flight" */
+static void proxy_text(const struct sc_proxy_status *p)
+{
+	if (!p->pid)
+		return;
+	printf("proxy: pid %d, listening on ", p->pid);
+	for (size_t i = 0; i < p->n_listen; i++)
+		printf("%s%s", i ? ", " : "", cli_safe(p->listen[i]));
+	printf("; %ld connection%s", p->connections, p->connections == 1 ? "" : "s");
+	for (size_t i = 0; i < p->n_queues; i++)
+		printf("; %s: %ld waiting%s, %ld in flight", cli_safe(p->queues[i].model), p->queues[i].queue,
+		       p->queues[i].starting ? " (starting)" : "", p->queues[i].inflight);
+	putchar('\n');
+}
+
 static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
 	bool json = *(bool *)opts;
@@ -114,11 +145,14 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 			 sc_probe_health(reg->host, m->port, en && en->health ? en->health : "/health", true));
 	}
 	r = 0;
+	struct sc_proxy_status px;
+	if (sc_proxy_status(reg->state_dir, &px, &e) < 0)
+		cli_warn("%s", e.msg);
 	if (json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; arr && i < k; i++)
 			json_array_append_new(arr, row_json(&rows[i]));
-		r = cli_print_json(arr ? json_pack("{s:o}", "models", arr) : NULL);
+		r = cli_print_json(arr ? json_pack("{s:o,s:o}", "models", arr, "proxy", proxy_json(&px)) : NULL);
 	} else {
 		static const char *const heads[] = { "NAME", "ENGINE", "MODE", "PID", "PORT", "PROXY", "UPTIME", "HEALTH", "RSS", "LOG" };
 		static const unsigned flags[] = { COL_FLEX(3), COL_FLEX(2), 0, COL_RIGHT, COL_RIGHT, COL_RIGHT | COL_OPTIONAL,
@@ -143,7 +177,9 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 		}
 		table_print(&t, stdout, table_width(), false);
 		table_done(&t);
+		proxy_text(&px);
 	}
+	sc_proxy_status_done(&px);
 	free(rows);
 	sc_strv_free(names, n);
 	return r;

@@ -22,6 +22,7 @@ static const struct sc_command *const commands[] = {
 	&cmd_logs,
 	&cmd_test,
 	&cmd_probe,
+	&cmd_proxy,
 	&cmd_download,
 };
 

@@ -21,8 +21,16 @@ int cli_token(const char *cmd, const char *explicit_file, const struct registry 
 	}
 	if (!file || (!explicit_file && access(file, F_OK) < 0))
 		return 0;
-	if (sc_token_read(file, token, &loose, &e) < 0)
+	/* a proxy's token file may hold several (LABEL: TOKEN): the first is ours */
+	struct sc_token *t;
+	size_t n;
+	if (sc_tokens_read(file, &t, &n, &loose, &e) < 0)
 		return cli_fail(-1, "%s: token: %s", cmd, e.msg);
+	if (n && !(*token = strdup(t[0].token))) {
+		sc_tokens_free(t, n);
+		return cli_fail(-1, "out of memory");
+	}
+	sc_tokens_free(t, n);
 	if (!*token && explicit_file)
 		return cli_fail(-1, "%s: --token-file %s holds no token", cmd, file);
 	if (loose)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # check-layers.sh LIBDIR: every file of a layer of lib/ includes only from
 # its own layer and the layers below it (doc/ARCHITECTURE.md):
-#   base <- format <- net, engine <- ops;  base <- net <- probe
+#   base <- format <- net, engine <- ops <- proxy;  base <- net <- probe
 # Prints each include that points the wrong way; exit 1 if there is one.
 lib=${1:?usage: check-layers.sh LIBDIR}
 allowed() {
@@ -12,6 +12,7 @@ allowed() {
 	engine) echo "base format engine" ;;
 	probe) echo "base net probe" ;;
 	ops) echo "base format net engine ops" ;;
+	proxy) echo "base format net engine ops proxy" ;;
 	*) echo "" ;;
 	esac
 }

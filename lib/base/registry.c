@@ -55,6 +55,7 @@ void sc_registry_done(struct registry *r)
 	for (size_t i = 0; i < r->n_models; i++)
 		model_free(&r->models[i]);
 	free(r->models);
+	sc_strv_free(r->proxy.listen, r->proxy.n_listen);
 	sc_strv_free(r->warnings, r->n_warnings);
 	memset(r, 0, sizeof *r);
 }
@@ -212,7 +213,8 @@ static bool host_ok(const char *v)
 
 /* The schema of models.ini: one table a section, one setter a kind of
  * value (man 5 models.ini documents the same keys). */
-enum key_kind { K_STR, K_PATH, K_HOST, K_HEALTH, K_SIZE, K_FRACTION, K_PORT, K_SECONDS, K_CONTEXT, K_ENV, K_LIST };
+enum key_kind { K_STR, K_PATH, K_HOST, K_HEALTH, K_SIZE, K_FRACTION, K_PORT, K_SECONDS, K_CONTEXT, K_ENV, K_LIST,
+		K_LISTEN, K_COUNT };
 
 struct key {
 	const char *name;
@@ -259,7 +261,21 @@ static const struct key model_keys[] = {
 	KEY(struct reg_model, "memory", K_SIZE, memory),
 	KEY(struct reg_model, "mem-fraction", K_FRACTION, mem_fraction),
 	KEY(struct reg_model, "overhead", K_SIZE, overhead),
+	KEY(struct reg_model, "ttl", K_SECONDS, ttl),
 	{ "env", K_ENV, offsetof(struct reg_model, env), offsetof(struct reg_model, n_env), 0 },
+	{ 0 },
+};
+static const struct key proxy_keys[] = {
+	{ "listen", K_LISTEN, offsetof(struct registry, proxy.listen), offsetof(struct registry, proxy.n_listen),
+	  offsetof(struct registry, proxy.listen_line) },
+	KEY(struct registry, "queue-size", K_COUNT, proxy.queue_size),
+	KEY(struct registry, "connections", K_COUNT, proxy.connections),
+	KEY(struct registry, "drain-timeout", K_SECONDS, proxy.drain_timeout),
+	KEY(struct registry, "timeout", K_SECONDS, proxy.timeout),
+	KEY(struct registry, "upstream-timeout", K_SECONDS, proxy.upstream_timeout),
+	KEY(struct registry, "keepalive", K_SECONDS, proxy.keepalive),
+	KEY(struct registry, "shutdown-timeout", K_SECONDS, proxy.shutdown_timeout),
+	KEY(struct registry, "body-max", K_SIZE, proxy.body_max),
 	{ 0 },
 };
 #undef KEY
@@ -301,8 +317,13 @@ static int set_value(const struct key *k, void *obj, const struct ini_entry *en,
 		*(int *)field = (int)l;
 		break;
 	case K_SECONDS:
-		if (parse_long(v, streq(k->name, "stop-timeout") ? 0 : 1, 86400, (long *)field) < 0)
+		/* a stop-timeout of 0 kills at once; a ttl of 0 never stops */
+		if (parse_long(v, streq(k->name, "stop-timeout") || streq(k->name, "ttl") ? 0 : 1, 86400, (long *)field) < 0)
 			return BAD("not a number of seconds");
+		break;
+	case K_COUNT:
+		if (parse_long(v, 1, 1000000, (long *)field) < 0)
+			return BAD("not a number from 1 to 1000000");
 		break;
 	case K_CONTEXT:
 		if (parse_long(v, 1, SC_MAX_CONTEXT, (long *)field) < 0)
@@ -310,6 +331,7 @@ static int set_value(const struct key *k, void *obj, const struct ini_entry *en,
 		break;
 	case K_ENV:
 		return add_env((char ***)field, (size_t *)((char *)obj + k->off_n), file, en->line, v, e);
+	case K_LISTEN:
 	case K_LIST: {
 		/* comma- or space-separated */
 		char **w;
@@ -323,6 +345,14 @@ static int set_value(const struct key *k, void *obj, const struct ini_entry *en,
 				*p = ' ';
 		if ((x = sc_split_words(copy, &w, &n, &se)) < 0)
 			return sc_error(e, SC_ECONFIG, "%s:%u: %s: %s", file, en->line, en->key, se.msg);
+		for (size_t i = 0; k->kind == K_LISTEN && i < n; i++) {
+			char h[256];
+			int port;
+			if (sc_listen_split(w[i], h, sizeof h, &port) < 0) {
+				sc_strv_free(w, n);
+				return BAD("not HOST:PORT (127.0.0.1:31000, [::1]:31000)");
+			}
+		}
 		sc_strv_free(*(char ***)field, *(size_t *)((char *)obj + k->off_n));
 		*(char ***)field = w;
 		*(size_t *)((char *)obj + k->off_n) = n;
@@ -380,9 +410,59 @@ int sc_registry_builtin_engines(struct registry *r)
 	return 0;
 }
 
+int sc_listen_split(const char *word, char *host, size_t host_len, int *port)
+{
+	const char *colon = strrchr(word, ':');
+	const char *h = word, *he = colon;
+	long l;
+	if (!colon || parse_long(colon + 1, 1, 65535, &l) < 0)
+		return -EINVAL;
+	if (word[0] == '[') {
+		if (colon == word || colon[-1] != ']')
+			return -EINVAL;
+		h++;
+		he--;
+	} else if (memchr(word, ':', (size_t)(colon - word)))
+		return -EINVAL;  /* an IPv6 address needs brackets */
+	if (he <= h || (size_t)(he - h) >= host_len)
+		return -EINVAL;
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = '\0';
+	if (!host_ok(host))
+		return -EINVAL;
+	*port = (int)l;
+	return 0;
+}
+
+/* The proxy's defaults (sparkctl-proxy(1) says why each). */
+static int proxy_defaults(struct reg_proxy *p)
+{
+	if (!p->n_listen && sc_strv_appendf(&p->listen, &p->n_listen, "127.0.0.1:31000") < 0)
+		return -ENOMEM;
+	if (!p->queue_size)
+		p->queue_size = 256;
+	if (!p->connections)
+		p->connections = 1024;
+	if (!p->drain_timeout)
+		p->drain_timeout = 30;
+	if (!p->timeout)
+		p->timeout = 60;
+	if (!p->upstream_timeout)
+		p->upstream_timeout = 600;
+	if (!p->keepalive)
+		p->keepalive = 5;
+	if (!p->shutdown_timeout)
+		p->shutdown_timeout = 30;
+	if (!p->body_max)
+		p->body_max = 32ULL << 20;
+	return 0;
+}
+
 /* Defaults for everything a file may leave out. */
 int sc_registry_fill_defaults(struct registry *r)
 {
+	if (proxy_defaults(&r->proxy) < 0)
+		return -ENOMEM;
 	if (!r->models_root && !(r->models_root = sc_expand_home("~/ai/models")))
 		return -ENOMEM;
 	if (!r->mem_fraction)
@@ -522,7 +602,7 @@ int sc_registry_parse(const char *file, const char *buf, size_t len, struct regi
 				x = sc_error(e, -ENOMEM, "out of memory");
 				goto out;
 			}
-		} else if (!streq(s->section, "defaults") && sc_strv_appendf(&r.warnings, &r.n_warnings, "%s:%u: unknown section [%s]", file, s->line, s->section) < 0) {
+		} else if (!streq(s->section, "defaults") && !streq(s->section, "proxy") && sc_strv_appendf(&r.warnings, &r.n_warnings, "%s:%u: unknown section [%s]", file, s->line, s->section) < 0) {
 			x = sc_error(e, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -536,6 +616,8 @@ int sc_registry_parse(const char *file, const char *buf, size_t len, struct regi
 			x = section_key(&r, defaults_keys, &r, what, en, file, e);
 		else if (streq(en->section, "engine"))
 			x = section_key(&r, engine_keys, (void *)sc_registry_engine(&r, en->subsection), what, en, file, e);
+		else if (streq(en->section, "proxy"))
+			x = section_key(&r, proxy_keys, &r, what, en, file, e);
 		else if (streq(en->section, "model"))
 			x = section_key(&r, model_keys, (void *)sc_registry_model(&r, en->subsection), what, en, file, e);
 		if (x < 0)

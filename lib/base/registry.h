@@ -32,9 +32,20 @@ struct reg_model {
 	uint64_t memory;       /* 0: not set */
 	double mem_fraction;   /* 0: not set */
 	uint64_t overhead;     /* 0: not set */
+	long ttl;              /* seconds idle before the proxy stops it; 0: never */
 	char **env;
 	size_t n_env;
 	unsigned line;
+};
+
+/* [proxy]: the front door (sparkctl-proxy(1)); defaults filled in. */
+struct reg_proxy {
+	char **listen;  /* HOST:PORT words, [::1]:PORT for IPv6 */
+	size_t n_listen;
+	unsigned listen_line;
+	long queue_size, connections;
+	long drain_timeout, timeout, upstream_timeout, keepalive, shutdown_timeout;  /* seconds */
+	uint64_t body_max;
 };
 
 struct registry {
@@ -48,6 +59,7 @@ struct registry {
 	size_t n_engines;
 	struct reg_model *models;
 	size_t n_models;
+	struct reg_proxy proxy;
 	char **warnings;
 	size_t n_warnings;
 };
@@ -100,6 +112,10 @@ char *sc_registry_user_file(const char *explicit_path);
 /* Where models.ini is looked for, in words ("A and B"), for messages when
  * none was found. */
 char *sc_registry_where(void);
+
+/* Split HOST:PORT ([V6]:PORT) into host (brackets removed) and port;
+ * <0 when it is not one. */
+int sc_listen_split(const char *word, char *host, size_t host_len, int *port);
 
 /* For registry_file.c: the engines sparkctl knows without a file, and the
  * defaults of everything a file may leave out. */

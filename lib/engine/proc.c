@@ -55,6 +55,17 @@ static char **merged_env(char *const *add)
 	return env;
 }
 
+/* A child starts with default signals: the mask and the ignored ones
+ * survive exec, and a parent's worker thread (the proxy's) blocks them
+ * all, so an engine would never see SIGTERM. Async-signal-safe. */
+static void child_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 {
 	*ret = 0;
@@ -83,7 +94,7 @@ int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 		dup2(in, 0);
 		dup2(out, 1);
 		dup2(out, 2);
-		signal(SIGPIPE, SIG_DFL);
+		child_signals();
 		execvpe(o->argv[0], o->argv, env);
 		static const char msg[] = "sparkctl: cannot run the command: ";
 		const char *why = strerror(errno);
@@ -117,7 +128,7 @@ int sc_run(char *const *argv, char *out, size_t cap, int timeout_ms, sc_err *e)
 		dup2(null, 0);
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);  /* docker says why it failed on stderr */
-		signal(SIGPIPE, SIG_DFL);
+		child_signals();
 		execvpe(argv[0], argv, env);
 		_exit(127);
 	}

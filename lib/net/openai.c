@@ -240,6 +240,11 @@ static int request(const struct curl_api *cu, const struct smoke_opts *o, const 
 		snprintf(chk->error, sizeof chk->error, "no answer within %d ms", o->timeout_ms);
 	else if (r->over || r->sse.engine_error[0])
 		;  /* check_chat says it */
+	else if (r->is_sse && (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR))
+		/* a chunked stream (uvicorn's) cut short: the same words as a
+		 * stream that ends without its end */
+		snprintf(chk->error, sizeof chk->error, "the connection closed mid-stream after %ld chunks (%s)",
+			 r->sse.chunks, errbuf[0] ? errbuf : cu->easy_strerror(cc));
 	else if (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR || (cc != CURLE_OK && r->is_sse))
 		snprintf(chk->error, sizeof chk->error, "the connection closed mid-answer: %s",
 			 errbuf[0] ? errbuf : cu->easy_strerror(cc));

@@ -159,6 +159,16 @@ static bool state_alive(const struct run_state *st)
 	return !reused && sc_pgrp_members(st->pgid, st->start_time, NULL) > 0;
 }
 
+int sc_run_quick(const struct registry *reg, const char *name, struct run_state *st)
+{
+	if (sc_state_read(reg->state_dir, name, st, NULL) < 0)
+		return 0;
+	if (st->container || sc_proc_alive(st->pid, st->start_time))
+		return 1;
+	sc_run_state_done(st);
+	return 0;
+}
+
 static const char *health_path(const struct registry *reg, const char *engine)
 {
 	const struct reg_engine *en = engine ? sc_registry_engine(reg, engine) : NULL;
@@ -502,7 +512,7 @@ static int wait_ready(const struct registry *reg, const struct run_state *st, co
 	}
 }
 
-static bool shares(const struct reg_model *a, const struct reg_model *b)
+bool sc_models_share(const struct reg_model *a, const struct reg_model *b)
 {
 	return a->port == b->port || (a->group && b->group && streq(a->group, b->group));
 }
@@ -645,7 +655,25 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 		bool healthy = cur.alive && streq(cur.health, "ok");
 		res.serve.pid = cur.st.pid;
 		res.serve.port = rm->port;
+		r = 0;
+		if (cur.alive && streq(cur.health, "loading") && !o->no_wait) {
+			/* another start (serve --no-wait, the proxy) is loading it:
+			 * wait for that one rather than start it twice */
+			const struct reg_engine *en = rm->engine ? sc_registry_engine(reg, rm->engine) : NULL;
+			int timeout = o->timeout_s ? o->timeout_s : en ? (int)en->ready_timeout : 900;
+			res.serve.exit_status = -1;
+			r = wait_ready(reg, &cur.st, o, sc_now_ms(), timeout, &res.serve, e);
+			healthy = r >= 0;
+			if (r < 0 && !res.serve.log_tail)
+				res.serve.log_tail = sc_log_tail(&cur.st, 20);
+		}
 		sc_run_status_done(&cur);
+		if (r < 0) {
+			res.serve.health = "dead";
+			close(lock);
+			*ret = res;
+			return r;
+		}
 		if (healthy) {
 			/* nothing to do; --test still checks it, and a failure
 			 * leaves the model that served before as it is */
@@ -663,7 +691,7 @@ int sc_switch(const struct registry *reg, const char *name, const struct serve_o
 		const struct reg_model *other = sc_registry_model(reg, running[i]);
 		bool same = streq(running[i], name);
 		/* a state file of a model no longer registered still holds memory */
-		if (!same && other && !shares(rm, other))
+		if (!same && other && !sc_models_share(rm, other))
 			continue;
 		enum sc_stop_outcome how;
 		pid_t pid;

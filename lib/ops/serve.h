@@ -73,6 +73,9 @@ struct switch_result {
 	char *rolled_back;  /* with rollback: the model started again */
 };
 
+/* Do a and b exclude each other: one port, or one group (models.ini(5)). */
+bool sc_models_share(const struct reg_model *a, const struct reg_model *b);
+
 /* Exclusive (flock on <state-dir>/lock; a second switch waits): stop every
  * running model that shares NAME's group or port, serve NAME and wait until
  * healthy. Already running and healthy: nothing is done. When NAME fails,
@@ -95,6 +98,12 @@ struct run_status {
  * state file whose process is gone is reported dead, not removed. */
 int sc_run_status(const struct registry *reg, const char *name, struct run_status *ret, sc_err *e);
 void sc_run_status_done(struct run_status *s);
+
+/* For every request of the proxy, so cheap (a file and /proc, no HTTP):
+ * 1 when name has a state file whose engine lives, with st filled (free
+ * it); 0 when not. A container is taken on its record's word (docker
+ * inspect costs a process): sc_run_status asks docker. */
+int sc_run_quick(const struct registry *reg, const char *name, struct run_state *st);
 
 /* Health of an engine at host:port: ok (200), loading (503 or no answer
  * yet while alive), unhealthy, dead. */

@@ -27,6 +27,17 @@ shapes, without a GPU. Steered by environment variables (models.ini `env`):
   STANDIN_REQUESTS=FILE every chat request body, a JSON line each
   STANDIN_REQUIRE_DOWN=PORT  exit 3 at start if something still listens on
                        PORT (proves a switch stopped the old model first)
+  STANDIN_ALIVE=FILE   a line "start NAME PID NS" at start and "exit NAME PID
+                       NS" at exit (proves which models were alive when)
+  STANDIN_TOKEN_MS     delay between streamed tokens
+  STANDIN_TOKENS=N     stream N tokens (default: the answer's words)
+  STANDIN_CLOSED=FILE  a line when a client hangs up mid-stream
+  STANDIN_HEADERS=FILE the headers of every /v1 request, a JSON line each
+  STANDIN_ADMIN=FILE   a line for every call of an admin endpoint
+                       (/flush_cache, /update_weights_from_disk, ...)
+
+Streams are sent as uvicorn (SGLang, vLLM) sends them: chunked transfer
+encoding, so a stream cut short is told apart from its end.
 
 At start it checks what the real engines check, and refuses as they do:
 a context above the maximum it derives from config.json (SGLang's
@@ -231,6 +242,22 @@ def log(msg):
     print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
 
 
+def record(path_var, line):
+    if E(path_var):
+        with LOCK, open(E(path_var), "a") as f:
+            f.write(line + "\n")
+
+
+def alive(what):
+    record("STANDIN_ALIVE", "%s %s %d %d" % (what, O["name"], os.getpid(), time.time_ns()))
+
+
+# SGLang's admin endpoints (python/sglang/srt/entrypoints/http_server.py):
+# what a proxy must never pass on
+ADMIN = ("/flush_cache", "/update_weights_from_disk", "/update_weights_from_tensor", "/release_memory_occupation",
+         "/abort_request", "/start_profile", "/shutdown", "/configure_logging")
+
+
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -291,20 +318,52 @@ class H(BaseHTTPRequestHandler):
                                             "finish_reason": a.get("finish_reason", "stop")}],
                                "usage": {"prompt_tokens": 12, "completion_tokens": n, "total_tokens": 12 + n}})
 
+    def request_for_us(self, raw):
+        """The body as the engines take it: JSON naming the served model;
+        None once refused as they refuse."""
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            self.send(400, {"error": {"message": "bad JSON", "type": "BadRequestError", "code": 400}})
+            return None
+        if req.get("model") not in (O["name"], E("STANDIN_SERVED")):
+            self.send(404, {"error": {"message": "The model `%s` does not exist." % req.get("model"),
+                                             "type": "NotFoundError", "code": 404}})
+            return None
+        return req
+
+    def other(self, raw):
+        """The other OpenAI routes, in their shapes, enough to route by."""
+        if self.request_for_us(raw) is None:
+            return
+        kind = self.path.rsplit("/", 1)[1]
+        if kind == "embeddings":
+            return self.send(200, {"object": "list", "model": O["name"],
+                                   "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}]})
+        if kind == "responses":
+            return self.send(200, {"id": "resp-standin", "object": "response", "model": O["name"], "status": "completed",
+                                   "output": [{"type": "message", "role": "assistant",
+                                               "content": [{"type": "output_text", "text": "Hello there!"}]}]})
+        return self.send(200, {"id": "cmpl-standin", "object": "text_completion", "model": O["name"],
+                               "choices": [{"index": 0, "text": "Hello there!", "finish_reason": "stop"}]})
+
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n)
+        if self.path.startswith("/v1/"):
+            record("STANDIN_HEADERS", json.dumps({"path": self.path, "headers": dict(self.headers.items())}))
+        if self.path in ADMIN:
+            record("STANDIN_ADMIN", self.path)
+            return self.send(200, {"success": True})
+        if self.path in ("/v1/completions", "/v1/embeddings", "/v1/responses"):
+            return self.other(raw)
         if self.path != "/v1/chat/completions":
             return self.send(404, {"detail": "Not Found"})
         if not self.authorized():
             return
-        try:
-            req = json.loads(raw)
-        except ValueError:
-            return self.send(400, {"error": {"message": "bad JSON", "type": "BadRequestError", "code": 400}})
-        if req.get("model") not in (O["name"], E("STANDIN_SERVED")):
-            return self.send(404, {"error": {"message": "The model `%s` does not exist." % req.get("model"),
-                                             "type": "NotFoundError", "code": 404}})
+        req = self.request_for_us(raw)
+        if req is None:
+            return
         if E("STANDIN_REQUESTS"):
             with LOCK, open(E("STANDIN_REQUESTS"), "a") as f:
                 f.write(json.dumps(req) + "\n")
@@ -322,7 +381,7 @@ class H(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
-        self.send_header("Connection", "close")
+        self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
 
         def chunk(delta, finish=None, use=None):
@@ -332,42 +391,50 @@ class H(BaseHTTPRequestHandler):
                 c["choices"] = []
                 c["usage"] = use
             return ("data: %s\n\n" % json.dumps(c)).encode()
-        out = self.wfile
-        out.write(chunk({"role": "assistant", "content": ""}))
-        out.flush()
-        time.sleep(int(E("STANDIN_TTFT_MS", "0")) / 1000)
-        if mode == "nojson":
-            out.write(b"data: {not json\n\n")
-        elif mode == "broken":
-            out.write(b"event without data\nrandom: noise\n\n")
-        if mode == "error":
-            out.write(chunk({"content": "Hel"}))
-            out.write(("data: %s\n\n" % json.dumps({"error": {"code": 500, "message": "context shift is disabled",
-                                                             "type": "server_error"}})).encode())
-            out.flush()
-            self.close_connection = True
-            return
-        if mode == "endless":
-            try:
+        raw_out = self.wfile
+
+        def put(data):
+            raw_out.write(b"%x\r\n%s\r\n" % (len(data), data))
+            raw_out.flush()
+
+        def end():
+            raw_out.write(b"0\r\n\r\n")
+            raw_out.flush()
+        gap = int(E("STANDIN_TOKEN_MS", "0")) / 1000
+        if E("STANDIN_TOKENS"):
+            words = [" w%d" % i for i in range(int(E("STANDIN_TOKENS")))]
+        try:
+            put(chunk({"role": "assistant", "content": ""}))
+            time.sleep(int(E("STANDIN_TTFT_MS", "0")) / 1000)
+            if mode == "nojson":
+                put(b"data: {not json\n\n")
+            elif mode == "broken":
+                put(b"event without data\nrandom: noise\n\n")
+            if mode == "error":
+                put(chunk({"content": "Hel"}))
+                put(("data: %s\n\n" % json.dumps({"error": {"code": 500, "message": "context shift is disabled",
+                                                              "type": "server_error"}})).encode())
+                end()
+                return
+            if mode == "endless":
                 for i in range(10 ** 8):  # bounded: far past any client's cap
-                    out.write(chunk({"content": " more"}))
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+                    put(chunk({"content": " more"}))
+                    time.sleep(gap)
+            if mode != "empty":
+                for i, w in enumerate(words):
+                    put(chunk({"content": w}))
+                    if mode == "cut" and i == 0:
+                        self.close_connection = True  # no last chunk: cut short
+                        return
+                    time.sleep(gap)
+            put(chunk({}, "stop"))
+            if (req.get("stream_options") or {}).get("include_usage"):
+                put(chunk({}, use={**usage, "completion_tokens": 0 if mode == "empty" else len(words)}))
+            put(b"data: [DONE]\n\n")
+            end()
+        except (BrokenPipeError, ConnectionResetError):
+            record("STANDIN_CLOSED", "closed %d" % time.time_ns())
             self.close_connection = True
-            return
-        if mode != "empty":
-            for i, w in enumerate(words):
-                out.write(chunk({"content": w}))
-                out.flush()
-                if mode == "cut" and i == 0:
-                    self.close_connection = True
-                    return
-        out.write(chunk({}, "stop"))
-        if (req.get("stream_options") or {}).get("include_usage"):
-            out.write(chunk({}, use={**usage, "completion_tokens": 0 if mode == "empty" else len(words)}))
-        out.write(b"data: [DONE]\n\n")
-        out.flush()
-        self.close_connection = True
 
 
 def main():
@@ -384,24 +451,29 @@ def main():
     if E("STANDIN_IGNORE_TERM"):
         signal.signal(signal.SIGTERM, lambda *a: log("SIGTERM ignored"))
     else:
-        signal.signal(signal.SIGTERM, lambda *a: (log("SIGTERM: shutting down"), os._exit(0)))
+        signal.signal(signal.SIGTERM, lambda *a: (log("SIGTERM: shutting down"), alive("exit"), os._exit(0)))
     for i in range(int(E("STANDIN_CHILDREN", "0"))):
         if os.fork() == 0:
             if not E("STANDIN_IGNORE_TERM"):
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
             while True:
                 time.sleep(3600)
+    alive("start")
     log("%s stand-in: model %s, served as %s, on %s:%d" % (O["kind"], O["path"], O["name"], O["host"], O["port"]))
     if E("STANDIN_EXIT"):
         def crash():
             time.sleep(int(E("STANDIN_EXIT_AFTER_MS", "100")) / 1000)
             log("RuntimeError: CUDA error: out of memory (stand-in crash)")
+            alive("exit")
             os._exit(int(E("STANDIN_EXIT")))
         threading.Thread(target=crash, daemon=True).start()
     load = int(E("STANDIN_LOAD_MS", "0")) / 1000
     if E("STANDIN_BIND_LATE"):
         log("loading weights")
         time.sleep(load)
+    # uvicorn listens with a backlog of 2048; http.server's default of 5
+    # would drop the SYNs of a burst and stall it for seconds
+    ThreadingHTTPServer.request_queue_size = 2048
     srv = ThreadingHTTPServer((O["host"], O["port"]), H)
     srv.daemon_threads = True
 

@@ -5,6 +5,7 @@
 #include "../../lib/base/ini.h"
 #include "../../lib/base/registry.h"
 #include "../../lib/base/util.h"
+#include "../../lib/base/token.h"
 
 static int parse(const char *text, struct registry *r, sc_err *e)
 {
@@ -256,6 +257,89 @@ static void lookup_order(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void proxy_section_defaults_and_errors(void **state)
+{
+	struct registry r;
+	sc_err e;
+	assert_int_equal(parse("[engine \"sglang\"]\ncommand = x {path}\n[model \"a\"]\npath = /x\nengine = sglang\n", &r, &e), 0);
+	assert_int_equal(r.proxy.n_listen, 1);
+	assert_string_equal(r.proxy.listen[0], "127.0.0.1:31000");
+	assert_int_equal(r.proxy.queue_size, 256);
+	assert_int_equal(r.proxy.drain_timeout, 30);
+	assert_int_equal(r.proxy.body_max, 32 << 20);
+	assert_int_equal(r.models[0].ttl, 0);
+	sc_registry_done(&r);
+	assert_int_equal(parse("[proxy]\nlisten = 0.0.0.0:31000, [::1]:31001\nqueue-size = 8\nbody-max = 1MiB\n"
+			       "[engine \"sglang\"]\ncommand = x {path}\n[model \"a\"]\npath = /x\nengine = sglang\nttl = 0\n",
+			       &r, &e), 0);
+	assert_int_equal(r.proxy.n_listen, 2);
+	assert_string_equal(r.proxy.listen[1], "[::1]:31001");
+	assert_int_equal(r.proxy.queue_size, 8);
+	assert_int_equal(r.proxy.body_max, 1 << 20);
+	sc_registry_done(&r);
+	expect_error("[proxy]\nlisten = 127.0.0.1\n", "m.ini:2: listen: not HOST:PORT");
+	expect_error("[proxy]\nlisten = ::1:31000\n", "m.ini:2: listen: not HOST:PORT");
+	expect_error("[proxy]\nlisten = a:0\n", "m.ini:2: listen: not HOST:PORT");
+	expect_error("[proxy]\nlisten = -x:80\n", "m.ini:2: listen: not HOST:PORT");
+	expect_error("[proxy]\nqueue-size = 0\n", "m.ini:2: queue-size: not a number from 1");
+	expect_error("[proxy]\nbody-max = 100\n", "m.ini:2: body-max: not a size with a unit");
+	expect_error("[model \"a\"]\npath = /x\nttl = -1\n", "m.ini:3: ttl: not a number of seconds");
+}
+
+static void listen_split(void **state)
+{
+	char host[64];
+	int port;
+	assert_int_equal(sc_listen_split("[::1]:8080", host, sizeof host, &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 8080);
+	assert_int_equal(sc_listen_split("spark-a:31000", host, sizeof host, &port), 0);
+	assert_string_equal(host, "spark-a");
+	assert_true(sc_listen_split("[::1:8080", host, sizeof host, &port) < 0);
+	assert_true(sc_listen_split(":8080", host, sizeof host, &port) < 0);
+	assert_true(sc_listen_split("h:65536", host, sizeof host, &port) < 0);
+	assert_true(sc_listen_split("h:80;rm", host, sizeof host, &port) < 0);
+	assert_true(sc_listen_split("h;rm:80", host, sizeof host, &port) < 0);
+	/* longer than the buffer: refused, not cut */
+	assert_true(sc_listen_split("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1", host, sizeof host, &port) < 0);
+}
+
+static void token_files(void **state)
+{
+	struct sc_token *t;
+	size_t n;
+	sc_err e;
+	const char *f = "# clients\n\nwebui: sk-one\n  sk-two  \r\ncursor:\tsk-three\nurl:http://x\n";
+	assert_int_equal(sc_tokens_parse("tok", f, strlen(f), &t, &n, &e), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(t[0].label, "webui");
+	assert_string_equal(t[0].token, "sk-one");
+	assert_null(t[1].label);
+	assert_string_equal(t[1].token, "sk-two");
+	assert_string_equal(t[2].label, "cursor");
+	assert_string_equal(t[2].token, "sk-three");
+	assert_null(t[3].label);  /* a colon without a blank is part of the token */
+	assert_string_equal(t[3].token, "url:http://x");
+	assert_int_equal(sc_tokens_match(t, n, "sk-two", 6), 1);
+	assert_int_equal(sc_tokens_match(t, n, "sk-tw", 5), -1);
+	assert_int_equal(sc_tokens_match(t, n, "sk-twoo", 7), -1);
+	assert_int_equal(sc_tokens_match(t, n, "", 0), -1);
+	assert_int_equal(sc_tokens_match(t, n, "sk-one", 6), 0);
+	sc_tokens_free(t, n);
+	static const char *const bad[] = { "ok\nbad token\n", "ok\nlabel:\n", "x\x01y\n", "a: b c\n" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		e.msg[0] = '\0';
+		assert_true(sc_tokens_parse("tok", bad[i], strlen(bad[i]), &t, &n, &e) < 0);
+		assert_null(t);
+		assert_non_null(strstr(e.msg, "tok:"));
+		/* the line, never the token */
+		assert_null(strstr(e.msg, "bad"));
+		assert_null(strstr(e.msg, "x\x01"));
+	}
+	assert_int_equal(sc_tokens_parse("tok", "", 0, &t, &n, &e), 0);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +352,9 @@ int main(void)
 		cmocka_unit_test(relative_root_is_relative_to_the_file),
 		cmocka_unit_test(split_words_quotes_without_expansion),
 		cmocka_unit_test(lookup_order),
+		cmocka_unit_test(proxy_section_defaults_and_errors),
+		cmocka_unit_test(listen_split),
+		cmocka_unit_test(token_files),
 	};
 	return RUN(tests);
 }

@@ -1,0 +1,279 @@
+/* The upstream side: a request goes to its engine on a kept-alive
+ * connection; an answer with a length is sent whole, a stream (SSE, or no
+ * length) is passed on chunk by chunk as it arrives. An engine that fails
+ * mid-stream ends the client's stream with an SSE error event; a client
+ * that hangs up closes its upstream request at once. */
+#include "px.h"
+#include "../base/time.h"
+#include "../base/util.h"
+
+#include <strings.h>
+
+/* kept-alive upstream connections a model keeps; more are made on demand */
+#define POOL_IDLE_MAX 256
+
+/* Headers that belong to one hop, or carry the client's secret: never
+ * passed to an engine (RFC 9110 7.6.1; the token stays at the door). */
+static bool hop_header(const char *k)
+{
+	static const char *const drop[] = { "connection", "keep-alive", "proxy-connection", "te", "trailer",
+					    "transfer-encoding", "upgrade", "proxy-authorization", "authorization",
+					    "x-api-key", "host", "content-length", "expect" };
+	for (size_t i = 0; i < ARRAY_SIZE(drop); i++)
+		if (strcasecmp(k, drop[i]) == 0)
+			return true;
+	return false;
+}
+
+static struct px_up *up_take(struct px *px, struct px_model *m, const char *host, int port)
+{
+	/* an idle one to the same place (a reload may move a model) */
+	for (struct px_up **p = &m->idle; *p; p = &(*p)->next) {
+		struct px_up *u = *p;
+		if (u->port == port && streq(u->host, host)) {
+			*p = u->next;
+			u->next = NULL;
+			m->n_idle--;
+			return u;
+		}
+	}
+	struct px_up *u = calloc(1, sizeof *u);
+	if (!u)
+		return NULL;
+	u->px = px;
+	u->port = port;
+	snprintf(u->host, sizeof u->host, "%s", host);
+	if (!(u->evcon = px->ev->conn_new(px->base, NULL, host, (ev_uint16_t)port))) {
+		free(u);
+		return NULL;
+	}
+	px->ev->conn_set_timeout(u->evcon, (int)px->reg->r.proxy.upstream_timeout);
+	px->ev->conn_set_retries(u->evcon, 0);
+	return u;
+}
+
+static void up_free(struct px *px, struct px_up *u)
+{
+	if (u->evcon)
+		px->ev->conn_free(u->evcon);
+	if (u->held)
+		px->ev->buf_free(u->held);
+	free(u);
+}
+
+static void up_put(struct px *px, struct px_model *m, struct px_up *u)
+{
+	u->rq = NULL;
+	u->streaming = u->to_error = u->failed = false;
+	if (u->held)
+		px->ev->buf_drain(u->held, px->ev->buf_length(u->held));
+	if (m->n_idle >= POOL_IDLE_MAX) {
+		up_free(px, u);
+		return;
+	}
+	u->next = m->idle;
+	m->idle = u;
+	m->n_idle++;
+}
+
+void px_pool_done(struct px *px, struct px_model *m)
+{
+	while (m->idle) {
+		struct px_up *u = m->idle;
+		m->idle = u->next;
+		up_free(px, u);
+	}
+	m->n_idle = 0;
+}
+
+/* The request no longer needs its upstream: back to the pool, or (cancel)
+ * its request dropped, which closes the connection the engine sees. */
+void px_up_release(struct px_req *rq, bool cancel)
+{
+	struct px_up *u = rq->up;
+	if (!u)
+		return;
+	rq->up = NULL;
+	u->rq = NULL;
+	if (cancel) {
+		/* the ureq callbacks hold u; cancelling frees the request and
+		 * resets the connection, so the engine stops generating */
+		struct evhttp_connection *c = u->evcon;
+		u->evcon = NULL;
+		if (c)
+			rq->px->ev->conn_free(c);
+		up_free(rq->px, u);
+		return;
+	}
+	up_put(rq->px, rq->m, u);
+}
+
+static int up_header(struct evhttp_request *ureq, void *arg)
+{
+	struct px_up *u = arg;
+	struct px_req *rq = u->rq;
+	const struct event_api *ev = u->px->ev;
+	if (!rq || !rq->req)
+		return -1;
+	int code = ev->req_response_code(ureq);
+	struct evkeyvalq *in = ev->req_input_headers(ureq);
+	const char *ctype = ev->find_header(in, "Content-Type");
+	bool sse = ctype && strncasecmp(ctype, "text/event-stream", 17) == 0;
+	u->streaming = sse || !ev->find_header(in, "Content-Length");
+	if (rq->started) {
+		/* the client has an SSE reply (loading comments) already: a
+		 * refusal can only become an error event */
+		u->to_error = code != 200;
+		u->streaming = !u->to_error;
+		rq->status = code;
+		return 0;
+	}
+	rq->status = code;
+	struct evkeyvalq *out = ev->req_output_headers(rq->req);
+	for (struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next)
+		if (!hop_header(h->key))
+			ev->add_header(out, h->key, h->value);
+	if (!u->streaming)
+		return 0;
+	/* any proxy in front (nginx, a tunnel) must not buffer a stream */
+	ev->add_header(out, "X-Accel-Buffering", "no");
+	if (sse && !ev->find_header(out, "Cache-Control"))
+		ev->add_header(out, "Cache-Control", "no-cache");
+	ev->send_reply_start(rq->req, code, NULL);
+	rq->started = true;
+	return 0;
+}
+
+static void up_chunk(struct evhttp_request *ureq, void *arg)
+{
+	struct px_up *u = arg;
+	struct px_req *rq = u->rq;
+	const struct event_api *ev = u->px->ev;
+	struct evbuffer *in = ev->req_input_buffer(ureq);
+	if (!rq || !rq->req) {
+		ev->buf_drain(in, ev->buf_length(in));
+		return;
+	}
+	if (u->streaming && rq->started) {
+		ev->send_reply_chunk(rq->req, in);
+		return;
+	}
+	if (!u->held && !(u->held = ev->buf_new()))
+		return;
+	ev->buf_add_buffer(u->held, in);
+}
+
+static void up_error(enum evhttp_request_error err, void *arg)
+{
+	struct px_up *u = arg;
+	u->failed = true;
+	u->err = err;
+}
+
+static const char *up_error_name(enum evhttp_request_error err)
+{
+	switch (err) {
+	case EVREQ_HTTP_TIMEOUT:
+		return "it did not answer within upstream-timeout";
+	case EVREQ_HTTP_EOF:
+		return "it closed the connection before the answer was complete";
+	case EVREQ_HTTP_INVALID_HEADER:
+		return "its answer was not valid HTTP";
+	case EVREQ_HTTP_BUFFER_ERROR:
+		return "the connection failed";
+	default:
+		return "the request failed";
+	}
+}
+
+static void up_done(struct evhttp_request *ureq, void *arg)
+{
+	struct px_up *u = arg;
+	struct px_req *rq = u->rq;
+	struct px *px = u->px;
+	const struct event_api *ev = px->ev;
+	if (!rq) {
+		/* its client went away and the request was let go: nothing waits */
+		return;
+	}
+	/* an engine that closed without any answer leaves a code of 0 */
+	if (ureq && !u->failed && !ev->req_response_code(ureq)) {
+		u->failed = true;
+		u->err = EVREQ_HTTP_EOF;
+	}
+	if (!ureq || u->failed) {
+		px->upstream_errors++;
+		const char *why = ureq ? up_error_name(u->err) : u->failed ? up_error_name(u->err) : "no connection";
+		if (!ureq && !u->failed)
+			why = "it is not reachable";
+		px_log(px, "%s: upstream %s:%d: %s", rq->m->name, u->host, u->port, why);
+		/* the connection is reset: the next request makes a new one */
+		px_up_release(rq, false);
+		if (rq->started)
+			px_reply_error_event(rq, 502, "the engine of %s failed: %s", rq->m->name, why);
+		else
+			px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s failed: %s", rq->m->name,
+				      why);
+		return;
+	}
+	if (u->to_error) {
+		struct evbuffer *b = u->held;
+		size_t n = b ? ev->buf_length(b) : 0;
+		char *text = n ? (char *)ev->buf_pullup(b, -1) : NULL;
+		int code = rq->status;
+		_cleanup_free_ char *copy = text ? strndup(text, n > 400 ? 400 : n) : NULL;
+		px_up_release(rq, false);
+		px_reply_error_event(rq, code, "the engine of %s answered %d: %s", rq->m->name, code,
+				     copy ? copy : "(no body)");
+		return;
+	}
+	if (u->streaming) {
+		px_up_release(rq, false);
+		ev->send_reply_end(rq->req);
+		px_req_finish(rq, rq->status);
+		return;
+	}
+	struct evbuffer *held = u->held;
+	u->held = NULL;
+	px_up_release(rq, false);
+	ev->send_reply(rq->req, rq->status, NULL, held);
+	if (held)
+		ev->buf_free(held);
+	px_req_finish(rq, rq->status);
+}
+
+void px_forward(struct px *px, struct px_req *rq, const char *host, int port)
+{
+	const struct event_api *ev = px->ev;
+	struct px_model *m = rq->m;
+	struct px_up *u = up_take(px, m, host, port);
+	struct evhttp_request *ureq = u ? ev->req_new(up_done, u) : NULL;
+	if (!ureq) {
+		if (u)
+			up_put(px, m, u);
+		px_reply_json(rq, 503, "server_error", "proxy_error", "out of memory");
+		return;
+	}
+	u->rq = rq;
+	rq->up = u;
+	rq->inflight = true;
+	m->inflight++;
+	px->notes_dirty = true;
+	ev->req_set_header_cb(ureq, up_header);
+	ev->req_set_chunked_cb(ureq, up_chunk);
+	ev->req_set_error_cb(ureq, up_error);
+	struct evkeyvalq *out = ev->req_output_headers(ureq), *in = ev->req_input_headers(rq->req);
+	for (struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next)
+		if (!hop_header(h->key))
+			ev->add_header(out, h->key, h->value);
+	char hp[300];
+	snprintf(hp, sizeof hp, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+	ev->add_header(out, "Host", hp);
+	if (rq->body)
+		ev->buf_add_buffer(ev->req_output_buffer(ureq), rq->body);
+	if (ev->make_request(u->evcon, ureq, rq->cmd, rq->uri) < 0) {
+		/* make_request freed ureq */
+		px_up_release(rq, true);
+		px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s is not reachable", m->name);
+	}
+}

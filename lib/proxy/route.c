@@ -1,0 +1,303 @@
+/* The door: the token first (but for /health), then one of the few
+ * endpoints a client needs. Nothing else reaches an engine: SGLang's and
+ * vLLM's admin endpoints (weight updates, cache flushes, shutdown) stay
+ * behind the proxy. Errors are in OpenAI's shape, which every client
+ * shows. */
+#include "px.h"
+#include "../base/json.h"
+#include "../base/time.h"
+#include "../base/util.h"
+#include "../engine/state.h"
+#include "../ops/serve.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <strings.h>
+
+/* The routes whose body names the model (OpenAI's API). */
+static const char *const model_routes[] = { "/v1/chat/completions", "/v1/completions", "/v1/embeddings",
+					    "/v1/responses" };
+
+struct px_model *px_model_find(struct px *px, const char *name)
+{
+	for (size_t i = 0; i < px->n_models; i++)
+		if (streq(px->models[i]->name, name))
+			return px->models[i];
+	return NULL;
+}
+
+static void req_free(struct px_req *rq)
+{
+	const struct event_api *ev = rq->px->ev;
+	if (rq->comment_ev)
+		ev->event_free(rq->comment_ev);
+	if (rq->body)
+		ev->buf_free(rq->body);
+	free(rq->uri);
+	free(rq);
+}
+
+/* The client has its answer (or is gone): log it, count it, let go. */
+void px_req_finish(struct px_req *rq, int status)
+{
+	struct px *px = rq->px;
+	struct px_model *m = rq->m;
+	px_unqueue(rq);
+	px_up_release(rq, false);
+	if (rq->conn) {
+		rq->conn->rq = NULL;
+		px_conn_unwatch(rq->conn);
+	}
+	px_log(px, "%s %s model=%s client=%s status=%d ms=%lld", rq->cmd == EVHTTP_REQ_GET ? "GET" : "POST",
+	       rq->uri, m ? m->name : "-", rq->label ? rq->label : rq->client, status,
+	       (long long)(sc_now_ms() - rq->t0_ms));
+	bool ended = false;
+	if (m) {
+		px_count(m, status);
+		if (rq->inflight) {
+			m->inflight--;
+			ended = true;
+		}
+	}
+	req_free(rq);
+	if (ended)
+		px_request_ended(px, m);
+}
+
+/* The client went away before its answer: drop the upstream request
+ * (the engine sees the connection close and stops generating). */
+void px_req_abort(struct px_req *rq)
+{
+	rq->req = NULL;
+	px_unqueue(rq);
+	px_up_release(rq, true);
+	px_req_finish(rq, 499);  /* nginx's code for "client closed request" */
+}
+
+static void reply_buf(struct px_req *rq, int code, const char *ctype, struct evbuffer *b)
+{
+	const struct event_api *ev = rq->px->ev;
+	if (rq->req) {
+		ev->add_header(ev->req_output_headers(rq->req), "Content-Type", ctype);
+		ev->send_reply(rq->req, code, NULL, b);
+	}
+	px_req_finish(rq, code);
+}
+
+static void vreply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt,
+			va_list ap)
+{
+	const struct event_api *ev = rq->px->ev;
+	char msg[2048];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	json_t *j = json_pack("{s:{s:s,s:s,s:n,s:s}}", "error", "message", msg, "type", type, "param", "code",
+			      code_name);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	struct evbuffer *b = ev->buf_new();
+	if (b && text)
+		ev->buf_add(b, text, strlen(text));
+	free(text);
+	reply_buf(rq, code, "application/json", b);
+	if (b)
+		ev->buf_free(b);
+}
+
+void px_reply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreply_json(rq, code, type, code_name, fmt, ap);
+	va_end(ap);
+}
+
+void px_reply_error_event(struct px_req *rq, int code, const char *fmt, ...)
+{
+	const struct event_api *ev = rq->px->ev;
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	json_t *j = json_pack("{s:{s:s,s:s,s:i}}", "error", "message", msg, "type", "server_error", "code", code);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	struct evbuffer *b = ev->buf_new();
+	if (rq->req && b) {
+		/* OpenAI's clients raise on an "error" event */
+		ev->buf_add_printf(b, "event: error\ndata: %s\n\n", text ? text : "{}");
+		ev->send_reply_chunk(rq->req, b);
+		ev->send_reply_end(rq->req);
+	}
+	if (b)
+		ev->buf_free(b);
+	free(text);
+	px_req_finish(rq, code);
+}
+
+/* The token of the request: Authorization: Bearer T, or x-api-key: T
+ * (Anthropic-style clients). -1: none matches. */
+static long authorize(struct px *px, struct evhttp_request *req)
+{
+	const struct event_api *ev = px->ev;
+	struct evkeyvalq *h = ev->req_input_headers(req);
+	const char *a = ev->find_header(h, "Authorization"), *t = NULL;
+	if (a && strncasecmp(a, "Bearer ", 7) == 0)
+		for (t = a + 7; *t == ' '; t++)
+			;
+	if (!t)
+		t = ev->find_header(h, "x-api-key");
+	if (!t || !*t)
+		return -1;
+	return sc_tokens_match(px->reg->tokens, px->reg->n_tokens, t, strlen(t));
+}
+
+static void list_models(struct px *px, struct px_req *rq)
+{
+	const struct registry *reg = &px->reg->r;
+	json_t *data = json_array();
+	for (size_t i = 0; data && i < reg->n_models; i++) {
+		struct run_state st;
+		bool loaded = sc_run_quick(reg, reg->models[i].name, &st) == 1;
+		if (loaded)
+			sc_run_state_done(&st);
+		json_array_append_new(data, json_pack("{s:s,s:s,s:i,s:s,s:b}", "id", reg->models[i].name, "object", "model",
+						      "created", 0, "owned_by", "sparkctl", "loaded", loaded));
+	}
+	json_t *j = json_pack("{s:s,s:o}", "object", "list", "data", data ? data : json_array());
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	struct evbuffer *b = px->ev->buf_new();
+	if (b && text)
+		px->ev->buf_add(b, text, strlen(text));
+	free(text);
+	reply_buf(rq, 200, "application/json", b);
+	if (b)
+		px->ev->buf_free(b);
+}
+
+static void text_reply(struct px *px, struct px_req *rq, int code, const char *ctype, const char *text)
+{
+	struct evbuffer *b = px->ev->buf_new();
+	if (b)
+		px->ev->buf_add(b, text, strlen(text));
+	reply_buf(rq, code, ctype, b);
+	if (b)
+		px->ev->buf_free(b);
+}
+
+/* POST with a body naming the model: queued or forwarded. */
+static void route_model(struct px *px, struct px_req *rq)
+{
+	const struct event_api *ev = px->ev;
+	struct evbuffer *in = ev->req_input_buffer(rq->req);
+	size_t len = ev->buf_length(in);
+	const char *body = len ? (const char *)ev->buf_pullup(in, -1) : "";
+	json_error_t je;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	const char *model = j ? json_string_value(json_object_get(j, "model")) : NULL;
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		px_reply_json(rq, 400, "invalid_request_error", "invalid_json", "the body is not a JSON object%s%s",
+			      j ? "" : ": ", j ? "" : je.text);
+		return;
+	}
+	if (!model) {
+		json_decref(j);
+		px_reply_json(rq, 400, "invalid_request_error", "missing_model", "the body names no \"model\"");
+		return;
+	}
+	rq->stream = json_is_true(json_object_get(j, "stream"));
+	struct px_model *m = sc_registry_model(&px->reg->r, model) ? px_model_find(px, model) : NULL;
+	if (!m) {
+		char close_names[512];
+		size_t n = sc_registry_suggest(&px->reg->r, model, close_names, sizeof close_names);
+		px_reply_json(rq, 404, "invalid_request_error", "model_not_found",
+			      "The model `%.200s` does not exist here%s%s", model, n ? "; did you mean: " : "",
+			      n ? close_names : "");
+		json_decref(j);
+		return;
+	}
+	json_decref(j);
+	rq->m = m;
+	if (!(rq->body = ev->buf_new())) {
+		px_reply_json(rq, 503, "server_error", "proxy_error", "out of memory");
+		return;
+	}
+	ev->buf_add_buffer(rq->body, in);
+	if (px->shutting_down) {
+		px_reply_json(rq, 503, "server_error", "shutting_down", "the proxy is shutting down");
+		return;
+	}
+	px_submit(px, rq);
+}
+
+void px_handle(struct evhttp_request *req, void *arg)
+{
+	struct px *px = arg;
+	const struct event_api *ev = px->ev;
+	struct px_req *rq = calloc(1, sizeof *rq);
+	const char *uri = ev->req_uri(req);
+	if (!rq || !(rq->uri = strdup(uri ? uri : "/"))) {
+		free(rq);
+		ev->send_reply(req, 503, NULL, NULL);
+		return;
+	}
+	rq->px = px;
+	rq->req = req;
+	rq->cmd = ev->req_command(req);
+	rq->t0_ms = sc_now_ms();
+	rq->status = 0;
+	struct evhttp_connection *evcon = ev->req_connection(req);
+	char *peer = NULL;
+	ev_uint16_t pport = 0;
+	ev->conn_get_peer(evcon, &peer, &pport);
+	snprintf(rq->client, sizeof rq->client, "%s", peer ? peer : "?");
+	px_conn_watch(px, rq);
+	/* the path without its query */
+	char path[256];
+	size_t pl = strcspn(rq->uri, "?#");
+	snprintf(path, sizeof path, "%.*s", (int)(pl < sizeof path ? pl : sizeof path - 1), rq->uri);
+	if (streq(path, "/health")) {
+		text_reply(px, rq, 200, "application/json", px->shutting_down ? "{\"status\":\"stopping\"}" : "{\"status\":\"ok\"}");
+		return;
+	}
+	long who = authorize(px, req);
+	if (who < 0) {
+		px->unauthorized++;
+		ev->add_header(ev->req_output_headers(req), "WWW-Authenticate", "Bearer");
+		px_reply_json(rq, 401, "invalid_request_error", "invalid_api_key",
+			      "a valid token is needed: Authorization: Bearer TOKEN (or x-api-key: TOKEN)");
+		return;
+	}
+	rq->label = px->reg->tokens[who].label;
+	if (!rq->label)
+		snprintf(rq->client, sizeof rq->client, "token#%ld", who + 1);
+	bool get = rq->cmd == EVHTTP_REQ_GET, post = rq->cmd == EVHTTP_REQ_POST;
+	if (streq(path, "/v1/models") && get) {
+		list_models(px, rq);
+		return;
+	}
+	if (streq(path, "/metrics") && get) {
+		struct evbuffer *b = ev->buf_new();
+		if (b)
+			px_metrics(px, b);
+		reply_buf(rq, 200, "text/plain; version=0.0.4", b);
+		if (b)
+			ev->buf_free(b);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(model_routes); i++)
+		if (streq(path, model_routes[i])) {
+			if (!post) {
+				ev->add_header(ev->req_output_headers(req), "Allow", "POST");
+				px_reply_json(rq, 405, "invalid_request_error", "method_not_allowed", "%s takes POST", path);
+				return;
+			}
+			route_model(px, rq);
+			return;
+		}
+	px_reply_json(rq, 404, "invalid_request_error", "not_found",
+		      "no such endpoint here: the proxy passes /v1/chat/completions, /v1/completions, /v1/embeddings, "
+		      "/v1/responses and /v1/models");
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Clients for the proxy tests, each doing what a real client does.
+
+  pxclient.py burst URL TOKEN N MODEL[,MODEL...] [--stream]
+      N requests at once (models in turn); prints a JSON list of
+      {"model", "status", "body"} in the order sent
+  pxclient.py abort URL TOKEN MODEL
+      stream a chat completion, hang up after the first event
+  pxclient.py idle HOST PORT N
+      open N connections that send nothing; "ready" once all are open,
+      then hold them until killed
+  pxclient.py notify SOCKET OUT
+      a systemd notify socket: every datagram a line of OUT"""
+import json
+import socket
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+
+def post(url, token, model, stream, out, i):
+    body = json.dumps({"model": model, "stream": stream, "max_tokens": 8,
+                       "messages": [{"role": "user", "content": "hi %d" % i}]}).encode()
+    req = urllib.request.Request(url + "/v1/chat/completions", data=body, method="POST",
+                                 headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            out[i] = {"model": model, "status": r.status, "body": r.read().decode(errors="replace")}
+    except urllib.error.HTTPError as e:
+        out[i] = {"model": model, "status": e.code, "body": e.read().decode(errors="replace")}
+    except Exception as e:  # a connection that failed is a result too
+        out[i] = {"model": model, "status": 0, "body": repr(e)}
+
+
+def burst(url, token, n, models, stream):
+    out = [None] * n
+    threads = [threading.Thread(target=post, args=(url, token, models[i % len(models)], stream, out, i))
+               for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(json.dumps(out))
+
+
+def abort(url, token, model):
+    host, port = url.split("//")[1].split(":")
+    s = socket.create_connection((host, int(port)))
+    body = json.dumps({"model": model, "stream": True, "messages": [{"role": "user", "content": "hi"}]}).encode()
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+              b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (token.encode(), len(body), body))
+    got = b""
+    while b"data:" not in got:
+        data = s.recv(4096)
+        if not data:
+            sys.exit("the proxy closed before the first event: %r" % got)
+        got += data
+    s.close()
+    print("hung up after %d bytes" % len(got))
+
+
+def idle(host, port, n):
+    conns = [socket.create_connection((host, int(port))) for _ in range(n)]
+    print("ready", flush=True)
+    while True:
+        time.sleep(3600)
+        del conns  # never reached: held until killed
+
+
+def notify(path, out):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    print("ready", flush=True)
+    while True:
+        data = s.recv(4096)
+        with open(out, "a") as f:
+            f.write(data.decode() + "\n")
+
+
+if __name__ == "__main__":
+    a = sys.argv[1:]
+    if a[0] == "burst":
+        burst(a[1], a[2], int(a[3]), a[4].split(","), "--stream" in a)
+    elif a[0] == "abort":
+        abort(a[1], a[2], a[3])
+    elif a[0] == "idle":
+        idle(a[1], a[2], int(a[3]))
+    elif a[0] == "notify":
+        notify(a[1], a[2])
