@@ -139,7 +139,7 @@ demo: deps
 	@echo 'Your own registry: cp models.ini ~/.config/sparkctl/models.ini, then edit it (man 5 models.ini).'
 
 # the download benchmark compares with nginx, curl and aria2c
-BENCH_PKGS := nginx-light aria2 curl
+BENCH_PKGS := nginx-light aria2 curl wrk
 
 bench: all $(B)/bench/bench-parse bench-deps
 	@python3 bench/bench-scan.py --sparkctl $(CURDIR)/$(B)/sparkctl
@@ -147,6 +147,7 @@ bench: all $(B)/bench/bench-parse bench-deps
 	@python3 bench/bench-switch.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-test.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-probe.py --sparkctl $(CURDIR)/$(B)/sparkctl
+	@python3 bench/bench-proxy.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-download.py --sparkctl $(CURDIR)/$(B)/sparkctl
 
 $(B)/bench/%: bench/%.c $(B)/libsparkctl.a

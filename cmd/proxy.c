@@ -44,46 +44,88 @@ static int set(void *ud, int id, const char *arg)
 	return 0;
 }
 
-struct log_sink {
+/* Lines gather in a buffer each for stderr and the file and go out in one
+ * write at flush (every 100 ms) or when 64 KiB are waiting. */
+struct log_out {
 	int fd;
-	bool stamp;
+	size_t len;
+	char buf[1 << 16];
 };
+
+struct log_sink {
+	struct log_out err, file;
+	bool stamp;
+	time_t at;  /* when is for this second */
+	char when[40];
+};
+
+static void out_flush(struct log_out *o)
+{
+	size_t done = 0;
+	while (done < o->len) {
+		ssize_t n = write(o->fd, o->buf + done, o->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;  /* a full disk loses log lines, never the proxy */
+		done += (size_t)n;
+	}
+	o->len = 0;
+}
+
+static void out_line(struct log_out *o, const char *when, const char *line)
+{
+	size_t need = (when ? strlen(when) + 1 : 0) + strlen(line) + 1;
+	if (o->len + need > sizeof o->buf)
+		out_flush(o);
+	if (need > sizeof o->buf)
+		return;
+	o->len += (size_t)snprintf(o->buf + o->len, sizeof o->buf - o->len, "%s%s%s\n", when ? when : "",
+				   when ? " " : "", line);
+}
 
 static void log_line(void *ud, const char *line)
 {
 	struct log_sink *s = ud;
-	char when[40];
 	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (now != s->at) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(s->when, sizeof s->when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		s->at = now;
+	}
 	/* lines come from the network (model names, paths): shown safe */
 	const char *safe = cli_safe(line);
-	if (s->stamp)
-		fprintf(stderr, "%s %s\n", when, safe);
-	else
-		fprintf(stderr, "%s\n", safe);
-	if (s->fd >= 0)
-		dprintf(s->fd, "%s %s\n", when, safe);
+	out_line(&s->err, s->stamp ? s->when : NULL, safe);
+	out_line(&s->file, s->when, safe);
+}
+
+static void log_flush(void *ud)
+{
+	struct log_sink *s = ud;
+	out_flush(&s->err);
+	out_flush(&s->file);
 }
 
 static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
 	struct opts *o = opts;
 	sc_err e;
-	struct log_sink sink = { .fd = -1, .stamp = o->stamp };
+	static struct log_sink sink;
+	sink.stamp = o->stamp;
+	sink.err.fd = STDERR_FILENO;
 	_cleanup_free_ char *path = sc_state_log_path(ctx->reg.state_dir, "proxy", &e);
 	if (!path)
 		return cli_fail(1, "proxy: %s", e.msg);
-	if ((sink.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+	if ((sink.file.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
 		return cli_fail(1, "proxy: %s: %s", path, strerror(errno));
-	setvbuf(stderr, NULL, _IOLBF, 0);
 	struct sc_proxy_opts po = { .config = ctx->config, .listen = o->listen, .n_listen = o->n_listen,
-				    .stop_engines = o->stop_engines, .log = log_line, .ud = &sink };
+				    .stop_engines = o->stop_engines, .log = log_line, .flush = log_flush, .ud = &sink };
 	int r = sc_proxy_run(&po, &e);
+	log_flush(&sink);
 	if (r < 0)
 		cli_fail(1, "proxy: %s", e.msg);
-	close(sink.fd);
+	close(sink.file.fd);
 	sc_strv_free(o->listen, o->n_listen);
 	return r < 0 ? 1 : 0;
 }

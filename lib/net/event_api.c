@@ -4,7 +4,10 @@
 static struct event_api api;
 #define S(f, n) SC_DLIB_SYM(struct event_api, f, n)
 static const struct sc_dlib_sym syms[] = {
-	S(base_new, "event_base_new"),
+	S(config_new, "event_config_new"),
+	S(config_set_flag, "event_config_set_flag"),
+	S(config_free, "event_config_free"),
+	S(base_new_with_config, "event_base_new_with_config"),
 	S(base_free, "event_base_free"),
 	S(base_dispatch, "event_base_dispatch"),
 	S(base_loopbreak, "event_base_loopbreak"),

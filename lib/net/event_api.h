@@ -13,7 +13,10 @@
 #include "../base/err.h"
 
 struct event_api {
-	struct event_base *(*base_new)(void);
+	struct event_config *(*config_new)(void);
+	int (*config_set_flag)(struct event_config *, int);
+	void (*config_free)(struct event_config *);
+	struct event_base *(*base_new_with_config)(const struct event_config *);
 	void (*base_free)(struct event_base *);
 	int (*base_dispatch)(struct event_base *);
 	int (*base_loopbreak)(struct event_base *);

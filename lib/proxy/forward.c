@@ -19,8 +19,10 @@ static bool hop_header(const char *k)
 	static const char *const drop[] = { "connection", "keep-alive", "proxy-connection", "te", "trailer",
 					    "transfer-encoding", "upgrade", "proxy-authorization", "authorization",
 					    "x-api-key", "host", "content-length", "expect" };
+	size_t n = strlen(k);
+	/* by length first: every header of every request passes here */
 	for (size_t i = 0; i < ARRAY_SIZE(drop); i++)
-		if (strcasecmp(k, drop[i]) == 0)
+		if (strlen(drop[i]) == n && strcasecmp(k, drop[i]) == 0)
 			return true;
 	return false;
 }
@@ -207,6 +209,7 @@ static void up_done(struct evhttp_request *ureq, void *arg)
 		if (!ureq && !u->failed)
 			why = "it is not reachable";
 		px_log(px, "%s: upstream %s:%d: %s", rq->m->name, u->host, u->port, why);
+		px_watch_forget(rq->m);  /* the engine may be gone: ask the truth again */
 		/* the connection is reset: the next request makes a new one */
 		px_up_release(rq, false);
 		if (rq->started)

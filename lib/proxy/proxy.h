@@ -17,8 +17,10 @@ struct sc_proxy_opts {
 	char **listen;           /* HOST:PORT: replaces [proxy] listen when given */
 	size_t n_listen;
 	bool stop_engines;       /* on SIGTERM, stop the engines too */
-	/* every log line (no newline); the token is never in one */
+	/* every log line (no newline); the token is never in one. flush is
+	 * called every 100 ms and at the end: log may buffer. */
 	void (*log)(void *ud, const char *line);
+	void (*flush)(void *ud);
 	void *ud;
 };
 

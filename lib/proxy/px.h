@@ -13,6 +13,7 @@
 
 #include "../base/registry.h"
 #include "../base/token.h"
+#include "../engine/state.h"
 #include "../net/event_api.h"
 #include "proxy.h"
 
@@ -42,6 +43,11 @@ struct px_model {
 	bool closing;                  /* a swap away from it (or its TTL stop) is decided: new requests wait */
 	bool busy;                     /* the worker is starting or stopping it */
 	char ident[96];                /* the run last seen healthy ("pid:start" or the container); "" none */
+	/* watch.c: whether it is up, kept until inotify or its pidfd says otherwise */
+	bool known, up;
+	char host[256];
+	int port, pidfd;
+	struct event *pid_ev;
 	struct event *ttl_ev;
 	struct px_up *idle;            /* kept-alive upstream connections */
 	size_t n_idle;
@@ -59,6 +65,7 @@ struct px_conn {
 	struct evhttp_connection *evcon;
 	struct px_req *rq;                 /* the request in progress */
 	struct event *watch;               /* readable: the client hung up */
+	struct event *arm;                 /* adds watch once a request runs 20 ms */
 };
 
 struct px_up {
@@ -126,7 +133,7 @@ struct px {
 	size_t cap_conns;
 	size_t n_conns;               /* client connections open (see count_clients) */
 	bool accepting_paused, shutting_down;
-	struct event *sched_ev, *sig_term, *sig_int, *sig_hup, *notes_ev, *job_ev, *resume_ev, *shutdown_ev;
+	struct event *sched_ev, *sig_term, *sig_int, *sig_hup, *notes_ev, *job_ev, *shutdown_ev, *flush_ev;
 	int64_t sched_at;             /* when sched_ev fires; 0: not armed */
 	int64_t shutdown_deadline;
 	/* the worker */
@@ -141,6 +148,10 @@ struct px {
 	uint64_t unauthorized, rejected_conns, queue_full, upstream_errors, swaps;
 	int64_t started_ms;
 	bool notes_dirty, notes_written;
+	/* watch.c */
+	int inotify_fd;
+	struct event *inotify_ev;
+	bool watching;
 };
 
 /* server.c */
@@ -165,8 +176,14 @@ void px_submit(struct px *px, struct px_req *rq);
 void px_schedule(struct px *px);
 void px_unqueue(struct px_req *rq);
 void px_request_ended(struct px *px, struct px_model *m);
-bool px_model_up(struct px *px, struct px_model *m, char *host, size_t host_len, int *port);
 void px_reg_put(struct px_reg *r);
+
+/* watch.c */
+int px_watch_init(struct px *px, sc_err *e);
+void px_watch_done(struct px *px);
+void px_watch_forget(struct px_model *m);
+bool px_model_up(struct px *px, struct px_model *m, char *host, size_t host_len, int *port);
+void px_ident(const struct run_state *st, char *buf, size_t len);
 
 /* forward.c */
 void px_forward(struct px *px, struct px_req *rq, const char *host, int port);

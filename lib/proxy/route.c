@@ -7,6 +7,7 @@
 #include "../base/json.h"
 #include "../base/time.h"
 #include "../base/util.h"
+#include "../format/jscan.h"
 #include "../engine/state.h"
 #include "../ops/serve.h"
 
@@ -186,6 +187,53 @@ static void text_reply(struct px *px, struct px_req *rq, int code, const char *c
 		px->ev->buf_free(b);
 }
 
+/* The body's "model" and "stream", read without building a tree (the
+ * whole body is still checked as JSON). 0, or <0 with why in e. */
+static int body_fields(const char *body, size_t len, char *model, size_t model_len, bool *stream, sc_err *e)
+{
+	struct jp j = { (const uint8_t *)body, (const uint8_t *)body, (const uint8_t *)body + len, e };
+	bool seen = false;
+	int r = sc_js_begin(&j, '{', '}');
+	*stream = false;
+	model[0] = '\0';
+	if (r < 0)
+		return sc_error(e, SC_ENOTJSON, "the body is not a JSON object");
+	while (r > 0) {
+		const uint8_t *k, *v;
+		size_t kn, vn;
+		int kesc, vesc;
+		if ((r = sc_js_scan_string(&j, &k, &kn, &kesc)) < 0 || (r = js_expect(&j, ':')) < 0)
+			break;
+		js_skip_ws(&j);
+		if (!kesc && kn == 5 && memcmp(k, "model", 5) == 0) {
+			if (seen)
+				return sc_error(e, SC_ENOTJSON, "the body names \"model\" twice");
+			seen = true;
+			if (j.p >= j.end || *j.p != '"')
+				return sc_error(e, SC_ENOTOBJ, "\"model\" is not a string");
+			if ((r = sc_js_scan_string(&j, &v, &vn, &vesc)) < 0)
+				break;
+			if (vn >= model_len)
+				return sc_error(e, SC_ENOTOBJ, "\"model\" is longer than any model name");
+			size_t out;
+			if ((r = sc_js_decode_string(&j, v, vn, vesc, model, &out)) < 0)
+				break;
+			model[out] = '\0';
+		} else if (!kesc && kn == 6 && memcmp(k, "stream", 6) == 0 && j.p < j.end && *j.p == 't') {
+			if ((r = sc_js_skip_literal(&j, "true")) < 0)
+				break;
+			*stream = true;
+		} else if ((r = sc_js_skip_value(&j, 1)) < 0) {
+			break;
+		}
+		r = js_next_member(&j, '}');
+	}
+	js_skip_ws(&j);
+	if (r < 0 || j.p != j.end)
+		return sc_error(e, SC_ENOTJSON, "the body is not valid JSON (at byte %zu)", (size_t)(j.p - j.start));
+	return 0;
+}
+
 /* POST with a body naming the model: queued or forwarded. */
 static void route_model(struct px *px, struct px_req *rq)
 {
@@ -193,21 +241,16 @@ static void route_model(struct px *px, struct px_req *rq)
 	struct evbuffer *in = ev->req_input_buffer(rq->req);
 	size_t len = ev->buf_length(in);
 	const char *body = len ? (const char *)ev->buf_pullup(in, -1) : "";
-	json_error_t je;
-	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	const char *model = j ? json_string_value(json_object_get(j, "model")) : NULL;
-	if (!j || !json_is_object(j)) {
-		json_decref(j);
-		px_reply_json(rq, 400, "invalid_request_error", "invalid_json", "the body is not a JSON object%s%s",
-			      j ? "" : ": ", j ? "" : je.text);
+	char model[256];
+	sc_err e;
+	if (body_fields(body, len, model, sizeof model, &rq->stream, &e) < 0) {
+		px_reply_json(rq, 400, "invalid_request_error", "invalid_json", "%s", e.msg);
 		return;
 	}
-	if (!model) {
-		json_decref(j);
+	if (!model[0]) {
 		px_reply_json(rq, 400, "invalid_request_error", "missing_model", "the body names no \"model\"");
 		return;
 	}
-	rq->stream = json_is_true(json_object_get(j, "stream"));
 	struct px_model *m = sc_registry_model(&px->reg->r, model) ? px_model_find(px, model) : NULL;
 	if (!m) {
 		char close_names[512];
@@ -215,10 +258,8 @@ static void route_model(struct px *px, struct px_req *rq)
 		px_reply_json(rq, 404, "invalid_request_error", "model_not_found",
 			      "The model `%.200s` does not exist here%s%s", model, n ? "; did you mean: " : "",
 			      n ? close_names : "");
-		json_decref(j);
 		return;
 	}
-	json_decref(j);
 	rq->m = m;
 	if (!(rq->body = ev->buf_new())) {
 		px_reply_json(rq, 503, "server_error", "proxy_error", "out of memory");

@@ -40,14 +40,6 @@ static void job_free(struct px_job *j)
 
 /* ---- the worker thread: the blocking switch and stop ---- */
 
-static void ident_of(const struct run_state *st, char *buf, size_t len)
-{
-	if (st->container)
-		snprintf(buf, len, "%s", st->container);
-	else
-		snprintf(buf, len, "%d:%llu", (int)st->pid, (unsigned long long)st->start_time);
-}
-
 static void run_job(struct px_job *j)
 {
 	const struct registry *reg = &j->reg->r;
@@ -77,7 +69,7 @@ static void run_job(struct px_job *j)
 		sc_switch_result_done(&res);
 		struct run_state st;
 		if (j->r >= 0 && sc_run_quick(reg, name, &st) == 1) {
-			ident_of(&st, j->ident, sizeof j->ident);
+			px_ident(&st, j->ident, sizeof j->ident);
 			sc_run_state_done(&st);
 		}
 	}
@@ -135,22 +127,6 @@ static void start_job(struct px *px, enum px_job_kind kind, struct px_model *m)
 	px->notes_dirty = true;
 }
 
-bool px_model_up(struct px *px, struct px_model *m, char *host, size_t host_len, int *port)
-{
-	struct run_state st;
-	char id[96];
-	if (!m->ident[0] || sc_run_quick(&px->reg->r, m->name, &st) != 1)
-		return false;
-	ident_of(&st, id, sizeof id);
-	bool up = streq(id, m->ident);
-	if (up) {
-		snprintf(host, host_len, "%s", st.host ? st.host : px->reg->r.host);
-		*port = st.port;
-	}
-	sc_run_state_done(&st);
-	return up;
-}
-
 static void dispatch(struct px *px, struct px_model *m)
 {
 	char host[256];
@@ -191,6 +167,7 @@ static void job_finished(evutil_socket_t fd, short what, void *arg)
 		return;
 	struct px_model *m = j->m;
 	m->busy = false;
+	px_watch_forget(m);  /* another run now, or none */
 	/* the models that gave way are stopped now (or the start failed and
 	 * they may be asked for again) */
 	for (size_t i = 0; i < px->n_models; i++)
@@ -441,6 +418,7 @@ int px_models_sync(struct px *px, sc_err *e)
 			return sc_error(e, -ENOMEM, "out of memory");
 		}
 		m->px = px;
+		m->pidfd = -1;
 		px->models[px->n_models++] = m;
 	}
 	return 0;

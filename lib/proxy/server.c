@@ -88,6 +88,8 @@ static void conn_free(struct px *px, struct px_conn *c)
 {
 	if (c->watch)
 		px->ev->event_free(c->watch);
+	if (c->arm)
+		px->ev->event_free(c->arm);
 	if ((size_t)c->fd < px->cap_conns && px->conns[c->fd] == c)
 		px->conns[c->fd] = NULL;
 	free(c);
@@ -149,6 +151,16 @@ static void hangup_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* A request still running after 20 ms gets the hang-up watch: most are
+ * answered before, and a timer costs no system call where the watch costs
+ * two (epoll_ctl in and out). */
+static void arm_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct px_conn *c = arg;
+	if (c->rq)
+		c->px->ev->event_add(c->watch, NULL);
+}
+
 /* The record of the connection of rq (made at its first request), and a
  * watch on it for the client hanging up. */
 void px_conn_watch(struct px *px, struct px_req *rq)
@@ -165,7 +177,10 @@ void px_conn_watch(struct px *px, struct px_req *rq)
 		c->px = px;
 		c->fd = fd;
 		c->evcon = evcon;
-		if (!(c->watch = ev->event_new(px->base, fd, EV_READ, hangup_cb, c))) {
+		if (!(c->watch = ev->event_new(px->base, fd, EV_READ, hangup_cb, c)) ||
+		    !(c->arm = ev->event_new(px->base, -1, 0, arm_cb, c))) {
+			if (c->watch)
+				ev->event_free(c->watch);
 			free(c);
 			return;
 		}
@@ -174,13 +189,14 @@ void px_conn_watch(struct px *px, struct px_req *rq)
 	}
 	c->rq = rq;
 	rq->conn = c;
-	ev->event_add(c->watch, NULL);
+	struct timeval soon = { 0, 20000 };
+	ev->event_add(c->arm, &soon);
 }
 
 void px_conn_unwatch(struct px_conn *c)
 {
-	if (c->watch)
-		c->px->ev->event_del(c->watch);
+	c->px->ev->event_del(c->arm);
+	c->px->ev->event_del(c->watch);
 }
 
 /* ---- signals and shutdown ---- */
@@ -335,6 +351,15 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* Log lines are written in batches (a write a line would cost a request
+ * rate nginx reaches with its access log off); at most 100 ms late. */
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct px *px = arg;
+	if (px->o->flush)
+		px->o->flush(px->o->ud);
+}
+
 static void notes_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct px *px = arg;
@@ -348,7 +373,7 @@ static void notes_cb(evutil_socket_t fd, short what, void *arg)
 
 int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 {
-	struct px px = { .o = o, .started_ms = sc_now_ms(), .job_pipe = { -1, -1 } };
+	struct px px = { .o = o, .started_ms = sc_now_ms(), .job_pipe = { -1, -1 }, .inotify_fd = -1 };
 	int r;
 	if (!(px.ev = sc_event(e)))
 		return -ENOSYS;
@@ -359,8 +384,16 @@ int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 	struct rlimit rl;
 	px.cap_conns = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1 << 20) ? (size_t)rl.rlim_cur : 1 << 20;
 	signal(SIGPIPE, SIG_IGN);  /* a client gone mid-write is an error return, not a death */
-	if (!(px.conns = calloc(px.cap_conns, sizeof *px.conns)) || !(px.base = ev->base_new()) ||
-	    !(px.http = ev->http_new(px.base))) {
+	/* epoll's changes gathered and made once a loop turn: evhttp enables
+	 * and disables reading and writing several times a request, ten
+	 * epoll_ctl calls where one or two do */
+	struct event_config *cfg = ev->config_new();
+	if (cfg)
+		ev->config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	px.base = cfg ? ev->base_new_with_config(cfg) : NULL;
+	if (cfg)
+		ev->config_free(cfg);
+	if (!(px.conns = calloc(px.cap_conns, sizeof *px.conns)) || !px.base || !(px.http = ev->http_new(px.base))) {
 		r = sc_error(e, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -371,13 +404,15 @@ int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 	ev->set_allowed_methods(px.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	ev->set_gencb(px.http, px_handle, &px);
 	ev->set_bevcb(px.http, new_conn, &px);
-	if ((r = px_models_sync(&px, e)) < 0 || (r = px_sched_init(&px, e)) < 0 || (r = bind_all(&px, e)) < 0)
+	if ((r = px_models_sync(&px, e)) < 0 || (r = px_sched_init(&px, e)) < 0 || (r = bind_all(&px, e)) < 0 ||
+	    (r = px_watch_init(&px, e)) < 0)
 		goto out;
 	if (!(px.sig_term = ev->event_new(px.base, SIGTERM, EV_SIGNAL | EV_PERSIST, on_term, &px)) ||
 	    !(px.sig_int = ev->event_new(px.base, SIGINT, EV_SIGNAL | EV_PERSIST, on_term, &px)) ||
 	    !(px.sig_hup = ev->event_new(px.base, SIGHUP, EV_SIGNAL | EV_PERSIST, on_hup, &px)) ||
 	    !(px.notes_ev = ev->event_new(px.base, -1, EV_PERSIST, notes_cb, &px)) ||
-	    !(px.shutdown_ev = ev->event_new(px.base, -1, 0, shutdown_tick, &px))) {
+	    !(px.shutdown_ev = ev->event_new(px.base, -1, 0, shutdown_tick, &px)) ||
+	    !(px.flush_ev = ev->event_new(px.base, -1, EV_PERSIST, flush_cb, &px))) {
 		r = sc_error(e, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -386,6 +421,8 @@ int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 	ev->event_add(px.sig_int, NULL);
 	ev->event_add(px.sig_hup, NULL);
 	ev->event_add(px.notes_ev, &second);
+	struct timeval tenth = { 0, 100000 };
+	ev->event_add(px.flush_ev, &tenth);
 	char all[1024] = "";
 	for (size_t i = 0; i < px.n_listen; i++)
 		snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", i ? ", " : "", px.listen[i]);
@@ -418,8 +455,11 @@ out:
 		if (px.conns[fd])
 			conn_free(&px, px.conns[fd]);
 	free(px.conns);
+	px_watch_done(&px);
 	px_sched_done(&px);
-	struct event *evs[] = { px.sig_term, px.sig_int, px.sig_hup, px.notes_ev, px.shutdown_ev };
+	if (o->flush)
+		o->flush(o->ud);
+	struct event *evs[] = { px.sig_term, px.sig_int, px.sig_hup, px.notes_ev, px.shutdown_ev, px.flush_ev };
 	for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
 		if (evs[i])
 			ev->event_free(evs[i]);

@@ -11,11 +11,15 @@ mkdir -p "$M/tiny/a" "$M/tiny/b"
 if test_have_prereq LLAMA; then
 	cp "$LLAMA_MODEL" "$M/tiny/a/tiny-llama.gguf" && cp "$LLAMA_MODEL" "$M/tiny/b/tiny-llama.gguf"
 fi
-P1=$(free_port) P2=$(free_port) P3=$(free_port)
+P1=$(free_port) P2=$(free_port) P3=$(free_port) PX=$(free_port)
+echo "sk-llama-test" >"$TRASH/tokens" && chmod 600 "$TRASH/tokens"
 cat >"$TRASH/models.ini" <<INI
 [defaults]
 models-root = $M
 state-dir = $TRASH/state
+token-file = $TRASH/tokens
+[proxy]
+listen = 127.0.0.1:$PX
 [engine "llamacpp"]
 command = ${LLAMA_SERVER:-llama-server} -m {path} --alias {name} --host {host} --port {port} -c {context} {args}
 ready-timeout = 60
@@ -67,4 +71,16 @@ test_expect "stop: the server is gone, the port free, no state left" '
 test_expect "a server without --alias serves the file path: the served id differs, and how to set it" '
 	run 1 sparkctl serve noalias && has err "the engine serves the model as \".*tiny-llama\.gguf\", not as noalias" &&
 	has err "llama-server --alias \{name\}" && hasnt err "another model" && ! listening $P3' LLAMA
+test_expect "proxy: routes to the real engine by model, starts it on demand, swaps the group, streams its SSE" '
+	{ "$SPARKCTL" proxy >"$TRASH/proxy.log" 2>&1 & echo $! >"$TRASH/px.pid"; } &&
+	test_when_finished "kill \$(cat $TRASH/px.pid)" &&
+	px_up() { curl -sf http://127.0.0.1:'$PX'/health >/dev/null; } && wait_until 10 px_up &&
+	code=$(curl -s -o "$TRASH/out" -w "%{http_code}" -H "Authorization: Bearer sk-llama-test" \
+		http://127.0.0.1:'$PX'/v1/chat/completions -d "{\"model\":\"tiny-a\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}") &&
+	[ "$code" = 200 ] && json "j[\"object\"] == \"chat.completion\" and j[\"choices\"][0][\"message\"][\"role\"] == \"assistant\"" &&
+	curl -sN -o "$TRASH/sse" -H "Authorization: Bearer sk-llama-test" http://127.0.0.1:'$PX'/v1/chat/completions \
+		-d "{\"model\":\"tiny-b\",\"stream\":true,\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" &&
+	grep -q "^data: {" "$TRASH/sse" && grep -q "^data: \[DONE\]" "$TRASH/sse" &&
+	[ ! -e "$TRASH/state/run/tiny-a.json" ] && grep -q "tiny-b: ready in .*; stopped tiny-a" "$TRASH/proxy.log"' LLAMA
+
 test_done
