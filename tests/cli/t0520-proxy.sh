@@ -9,7 +9,7 @@ gen_fixtures "$M"
 export PATH="$TESTS/standin/bin:$PATH"
 PX=$(free_port) PX2=$(free_port) PA=$(free_port) PB=$(free_port) PC=$(free_port) PS1=$(free_port)
 PSLOW=$(free_port) PTTL=$(free_port) PEND=$(free_port) PCUT=$(free_port) PFAIL=$(free_port) PTOK=$(free_port)
-PPORT=$(free_port) PNEW=$(free_port)
+PPORT=$(free_port) PNEW=$(free_port) PSTOP=$(free_port)
 URL=http://127.0.0.1:$PX
 TOKEN=sk-proxy-test-token-1
 printf '# the proxy'"'"'s clients\nwebui: %s\nsk-proxy-test-token-2\n' "$TOKEN" >"$TRASH/tokens"
@@ -73,6 +73,12 @@ engine = sglang
 port = $PTTL
 ttl = 1
 env = $ENV
+[model "slowstop"]
+path = phi4/phi4-reasoning
+engine = sglang
+port = $PSTOP
+ttl = 1
+env = STANDIN_IGNORE_TERM=1
 [model "endless"]
 path = phi4/phi4-reasoning
 engine = sglang
@@ -215,12 +221,19 @@ test_expect "an idle model is stopped after its ttl; the next request starts it 
 	logged "brief: idle for its ttl, stopping" &&
 	[ "$(chat brief)" = 200 ] && [ "$(starts brief brief)" = 2 ]'
 
+test_expect "a request that comes while its model is stopped for its ttl waits for the stop, then starts it again" '
+	[ "$(chat slowstop)" = 200 ] && logged "slowstop: idle for its ttl, stopping" && up '$PSTOP' &&
+	[ "$(chat slowstop)" = 200 ] &&
+	twice() { [ "$(grep -c "slowstop: ready in" "$TRASH/proxy.log")" = 2 ]; } && wait_until 5 twice'
+
 test_expect "a client that hangs up mid-stream closes its upstream request at once" '
 	python3 "$TESTS/standin/pxclient.py" abort "$URL" "$TOKEN" endless &&
 	wait_until 5 test -s "$REC/closed" &&
 	logged "model=endless client=webui status=499"'
 
 test_expect "streams pass through as they come, with X-Accel-Buffering: no" '
+	python3 "$TESTS/standin/pxclient.py" stream "$URL" "$TOKEN" slowtok >"$TRASH/out" &&
+	json "j[\"events\"] == 9 and j[\"last_ms\"] - j[\"first_ms\"] > 1200" &&
 	curl -sN -D "$TRASH/hdr" -o "$TRASH/out" -H "Authorization: Bearer $TOKEN" "$URL/v1/chat/completions" \
 		-d "{\"model\":\"slowtok\",\"stream\":true,\"messages\":[]}" &&
 	grep -qi "^X-Accel-Buffering: no" "$TRASH/hdr" && grep -qi "^Content-Type: text/event-stream" "$TRASH/hdr" &&
@@ -279,7 +292,7 @@ test_expect "SIGHUP with a broken models.ini keeps the old one; a good one adds 
 	[ "$(chat s1)" = 200 ] &&
 	cp "$TRASH/models.good" "$TRASH/models.ini" &&
 	printf "[model \"late\"]\npath = phi4/phi4-reasoning\nengine = sglang\nport = '$PNEW'\n" >>"$TRASH/models.ini" &&
-	kill -HUP $(cat "$TRASH/px.pid") && logged "reloaded .*: 11 models" &&
+	kill -HUP $(cat "$TRASH/px.pid") && logged "reloaded .*: 12 models" &&
 	[ "$(chat late)" = 200 ] && json "j[\"model\"] == \"late\""'
 
 test_expect "SIGTERM: no new connections, a stream in flight finishes, the engines stay" '

@@ -4,6 +4,9 @@
   pxclient.py burst URL TOKEN N MODEL[,MODEL...] [--stream]
       N requests at once (models in turn); prints a JSON list of
       {"model", "status", "body"} in the order sent
+  pxclient.py stream URL TOKEN MODEL
+      stream a chat completion; prints {"events", "first_ms", "last_ms"}:
+      when the first and the last event arrived
   pxclient.py abort URL TOKEN MODEL
       stream a chat completion, hang up after the first event
   pxclient.py idle HOST PORT N
@@ -45,6 +48,18 @@ def burst(url, token, n, models, stream):
     print(json.dumps(out))
 
 
+def stream(url, token, model):
+    body = json.dumps({"model": model, "stream": True, "messages": [{"role": "user", "content": "hi"}]}).encode()
+    req = urllib.request.Request(url + "/v1/chat/completions", data=body, method="POST",
+                                 headers={"Authorization": "Bearer " + token})
+    t0, times = time.monotonic(), []
+    with urllib.request.urlopen(req, timeout=60) as r:
+        for line in r:
+            if line.startswith(b"data: "):
+                times.append((time.monotonic() - t0) * 1000)
+    print(json.dumps({"events": len(times), "first_ms": times[0], "last_ms": times[-1]}))
+
+
 def abort(url, token, model):
     host, port = url.split("//")[1].split(":")
     s = socket.create_connection((host, int(port)))
@@ -83,6 +98,8 @@ if __name__ == "__main__":
     a = sys.argv[1:]
     if a[0] == "burst":
         burst(a[1], a[2], int(a[3]), a[4].split(","), "--stream" in a)
+    elif a[0] == "stream":
+        stream(a[1], a[2], a[3])
     elif a[0] == "abort":
         abort(a[1], a[2], a[3])
     elif a[0] == "idle":
