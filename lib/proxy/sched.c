@@ -335,6 +335,9 @@ static bool rivals_drained(struct px *px, struct px_model *m)
 			arm(px, m->qhead->t0_ms + drain);  /* it still takes requests: one batch */
 			return false;
 		}
+		if (!l->closing)
+			px_log(px, "%s: takes no new requests: %s has waited drain-timeout; %u in flight", l->name, m->name,
+			       l->inflight);
 		l->closing = true;
 		if (waited < 2 * drain) {
 			arm(px, m->qhead->t0_ms + 2 * drain);

@@ -9,7 +9,7 @@ gen_fixtures "$M"
 export PATH="$TESTS/standin/bin:$PATH"
 PX=$(free_port) PX2=$(free_port) PA=$(free_port) PB=$(free_port) PC=$(free_port) PS1=$(free_port)
 PSLOW=$(free_port) PTTL=$(free_port) PEND=$(free_port) PCUT=$(free_port) PFAIL=$(free_port) PTOK=$(free_port)
-PPORT=$(free_port) PNEW=$(free_port) PSTOP=$(free_port)
+PPORT=$(free_port) PNEW=$(free_port) PSTOP=$(free_port) PD1=$(free_port) PD2=$(free_port)
 URL=http://127.0.0.1:$PX
 TOKEN=sk-proxy-test-token-1
 printf '# the proxy'"'"'s clients\nwebui: %s\nsk-proxy-test-token-2\n' "$TOKEN" >"$TRASH/tokens"
@@ -79,6 +79,18 @@ engine = sglang
 port = $PSTOP
 ttl = 1
 env = STANDIN_IGNORE_TERM=1
+[model "d1"]
+path = phi4/phi4-reasoning
+engine = sglang
+port = $PD1
+group = drain
+env = STANDIN_ANSWER_MS=3000 $ENV
+[model "d2"]
+path = phi4/phi4-reasoning
+engine = sglang
+port = $PD2
+group = drain
+env = $ENV
 [model "endless"]
 path = phi4/phi4-reasoning
 engine = sglang
@@ -215,6 +227,14 @@ test_expect "A B A C at once: served as A A B C, one start per model, never two 
 	json "all(r[\"status\"] == 200 for r in j)" &&
 	alive a,b,c >"$TRASH/out" && json "j[\"starts\"] == {\"a\": 1, \"b\": 1, \"c\": 1}"'
 
+test_expect "a busy model keeps its requests for drain-timeout, then takes no new ones until the other had its turn" '
+	{ python3 "$TESTS/standin/pxclient.py" burst "$URL" "$TOKEN" 1 d1 >"$TRASH/d1a" & a=$!; } && logged "d1: ready in" &&
+	{ python3 "$TESTS/standin/pxclient.py" burst "$URL" "$TOKEN" 1 d2 >"$TRASH/d2" & b=$!; } &&
+	logged "d1: takes no new requests: d2 has waited drain-timeout; 1 in flight" &&
+	python3 "$TESTS/standin/pxclient.py" burst "$URL" "$TOKEN" 1 d1 >"$TRASH/d1b" && wait $a && wait $b &&
+	for f in d1a d2 d1b; do grep -q "\"status\": 200" "$TRASH/$f" || exit 1; done &&
+	alive d1,d2 >"$TRASH/out" && json "j[\"starts\"] == {\"d1\": 2, \"d2\": 1}"'
+
 test_expect "an idle model is stopped after its ttl; the next request starts it again" '
 	[ "$(chat brief)" = 200 ] && up '$PTTL' &&
 	wait_until 10 test ! -e "$TRASH/state/run/brief.json" && ! up '$PTTL' &&
@@ -292,7 +312,7 @@ test_expect "SIGHUP with a broken models.ini keeps the old one; a good one adds 
 	[ "$(chat s1)" = 200 ] &&
 	cp "$TRASH/models.good" "$TRASH/models.ini" &&
 	printf "[model \"late\"]\npath = phi4/phi4-reasoning\nengine = sglang\nport = '$PNEW'\n" >>"$TRASH/models.ini" &&
-	kill -HUP $(cat "$TRASH/px.pid") && logged "reloaded .*: 12 models" &&
+	kill -HUP $(cat "$TRASH/px.pid") && logged "reloaded .*: 14 models" &&
 	[ "$(chat late)" = 200 ] && json "j[\"model\"] == \"late\""'
 
 test_expect "SIGTERM: no new connections, a stream in flight finishes, the engines stay" '
