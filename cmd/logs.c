@@ -4,21 +4,24 @@
 #include "../lib/engine/proc.h"
 #include "../lib/ops/serve.h"
 #include "../lib/base/util.h"
+#include "../lib/engine/remote.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 
-enum { OPT_LINES = 'n', OPT_FOLLOW = 'f' };
+enum { OPT_LINES = 'n', OPT_FOLLOW = 'f', OPT_NODE = 256 };
 
 static const struct sc_option options[] = {
 	{ "lines", OPT_LINES, required_argument, "N", "the last N lines (default 50)", "word" },
 	{ "follow", OPT_FOLLOW, no_argument, NULL, "keep printing what is written, like tail -f", NULL },
+	{ "node", OPT_NODE, required_argument, "NODE", "the log of the model's rank on that node (multi-node models)", "word" },
 	{ 0 },
 };
 
 struct opts {
 	long lines;
 	bool follow;
+	const char *node;
 };
 
 static int set(void *ud, int id, const char *arg)
@@ -26,6 +29,10 @@ static int set(void *ud, int id, const char *arg)
 	struct opts *o = ud;
 	if (id == OPT_FOLLOW) {
 		o->follow = true;
+		return 0;
+	}
+	if (id == OPT_NODE) {
+		o->node = arg;
 		return 0;
 	}
 	return cli_number("lines", arg, 0, 1000000, &o->lines);
@@ -60,6 +67,40 @@ static int follow(const char *path)
 	return 1;
 }
 
+/* logs --node: the rank's log on its node, over SSH (ranks are numbered
+ * in the order of the model's nodes). */
+static int node_log(const struct registry *reg, const char *name, const struct opts *o)
+{
+	const struct reg_model *rm = sc_registry_model(reg, name);
+	const struct reg_node *n = sc_registry_node(reg, o->node);
+	size_t rank = 0;
+	while (rm && rank < rm->n_nodes && !streq(rm->nodes[rank], o->node))
+		rank++;
+	if (!rm || !n || rank == rm->n_nodes)
+		return cli_fail(1, "logs: %s has no rank on a node \"%s\"%s", name, o->node,
+				rm && rm->n_nodes ? "" : " (it is no multi-node model)");
+	if (o->follow)
+		return cli_fail(1, "logs: --follow reads local logs only; on %s: ssh %s tail -f LOG", n->name,
+				n->ssh ? n->ssh : "localhost");
+	struct run_state st;
+	char *log = NULL;
+	if (sc_state_read(reg->state_dir, name, &st, NULL) == 0) {
+		for (size_t i = 0; i < st.n_ranks && !log; i++)
+			if (streq(st.ranks[i].node, n->name))
+				log = st.ranks[i].log ? strdup(st.ranks[i].log) : NULL;
+		sc_run_state_done(&st);
+	}
+	if (!log && asprintf(&log, "%s/logs/%s.rank%zu.log", n->state_dir ? n->state_dir : reg->state_dir, name, rank) < 0)
+		return cli_fail(1, "out of memory");
+	char *tail = rank ? sc_node_tail(n, log, o->lines ? (unsigned)o->lines : 50) : NULL;
+	free(log);
+	if (!rank)
+		return cli_fail(1, "logs: %s is the head of %s: sparkctl logs %s", n->name, name, name);
+	fputs(tail ? tail : "", stdout);
+	free(tail);
+	return 0;
+}
+
 static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 {
 	struct opts *o = opts;
@@ -68,6 +109,8 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	struct registry *reg = &ctx->reg;
 	struct run_state st = { 0 };
 	sc_err e;
+	if (o->node)
+		return node_log(reg, name, o);
 	if (sc_state_read(reg->state_dir, name, &st, &e) < 0) {
 		/* not running: the log of its last run, if there is one; "proxy"
 		 * is the proxy's own log unless a model has that name */

@@ -31,6 +31,7 @@ struct row {
 	long long uptime;
 	long long rss;  /* -1: unknown */
 	bool managed;
+	json_t *ranks;  /* a multi-node model's other ranks: [{rank, node, pid, log}] */
 };
 
 static void from_status(const struct registry *reg, const struct run_status *s, struct row *r)
@@ -49,11 +50,16 @@ static void from_status(const struct registry *reg, const struct run_status *s, 
 	r->uptime = s->uptime_s;
 	r->rss = s->rss_known ? (long long)s->rss_bytes : -1;
 	r->managed = true;
+	r->ranks = s->st.n_ranks ? json_array() : NULL;
+	for (size_t i = 0; r->ranks && i < s->st.n_ranks; i++)
+		json_array_append_new(r->ranks, json_pack("{s:i,s:o,s:I,s:o}", "rank", s->st.ranks[i].rank, "node",
+							  sc_json_text(s->st.ranks[i].node), "pid",
+							  (json_int_t)s->st.ranks[i].pid, "log", sc_json_text(s->st.ranks[i].log)));
 }
 
 static json_t *row_json(const struct row *r)
 {
-	return json_pack("{s:o,s:o,s:s,s:o,s:o,s:o,s:i,s:o,s:I,s:s,s:o,s:o,s:b}", "name", sc_json_text(r->name), "engine",
+	json_t *o = json_pack("{s:o,s:o,s:s,s:o,s:o,s:o,s:i,s:o,s:I,s:s,s:o,s:o,s:b}", "name", sc_json_text(r->name), "engine",
 			 sc_json_text(r->engine),
 			 "mode", r->mode, "pid", r->pid ? json_integer(r->pid) : json_null(), "pgid",
 			 r->pgid ? json_integer(r->pgid) : json_null(), "container",
@@ -61,6 +67,9 @@ static json_t *row_json(const struct row *r)
 			 r->proxy_port ? json_integer(r->proxy_port) : json_null(), "uptime_s", (json_int_t)r->uptime,
 			 "health", r->health, "rss_bytes", r->rss >= 0 ? json_integer(r->rss) : json_null(), "log",
 			 r->log[0] ? sc_json_text(r->log) : json_null(), "managed", r->managed);
+	if (o)
+		json_object_set(o, "ranks", r->ranks ? r->ranks : json_null());
+	return o;
 }
 
 static json_t *proxy_json(const struct sc_proxy_status *p)
@@ -177,9 +186,20 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 		}
 		table_print(&t, stdout, table_width(), false);
 		table_done(&t);
+		for (size_t i = 0; i < k; i++) {
+			size_t ri;
+			json_t *v;
+			json_array_foreach(rows[i].ranks, ri, v)
+				printf("%s: rank %d on %s (pid %d)\n", cli_safe(rows[i].name),
+				       (int)json_integer_value(json_object_get(v, "rank")),
+				       cli_safe(json_string_value(json_object_get(v, "node"))),
+				       (int)json_integer_value(json_object_get(v, "pid")));
+		}
 		proxy_text(&px);
 	}
 	sc_proxy_status_done(&px);
+	for (size_t i = 0; i < k; i++)
+		json_decref(rows[i].ranks);
 	free(rows);
 	sc_strv_free(names, n);
 	return r;

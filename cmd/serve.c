@@ -3,11 +3,12 @@
 #include "common.h"
 #include "../lib/engine/engine.h"
 #include "../lib/ops/serve.h"
+#include "../lib/ops/multinode.h"
 #include "../lib/base/util.h"
 
 #include <unistd.h>
 
-enum { OPT_DRY_RUN = 256, OPT_NO_WAIT, OPT_TIMEOUT, OPT_FORCE, OPT_JSON };
+enum { OPT_DRY_RUN = 256, OPT_NO_WAIT, OPT_TIMEOUT, OPT_FORCE, OPT_JSON, OPT_WATCH };
 
 static const struct sc_option options[] = {
 	{ "dry-run", OPT_DRY_RUN, no_argument, NULL, "print the serve script and start nothing", NULL },
@@ -15,11 +16,13 @@ static const struct sc_option options[] = {
 	{ "timeout", OPT_TIMEOUT, required_argument, "S", "seconds to wait until healthy (default: ready-timeout)", "word" },
 	{ "force", OPT_FORCE, no_argument, NULL, "start even when the checkpoint, engine or memory checks refuse", NULL },
 	{ "json", OPT_JSON, no_argument, NULL, "print the result as JSON", NULL },
+	{ "watch", OPT_WATCH, no_argument, NULL,
+	  "watch the ranks of a running multi-node model; when one dies, stop them all (serve starts this itself)", NULL },
 	{ 0 },
 };
 
 struct opts {
-	bool dry_run, json;
+	bool dry_run, json, watch;
 	long timeout;
 	struct serve_opts so;
 };
@@ -32,6 +35,7 @@ static int set(void *ud, int id, const char *arg)
 	case OPT_NO_WAIT: o->so.no_wait = true; break;
 	case OPT_FORCE: o->so.force = true; break;
 	case OPT_JSON: o->json = true; break;
+	case OPT_WATCH: o->watch = true; break;
 	case OPT_TIMEOUT: return cli_number("timeout", arg, 1, 86400, &o->timeout);
 	}
 	return 0;
@@ -45,6 +49,30 @@ void cli_print_tail(const char *name, const struct serve_result *r)
 		if (r->log_tail[strlen(r->log_tail) - 1] != '\n')
 			fputc('\n', stderr);
 	}
+}
+
+/* serve --watch: runs in the head's process group, its output in the
+ * head's log; the reason and every node's log tail when it stops them. */
+static int watch(const struct registry *reg, const char *name)
+{
+	char why[512] = "";
+	sc_err e;
+	const struct reg_model *rm = sc_registry_model(reg, name);
+	if (!rm || !rm->n_nodes)
+		return cli_fail(1, "serve: --watch: %s is no multi-node model", name);
+	int r = sc_multinode_watch(reg, name, 2000, why, sizeof why, &e);
+	if (r == 0)
+		return 0;
+	fprintf(stderr, "sparkctl: %s: %s: every rank is stopped%s%s\n", name, cli_safe(why), r < 0 ? ", but " : "",
+		r < 0 ? cli_safe(e.msg) : "");
+	struct run_state st;
+	if (sc_state_read(reg->state_dir, name, &st, &e) == 0) {
+		char *tails = sc_multinode_tails(reg, &st, 10);
+		fputs(tails ? tails : "", stderr);
+		free(tails);
+		sc_run_state_done(&st);
+	}
+	return 1;
 }
 
 static int dry_run(const struct registry *reg, const char *name)
@@ -68,6 +96,8 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 		r = dry_run(reg, name);
 		return r;
 	}
+	if (o->watch)
+		return watch(reg, name);
 	struct serve_result res;
 	sc_err e;
 	o->so.timeout_s = (int)o->timeout;

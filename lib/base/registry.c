@@ -36,6 +36,19 @@ static void model_free(struct reg_model *m)
 	free(m->script);
 	free(m->file);
 	sc_strv_free(m->env, m->n_env);
+	sc_strv_free(m->nodes, m->n_nodes);
+}
+
+static void node_free(struct reg_node *n)
+{
+	free(n->name);
+	free(n->ssh);
+	free(n->addr);
+	free(n->ifname);
+	free(n->ib_hca);
+	free(n->models_root);
+	free(n->state_dir);
+	free(n->sparkctl);
 }
 
 void sc_registry_done(struct registry *r)
@@ -55,6 +68,9 @@ void sc_registry_done(struct registry *r)
 	for (size_t i = 0; i < r->n_models; i++)
 		model_free(&r->models[i]);
 	free(r->models);
+	for (size_t i = 0; i < r->n_nodes; i++)
+		node_free(&r->nodes[i]);
+	free(r->nodes);
 	sc_strv_free(r->proxy.listen, r->proxy.n_listen);
 	sc_strv_free(r->warnings, r->n_warnings);
 	memset(r, 0, sizeof *r);
@@ -101,6 +117,14 @@ const struct reg_engine *sc_registry_engine(const struct registry *r, const char
 	for (size_t i = 0; i < r->n_engines; i++)
 		if (streq(r->engines[i].name, name))
 			return &r->engines[i];
+	return NULL;
+}
+
+const struct reg_node *sc_registry_node(const struct registry *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_nodes; i++)
+		if (streq(r->nodes[i].name, name))
+			return &r->nodes[i];
 	return NULL;
 }
 
@@ -211,10 +235,38 @@ static bool host_ok(const char *v)
 	return true;
 }
 
+static bool ssh_dest_ok(const char *v)
+{
+	if (!*v || v[0] == '-' || strlen(v) > 255)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-_@:/[]", *p))
+			return false;
+	return true;
+}
+
+static bool ifname_ok(const char *v)
+{
+	size_t run = 0;
+	if (!*v || v[0] == '-')
+		return false;
+	for (const char *p = v; *p; p++) {
+		if (*p == ',') {
+			if (!run)
+				return false;
+			run = 0;
+			continue;
+		}
+		if ((!isalnum((unsigned char)*p) && !strchr("._-:", *p)) || ++run > 15)
+			return false;
+	}
+	return run > 0;
+}
+
 /* The schema of models.ini: one table a section, one setter a kind of
  * value (man 5 models.ini documents the same keys). */
 enum key_kind { K_STR, K_PATH, K_HOST, K_HEALTH, K_SIZE, K_FRACTION, K_PORT, K_SECONDS, K_CONTEXT, K_ENV, K_LIST,
-		K_LISTEN, K_COUNT };
+		K_LISTEN, K_COUNT, K_BOOL, K_SSH, K_IFNAME };
 
 struct key {
 	const char *name;
@@ -262,7 +314,23 @@ static const struct key model_keys[] = {
 	KEY(struct reg_model, "mem-fraction", K_FRACTION, mem_fraction),
 	KEY(struct reg_model, "overhead", K_SIZE, overhead),
 	KEY(struct reg_model, "ttl", K_SECONDS, ttl),
+	{ "nodes", K_LIST, offsetof(struct reg_model, nodes), offsetof(struct reg_model, n_nodes),
+	  offsetof(struct reg_model, nodes_line) },
+	KEY(struct reg_model, "tp", K_COUNT, tp),
+	KEY(struct reg_model, "pp", K_COUNT, pp),
+	KEY(struct reg_model, "dist-port", K_PORT, dist_port),
 	{ "env", K_ENV, offsetof(struct reg_model, env), offsetof(struct reg_model, n_env), 0 },
+	{ 0 },
+};
+static const struct key node_keys[] = {
+	KEY(struct reg_node, "ssh", K_SSH, ssh),
+	KEY(struct reg_node, "addr", K_HOST, addr),
+	KEY(struct reg_node, "ifname", K_IFNAME, ifname),
+	KEY(struct reg_node, "ib-hca", K_IFNAME, ib_hca),
+	KEY(struct reg_node, "models-root", K_PATH, models_root),
+	KEY(struct reg_node, "state-dir", K_PATH, state_dir),
+	KEY(struct reg_node, "sparkctl", K_PATH, sparkctl),
+	KEY(struct reg_node, "local", K_BOOL, local),
 	{ 0 },
 };
 static const struct key proxy_keys[] = {
@@ -324,6 +392,23 @@ static int set_value(const struct key *k, void *obj, const struct ini_entry *en,
 	case K_COUNT:
 		if (parse_long(v, 1, 1000000, (long *)field) < 0)
 			return BAD("not a number from 1 to 1000000");
+		break;
+	case K_BOOL:
+		if (!streq(v, "true") && !streq(v, "false") && !streq(v, "yes") && !streq(v, "no"))
+			return BAD("not true or false");
+		*(bool *)field = streq(v, "true") || streq(v, "yes");
+		break;
+	case K_SSH:
+		/* handed to ssh as its destination: never an option (-oProxyCommand=...) */
+		if (!ssh_dest_ok(v))
+			return BAD("not an OpenSSH destination (user@host, host, ssh://user@host:port)");
+		x = set_str((char **)field, v, false);
+		break;
+	case K_IFNAME:
+		/* a Linux interface (or RoCE device) name, comma-separated for ib-hca */
+		if (!ifname_ok(v))
+			return BAD("not an interface name (letters, digits, . _ - : and , at most 15 each)");
+		x = set_str((char **)field, v, false);
 		break;
 	case K_CONTEXT:
 		if (parse_long(v, 1, SC_MAX_CONTEXT, (long *)field) < 0)
@@ -509,8 +594,48 @@ static int relative_root(struct registry *r, const char *file)
 	return 0;
 }
 
+/* A multi-node model: its nodes exist and can hold a rank, the head is
+ * this box, and tp splits over them as the engines require (SGLang:
+ * python/sglang/srt/server_args.py, tp_size % nnodes == 0). */
+static int validate_nodes(const struct registry *r, const struct reg_model *m, const char *file, sc_err *e)
+{
+	unsigned line = m->nodes_line;
+	if (m->n_nodes < 2)
+		return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"] nodes: name two or more nodes, the head first", file,
+				line, m->name);
+	for (size_t i = 0; i < m->n_nodes; i++) {
+		const struct reg_node *n = sc_registry_node(r, m->nodes[i]);
+		if (!n)
+			return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"] nodes: no [node \"%s\"] in the file", file, line,
+					m->name, m->nodes[i]);
+		for (size_t k = 0; k < i; k++)
+			if (streq(m->nodes[k], m->nodes[i]))
+				return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"] nodes: %s twice", file, line, m->name,
+						m->nodes[i]);
+		if (i == 0 && !n->local)
+			return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"]: its head, %s, must be this box "
+					"([node \"%s\"] local = true): rank 0 runs where sparkctl does", file, line,
+					m->name, n->name, n->name);
+		if (i > 0 && !n->ssh)
+			return sc_error(e, SC_ECONFIG, "%s:%u: [node \"%s\"] has no ssh (the destination its ranks are "
+					"started through)", file, n->line, n->name);
+		if (!n->addr || !n->ifname)
+			return sc_error(e, SC_ECONFIG, "%s:%u: [node \"%s\"] needs addr and ifname (the link the ranks use)",
+					file, n->line, n->name);
+	}
+	long tp = m->tp ? m->tp : (long)m->n_nodes, pp = m->pp ? m->pp : 1;
+	if ((tp * pp) % (long)m->n_nodes)
+		return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"]: tp %ld x pp %ld does not split over %zu nodes", file,
+				line, m->name, tp, pp, m->n_nodes);
+	if (m->script)
+		return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"]: a serve script cannot be started on several nodes",
+				file, line, m->name);
+	return 0;
+}
+
 static int validate(struct registry *r, const char *file, sc_err *e)
 {
+	int x;
 	for (size_t i = 0; i < r->n_engines; i++)
 		if (!r->engines[i].command && !r->engines[i].image)
 			return sc_error(e, SC_ECONFIG, "%s:%u: [engine \"%s\"] has no command", file,
@@ -536,6 +661,8 @@ static int validate(struct registry *r, const char *file, sc_err *e)
 		if (m->engine && !sc_registry_engine(r, m->engine))
 			return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"]: unknown engine \"%s\"", file, m->line,
 					m->name, m->engine);
+		if (m->n_nodes && (x = validate_nodes(r, m, file, e)) < 0)
+			return x;
 		for (size_t j = 0; j < i; j++) {
 			const struct reg_model *o = &r->models[j];
 			if (o->port && o->port == m->port &&
@@ -563,7 +690,28 @@ int sc_registry_parse(const char *file, const char *buf, size_t len, struct regi
 	/* sections first, so that empty ones exist too */
 	for (size_t i = 0; i < ini.n_sections; i++) {
 		const struct ini_section *s = &ini.sections[i];
-		if (streq(s->section, "engine") || streq(s->section, "model")) {
+		if (streq(s->section, "node")) {
+			if (!s->subsection || !s->subsection[0] || !sc_model_name_valid(s->subsection)) {
+				x = sc_error(e, SC_ECONFIG, "%s:%u: [node] needs a name: [node \"NAME\"] (%s)", file, s->line,
+					     "letters, digits and . _ : + -");
+				goto out;
+			}
+			if (sc_registry_node(&r, s->subsection)) {
+				x = sc_error(e, SC_ECONFIG, "%s:%u: [node \"%s\"] is defined twice", file, s->line, s->subsection);
+				goto out;
+			}
+			struct reg_node *nn = realloc(r.nodes, (r.n_nodes + 1) * sizeof *r.nodes);
+			if (!nn) {
+				x = sc_error(e, -ENOMEM, "out of memory");
+				goto out;
+			}
+			r.nodes = nn;
+			r.nodes[r.n_nodes] = (struct reg_node){ .name = strdup(s->subsection), .line = s->line };
+			if (!r.nodes[r.n_nodes++].name) {
+				x = sc_error(e, -ENOMEM, "out of memory");
+				goto out;
+			}
+		} else if (streq(s->section, "engine") || streq(s->section, "model")) {
 			bool eng = streq(s->section, "engine");
 			if (!s->subsection || !s->subsection[0]) {
 				x = sc_error(e, SC_ECONFIG, "%s:%u: [%s] needs a name: [%s \"NAME\"]", file, s->line,
@@ -618,6 +766,8 @@ int sc_registry_parse(const char *file, const char *buf, size_t len, struct regi
 			x = section_key(&r, engine_keys, (void *)sc_registry_engine(&r, en->subsection), what, en, file, e);
 		else if (streq(en->section, "proxy"))
 			x = section_key(&r, proxy_keys, &r, what, en, file, e);
+		else if (streq(en->section, "node"))
+			x = section_key(&r, node_keys, (void *)sc_registry_node(&r, en->subsection), what, en, file, e);
 		else if (streq(en->section, "model"))
 			x = section_key(&r, model_keys, (void *)sc_registry_model(&r, en->subsection), what, en, file, e);
 		if (x < 0)

@@ -33,8 +33,27 @@ struct reg_model {
 	double mem_fraction;   /* 0: not set */
 	uint64_t overhead;     /* 0: not set */
 	long ttl;              /* seconds idle before the proxy stops it; 0: never */
+	char **nodes;          /* [node] names in rank order, the head first; none: this box */
+	size_t n_nodes;
+	unsigned nodes_line;
+	long tp, pp;           /* tensor and pipeline parallel sizes; 0: not set */
+	int dist_port;         /* where the ranks meet at the head; 0: 29500 */
 	char **env;
 	size_t n_env;
+	unsigned line;
+};
+
+/* [node "NAME"]: a box that ranks of a multi-node model run on. */
+struct reg_node {
+	char *name;
+	char *ssh;          /* OpenSSH destination (user@host); NULL for the local node */
+	char *addr;         /* the address the ranks use (the CX-7 link) */
+	char *ifname;       /* its interface */
+	char *ib_hca;       /* RoCE devices for NCCL_IB_HCA; NULL: none */
+	char *models_root;  /* NULL: the registry's */
+	char *state_dir;    /* NULL: the registry's */
+	char *sparkctl;     /* sparkctl on that node (default: on its PATH) */
+	bool local;
 	unsigned line;
 };
 
@@ -59,6 +78,8 @@ struct registry {
 	size_t n_engines;
 	struct reg_model *models;
 	size_t n_models;
+	struct reg_node *nodes;
+	size_t n_nodes;
 	struct reg_proxy proxy;
 	char **warnings;
 	size_t n_warnings;
@@ -83,6 +104,7 @@ bool sc_model_name_valid(const char *name);
 #define SC_MAX_CONTEXT (1L << 30)
 #define SC_MODEL_NAME_RULE "a model name is letters, digits and . _ : + - (at most 128), not starting with - or ."
 const struct reg_engine *sc_registry_engine(const struct registry *r, const char *name);
+const struct reg_node *sc_registry_node(const struct registry *r, const char *name);
 
 /* SC_ENOTFOUND with "NAME: no such [model] in FILE", and the registered
  * names close to it ("did you mean"). */

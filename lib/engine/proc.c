@@ -91,6 +91,8 @@ int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 		/* only async-signal-safe calls from here on */
 		if (o->new_session)
 			setsid();
+		else if (o->join_pgid)
+			setpgid(0, o->join_pgid);
 		dup2(in, 0);
 		dup2(out, 1);
 		dup2(out, 2);

@@ -15,6 +15,7 @@ struct spawn_opts {
 	char *const *env_add;    /* KEY=VALUE, overriding the environment; may be NULL */
 	const char *log;         /* stdout and stderr go here (appended); NULL: /dev/null */
 	bool new_session;        /* setsid: the child leads its own process group */
+	pid_t join_pgid;         /* else, when set: the child joins this group */
 };
 
 /* Fork and exec; the exec failing is reported as exit status 127 with the

@@ -48,6 +48,16 @@ int sc_state_write(const char *state_dir, const struct run_state *s, sc_err *e)
 			      str_or_null(s->container), "host", str_or_null(s->host), "port", s->port, "log",
 			      str_or_null(s->log), "started_at", str_or_null(s->started_at), "started_unix",
 			      (json_int_t)s->started_unix);
+	if (j && s->n_ranks) {
+		json_t *ranks = json_array();
+		for (size_t i = 0; ranks && i < s->n_ranks; i++)
+			json_array_append_new(ranks, json_pack("{s:i,s:o,s:I,s:I,s:o}", "rank", s->ranks[i].rank, "node",
+							       str_or_null(s->ranks[i].node), "pid", (json_int_t)s->ranks[i].pid,
+							       "start_time", (json_int_t)s->ranks[i].start_time, "log",
+							       str_or_null(s->ranks[i].log)));
+		json_object_set_new(j, "ranks", ranks ? ranks : json_array());
+		json_object_set_new(j, "watcher", json_integer(s->watcher));
+	}
 	if (!j || !(text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		json_decref(j);
 		return sc_error(e, -ENOMEM, "out of memory");
@@ -84,6 +94,25 @@ int sc_state_read(const char *state_dir, const char *name, struct run_state *ret
 		.port = (int)json_integer_value(json_object_get(j, "port")),
 		.started_unix = json_integer_value(json_object_get(j, "started_unix")),
 	};
+	json_t *ranks = json_object_get(j, "ranks"), *v;
+	size_t i;
+	s.watcher = (pid_t)json_integer_value(json_object_get(j, "watcher"));
+	if (json_array_size(ranks) && !(s.ranks = calloc(json_array_size(ranks), sizeof *s.ranks))) {
+		sc_run_state_done(&s);
+		return sc_error(e, -ENOMEM, "out of memory");
+	}
+	json_array_foreach(ranks, i, v) {
+		struct run_rank *k = &s.ranks[s.n_ranks++];
+		k->rank = (int)json_integer_value(json_object_get(v, "rank"));
+		k->node = dup_str(v, "node");
+		k->log = dup_str(v, "log");
+		k->pid = (pid_t)json_integer_value(json_object_get(v, "pid"));
+		k->start_time = (uint64_t)json_integer_value(json_object_get(v, "start_time"));
+		if (!k->node || k->pid <= 0) {
+			sc_run_state_done(&s);
+			return sc_error(e, SC_ENOTOBJ, "%s: rank %zu has no node or pid", path, i + 1);
+		}
+	}
 	if (!s.name || !s.mode) {
 		sc_run_state_done(&s);
 		return sc_error(e, SC_ENOTOBJ, "%s: not a sparkctl state file", path);
@@ -148,6 +177,11 @@ void sc_run_state_done(struct run_state *s)
 	free(s->host);
 	free(s->log);
 	free(s->started_at);
+	for (size_t i = 0; i < s->n_ranks; i++) {
+		free(s->ranks[i].node);
+		free(s->ranks[i].log);
+	}
+	free(s->ranks);
 	memset(s, 0, sizeof *s);
 }
 

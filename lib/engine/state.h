@@ -10,6 +10,15 @@
 
 #include "../base/err.h"
 
+/* A rank of a multi-node model on another node (rank 0 is the state's own
+ * pid): its node, and how to find it there. */
+struct run_rank {
+	char *node, *log;
+	pid_t pid;
+	uint64_t start_time;
+	int rank;
+};
+
 struct run_state {
 	char *name, *engine, *mode;  /* mode: host, docker or script */
 	char *container;             /* docker mode */
@@ -18,6 +27,9 @@ struct run_state {
 	uint64_t start_time;         /* field 22 of /proc/PID/stat */
 	int port;
 	int64_t started_unix;
+	struct run_rank *ranks;      /* the other ranks of a multi-node model */
+	size_t n_ranks;
+	pid_t watcher;               /* the process that watches them (in the head's group) */
 };
 
 int sc_state_write(const char *state_dir, const struct run_state *s, sc_err *e);

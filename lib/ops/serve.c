@@ -8,6 +8,8 @@
 #include "../engine/proc.h"
 #include "../engine/sysmem.h"
 #include "../base/util.h"
+#include "multinode.h"
+#include "../net/openai.h"
 
 #include <jansson.h>
 #include <signal.h>
@@ -214,10 +216,13 @@ static int stop_state(const struct registry *reg, const struct run_state *st, bo
 		return 1;
 	}
 	struct proc_stat ps;
+	/* the other nodes' ranks first: they would hang without the head */
+	int rr = st->n_ranks ? sc_multinode_stop(reg, st, e) : 0;
 	if (!st->start_time || (sc_proc_stat(st->pid, &ps) == 0 && ps.state != 'Z' && ps.start_time != st->start_time))
-		return 0;  /* the PID may be another process now: never signalled */
-	int r = sc_pgrp_stop(st->pgid, st->start_time, (int)timeout * 1000, killed, e);
-	return r < 0 ? r : 1;
+		return rr < 0 ? rr : 0;  /* the PID may be another process now: never signalled */
+	sc_err le;
+	int r = sc_pgrp_stop(st->pgid, st->start_time, (int)timeout * 1000, killed, rr < 0 ? &le : e);
+	return rr < 0 ? rr : r < 0 ? r : 1;
 }
 
 /* The same engine: a state file written by another start names another
@@ -322,6 +327,13 @@ int sc_serve_script(const struct registry *reg, const char *name, char **ret, sc
 	return r;
 }
 
+/* What the model needs: the estimate, or weights and a fifth when the KV
+ * cache is unknown. */
+static uint64_t model_need(const struct sc_memory *m)
+{
+	return m->kv_known ? m->total_bytes : m->weights_bytes + m->weights_bytes / 5;
+}
+
 static int preflight(const struct registry *reg, const struct reg_model *rm, const struct serve_opts *o,
 		     const struct sc_inspection *x, uint64_t avail, sc_err *e)
 {
@@ -338,8 +350,12 @@ static int preflight(const struct registry *reg, const struct reg_model *rm, con
 		return 0;
 	const struct sc_memory *m = &x->memory;
 	const struct sc_plan *p = plan_of(x, rm);
-	uint64_t need = m->kv_known ? m->total_bytes : m->weights_bytes + m->weights_bytes / 5;
+	uint64_t need = model_need(m);
 	char a[32], b[32];
+	/* a multi-node model: each node holds its share (weights and KV cache
+	 * split by tensor and pipeline parallelism) */
+	if (rm->n_nodes)
+		need /= rm->n_nodes;
 	sc_format_bytes(need, a, sizeof a);
 	if (p && p->reason)
 		return sc_error(e, -ENOTSUP, "%s: %s (--force starts it anyway)", rm->name, p->reason);
@@ -373,6 +389,23 @@ static int preflight(const struct registry *reg, const struct reg_model *rm, con
 	}
 	sc_strv_free(running, n_running);
 	return r;
+}
+
+/* The watcher of a multi-node model: `sparkctl serve --watch NAME` in the
+ * head's process group (stopping the head stops it), writing to the head's
+ * log. It stops every rank when one dies. */
+static int start_watcher(const struct registry *reg, struct run_state *st, sc_err *e)
+{
+	char exe[4096];
+	ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (k <= 0 || !reg->file)
+		return sc_error(e, -ENOENT, "%s: cannot start the watcher of its ranks (no /proc/self/exe or models.ini)",
+				st->name);
+	exe[k] = '\0';
+	char *argv[] = { exe, "--config", reg->file, "serve", "--watch", st->name, NULL };
+	struct spawn_opts so = { .argv = argv, .log = st->log, .join_pgid = st->pgid };
+	int r = sc_spawn(&so, &st->watcher, e);
+	return r < 0 ? r : sc_state_write(reg->state_dir, st, e);
 }
 
 static int start(const struct registry *reg, const struct reg_model *rm, const struct sc_plan *p, struct run_state *st,
@@ -419,9 +452,16 @@ static int start(const struct registry *reg, const struct reg_model *rm, const s
 		_cleanup_free_ char *old = NULL;
 		if (asprintf(&old, "%s.1", st->log) >= 0)
 			rename(st->log, old);
+		if (rm->n_nodes && (r = sc_multinode_start(reg, rm, &l, st, e)) < 0) {
+			sc_launch_done(&l);
+			return r;
+		}
 		struct spawn_opts so = { .argv = l.argv, .env_add = l.env, .log = st->log, .new_session = true };
 		pid_t pid;
 		if ((r = sc_spawn(&so, &pid, e)) < 0) {
+			sc_err se;
+			if (st->n_ranks)
+				sc_multinode_stop(reg, st, &se);
 			sc_launch_done(&l);
 			return r;
 		}
@@ -432,7 +472,9 @@ static int start(const struct registry *reg, const struct reg_model *rm, const s
 		res->pid = pid;
 	}
 	sc_launch_done(&l);
-	return sc_state_write(reg->state_dir, st, e);
+	if ((r = sc_state_write(reg->state_dir, st, e)) < 0 || !st->n_ranks)
+		return r;
+	return start_watcher(reg, st, e);
 }
 
 static char *last_line(const struct run_state *st)
@@ -443,12 +485,34 @@ static char *last_line(const struct run_state *st)
 	return t;
 }
 
+/* A multi-node head can answer /health while its ranks are wedged (SGLang's
+ * and vLLM's health do not reach across nodes): one real one-token
+ * generation proves the model serves. */
+static int generates(const struct run_state *st, int64_t deadline, struct serve_result *res, sc_err *e)
+{
+	char base[300];
+	snprintf(base, sizeof base, "http://%s:%d", st->host, st->port);
+	int64_t left = deadline - sc_now_ms();
+	struct smoke_opts so = { .target = { .base = base }, .model = st->name, .prompt = "Say OK.", .max_tokens = 1,
+				 .timeout_ms = (int)(left > 60000 ? 60000 : left < 1000 ? 1000 : left) };
+	struct smoke_result sr;
+	int r = sc_smoke_test(&so, &sr, e);
+	if (r >= 0 && !sr.ok) {
+		const struct smoke_check *c = &sr.checks[CHECK_CHAT];
+		r = sc_error(e, -ETIMEDOUT, "%s answers /health but not a one-token generation (%s): its ranks may be "
+			     "wedged (a link down, NCCL waiting)", st->name, c->error[0] ? c->error : "no answer");
+		(void)res;
+	}
+	sc_smoke_result_done(&sr);
+	return r;
+}
+
 /* Poll until healthy, the deadline, or the engine's death. */
 static int wait_ready(const struct registry *reg, const struct run_state *st, const struct serve_opts *o,
 		      int64_t t0, int timeout_s, struct serve_result *res, sc_err *e)
 {
 	const char *hp = health_path(reg, st->engine);
-	int64_t deadline = t0 + (int64_t)timeout_s * 1000, last_progress = 0;
+	int64_t deadline = t0 + (int64_t)timeout_s * 1000, last_progress = 0, last_ranks = 0;
 	int poll_ms = POLL_MIN_MS;
 	char url[512];
 	snprintf(url, sizeof url, "http://%s:%d%s", st->host, st->port, hp);
@@ -500,7 +564,15 @@ static int wait_ready(const struct registry *reg, const struct run_state *st, co
 						"another model answers on this port", st->port, n ? list : "nothing", st->name);
 			}
 			sc_strv_free(ids, n);
-			return 0;
+			return st->n_ranks ? generates(st, deadline, res, e) : 0;
+		}
+		if (st->n_ranks && sc_now_ms() - last_ranks >= 1000) {
+			char why[256];
+			last_ranks = sc_now_ms();
+			if (sc_multinode_dead_rank(reg, st, why, sizeof why) >= 0) {
+				res->log_tail = sc_multinode_tails(reg, st, 10);
+				return sc_error(e, -ECHILD, "%s: %s while starting", st->name, why);
+			}
 		}
 		if (o->progress && sc_now_ms() - last_progress >= 250) {
 			_cleanup_free_ char *line = last_line(st);
@@ -538,6 +610,13 @@ static int group_check(const struct registry *reg, const struct reg_model *rm, s
 	return r;
 }
 
+/* What each node of a multi-node model holds: its share of weights, KV
+ * cache and overhead. */
+static uint64_t node_share(const struct sc_inspection *x, const struct reg_model *rm)
+{
+	return model_need(&x->memory) / rm->n_nodes;
+}
+
 static int serve_locked(const struct registry *reg, const struct reg_model *rm, const struct serve_opts *o,
 			bool group_checked, struct serve_result *ret, sc_err *e)
 {
@@ -568,7 +647,9 @@ static int serve_locked(const struct registry *reg, const struct reg_model *rm, 
 		return r;
 	struct sc_inspection x;
 	uint64_t avail = 0;
-	if ((r = plan_model(reg, rm, &x, &avail, e)) < 0 || (r = preflight(reg, rm, o, &x, avail, e)) < 0) {
+	if ((r = plan_model(reg, rm, &x, &avail, e)) < 0 || (r = preflight(reg, rm, o, &x, avail, e)) < 0 ||
+	    (rm->n_nodes && !o->force &&
+	     (r = sc_multinode_preflight(reg, rm, node_share(&x, rm), e)) < 0)) {
 		sc_inspection_done(&x);
 		return r;
 	}

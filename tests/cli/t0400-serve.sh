@@ -121,7 +121,7 @@ test_expect "the engine got the served name, port and the args as separate words
 	case "$has_cmd" in *"--served-model-name a --host 127.0.0.1 --port '$P1' --mem-fraction-static 0.85 --context-length 8192 --chat-template with space"*) true ;; *) echo "$has_cmd"; false ;; esac'
 test_expect "ps shows it: engine, mode, pid, port, uptime, health ok, RSS of the whole group, log" '
 	run 0 sparkctl ps --json && json "len(j[\"models\"]) == 1" &&
-	json "set(j[\"models\"][0]) == {\"name\",\"engine\",\"mode\",\"pid\",\"pgid\",\"container\",\"port\",\"proxy_port\",\"uptime_s\",\"health\",\"rss_bytes\",\"log\",\"managed\"}" &&
+	json "set(j[\"models\"][0]) == {\"name\",\"engine\",\"mode\",\"pid\",\"pgid\",\"container\",\"port\",\"proxy_port\",\"uptime_s\",\"health\",\"rss_bytes\",\"log\",\"managed\",\"ranks\"}" &&
 	json "j[\"models\"][0][\"name\"] == \"a\" and j[\"models\"][0][\"health\"] == \"ok\" and j[\"models\"][0][\"managed\"]" &&
 	json "j[\"models\"][0][\"rss_bytes\"] > 10 * 2**20" && run 0 sparkctl ps && has out "^a +sglang +host .* ok "'
 test_expect "serving a model that already runs healthy does nothing" '

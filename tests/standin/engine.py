@@ -35,6 +35,16 @@ shapes, without a GPU. Steered by environment variables (models.ini `env`):
   STANDIN_HEADERS=FILE the headers of every /v1 request, a JSON line each
   STANDIN_ADMIN=FILE   a line for every call of an admin endpoint
                        (/flush_cache, /update_weights_from_disk, ...)
+  STANDIN_WEDGED=1     (multi-node) rank 0 answers /health but never a
+                       generation, as a pair whose link failed
+
+Multi-node (--nnodes N --node-rank R with SGLang's --dist-init-addr H:P or
+vLLM's --master-addr H --master-port P): ranks >= 1 connect to the head's
+address over TCP and say their rank; rank 0 serves HTTP only once all have
+joined. SGLang's ranks >= 1 answer a dummy /health with 200 on their port;
+vLLM's --headless ranks serve nothing. A rank that loses its peer hangs
+(as in NCCL) and rank 0 then answers /health but no generation. The link
+variables (NCCL_SOCKET_IFNAME, SGLANG_HOST_IP, ...) are logged at start.
 
 Streams are sent as uvicorn (SGLang, vLLM) sends them: chunked transfer
 encoding, so a stream cut short is told apart from its end.
@@ -63,7 +73,8 @@ def parse(argv):
     kind = argv[0]
     args = argv[1:]
     o = {"kind": kind, "host": "127.0.0.1", "port": 30000 if kind == "sglang" else 8000, "path": None,
-         "name": None, "max_len": None, "fraction": 0.88 if kind == "sglang" else 0.9, "kv_dtype": "auto"}
+         "name": None, "max_len": None, "fraction": 0.88 if kind == "sglang" else 0.9, "kv_dtype": "auto",
+         "nnodes": 1, "rank": 0, "dist": None, "master_port": 29500, "headless": False, "tp": 1}
     if kind == "vllm":
         if not args or args[0] != "serve":
             sys.exit("usage: vllm serve MODEL [options]")
@@ -91,6 +102,24 @@ def parse(argv):
             o["fraction"] = float(val)
         elif a == "--kv-cache-dtype":
             o["kv_dtype"] = val
+        elif a == "--nnodes":
+            o["nnodes"] = int(val)
+        elif a == "--node-rank":
+            o["rank"] = int(val)
+        elif a in ("--tp-size", "--tensor-parallel-size"):
+            o["tp"] = int(val)
+        elif a == "--dist-init-addr":
+            host, port = val.rsplit(":", 1)
+            o["dist"] = (host.strip("[]"), int(port))
+        elif a == "--master-addr":
+            o["dist"] = (val, (o["dist"] or (None, o["master_port"]))[1])
+        elif a == "--master-port":
+            o["master_port"] = int(val)
+            o["dist"] = ((o["dist"] or (None, 0))[0], int(val))
+        elif a == "--headless":
+            o["headless"] = True
+            i += 1
+            continue
         elif a.startswith("--") and (val is None or val.startswith("--")):
             i += 1
             continue
@@ -350,6 +379,9 @@ class H(BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n)
+        if STATE.get("wedged") or E("STANDIN_WEDGED"):
+            while True:  # the generation waits on a rank that never answers
+                time.sleep(3600)
         if self.path.startswith("/v1/"):
             record("STANDIN_HEADERS", json.dumps({"path": self.path, "headers": dict(self.headers.items())}))
         if self.path in ADMIN:
@@ -437,8 +469,82 @@ class H(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+PEERS = []
+
+
+def lost_peer():
+    """As NCCL: the survivors do not exit, they wait."""
+    log("peer lost: waiting on it (a collective that never completes)")
+    STATE["wedged"] = True
+
+
+def join_ranks():
+    """Rank 0 waits for every other rank at the dist address; the others
+    connect to it (retrying while it is not up yet)."""
+    import socket
+    host, port = O["dist"]
+    if O["kind"] == "sglang" and O["tp"] % O["nnodes"]:
+        refuse("AssertionError: tp_size must be divisible by number of nodes")
+    if O["rank"] == 0:
+        srv = socket.create_server((host, port), reuse_port=False)
+        while len(PEERS) < O["nnodes"] - 1:
+            c, _ = srv.accept()
+            rank = c.recv(64).decode().strip()
+            log("rank %s joined" % rank)
+            PEERS.append(c)
+        log("all %d ranks joined" % O["nnodes"])
+    else:
+        deadline = time.time() + 120
+        while True:
+            try:
+                c = socket.create_connection((host, port), timeout=2)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    refuse("RuntimeError: could not reach the head at %s:%d" % (host, port))
+                time.sleep(0.1)
+        c.sendall(b"%d\n" % O["rank"])
+        PEERS.append(c)
+        log("joined the head at %s:%d as rank %d" % (host, port, O["rank"]))
+
+    def watch(c):
+        try:
+            while c.recv(1):
+                pass
+        except OSError:
+            pass
+        lost_peer()
+    for c in PEERS:
+        threading.Thread(target=watch, args=(c,), daemon=True).start()
+
+
+def dummy_health():
+    """SGLang's ranks >= 1: a /health that always answers 200."""
+    class D(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+    ThreadingHTTPServer((O["host"], O["port"]), D).serve_forever()
+
+
 def main():
     validate()
+    if O["nnodes"] > 1:
+        log("env " + " ".join("%s=%s" % (k, os.environ[k]) for k in
+                              ("NCCL_SOCKET_IFNAME", "GLOO_SOCKET_IFNAME", "TP_SOCKET_IFNAME", "UCX_NET_DEVICES",
+                               "NCCL_IB_HCA", "SGLANG_HOST_IP", "X_INJECT") if k in os.environ))
+        join_ranks()
+        if O["rank"] > 0:
+            alive("start")
+            signal.signal(signal.SIGTERM, lambda *a: (log("SIGTERM: shutting down"), alive("exit"), os._exit(0)))
+            if O["kind"] == "sglang":
+                dummy_health()
+            while True:
+                time.sleep(3600)
     down = E("STANDIN_REQUIRE_DOWN")
     if down:
         import socket
