@@ -12,18 +12,20 @@
 #include <inttypes.h>
 #include <jansson.h>
 
-enum { OPT_CONTEXT = 'c', OPT_ENGINE = 'e', OPT_TENSORS = 't', OPT_JSON = 256 };
+enum { OPT_CONTEXT = 'c', OPT_ENGINE = 'e', OPT_TENSORS = 't', OPT_JSON = 256, OPT_NODES };
 
 static const struct sc_option options[] = {
 	{ "context", OPT_CONTEXT, required_argument, "N", "the context length in tokens (default: the model's maximum)", "word" },
 	{ "engine", OPT_ENGINE, required_argument, "E", "show the flags of this engine only", "engine" },
 	{ "tensors", OPT_TENSORS, no_argument, NULL, "list every tensor: name, dtype, shape, bytes, file", NULL },
 	{ "json", OPT_JSON, no_argument, NULL, "print JSON (with --tensors: one object a line)", NULL },
+	{ "nodes", OPT_NODES, required_argument, "N",
+	  "each node's share over N nodes (default: the model's nodes in models.ini)", "word" },
 	{ 0 },
 };
 
 struct opts {
-	long context;
+	long context, nodes;
 	const char *engine;
 	bool tensors, json;
 };
@@ -35,6 +37,8 @@ static int set(void *ud, int id, const char *arg)
 	case OPT_CONTEXT:
 		return cli_number("context", arg, 1, SC_MAX_CONTEXT, &o->context);
 	case OPT_ENGINE: o->engine = arg; break;
+	case OPT_NODES:
+		return cli_number("nodes", arg, 1, 64, &o->nodes);
 	case OPT_TENSORS: o->tensors = true; break;
 	case OPT_JSON: o->json = true; break;
 	}
@@ -60,7 +64,19 @@ static void num(FILE *f, const char *label, int64_t v)
 		fprintf(f, "  %-26s -\n", label);
 }
 
-static void human(FILE *f, const struct sc_inspection *x)
+/* Over n nodes each holds 1/n of weights, KV cache and overhead (tensor
+ * and pipeline parallelism split all three): what its memory must hold. */
+static uint64_t node_share(const struct sc_inspection *x, long nodes)
+{
+	return nodes > 1 ? x->memory.total_bytes / (uint64_t)nodes : x->memory.total_bytes;
+}
+
+static long nodes_of(const struct sc_inspection *x, long asked)
+{
+	return asked ? asked : x->entry && x->entry->n_nodes ? (long)x->entry->n_nodes : 1;
+}
+
+static void human(FILE *f, const struct sc_inspection *x, long nodes)
 {
 	const struct sc_model *m = &x->model;
 	const struct hf_config *c = &x->config;
@@ -148,6 +164,11 @@ static void human(FILE *f, const struct sc_inspection *x)
 		sc_format_bytes(mem->total_bytes, a, sizeof a);
 		sc_format_bytes(mem->budget_bytes, b, sizeof b);
 		fprintf(f, "  %-26s %s of a %s budget: %s\n", "total", a, b, mem->fits ? "fits" : "DOES NOT FIT");
+		if (nodes > 1) {
+			sc_format_bytes(node_share(x, nodes), a, sizeof a);
+			fprintf(f, "  %-26s %s on each of %ld nodes: %s\n", "per node", a, nodes,
+				node_share(x, nodes) <= mem->budget_bytes ? "fits" : "DOES NOT FIT");
+		}
 		fprintf(f, "  %-26s %" PRIu64 " tokens\n", "longest context that fits", mem->max_context);
 	} else
 		fprintf(f, "  %-26s unknown (the config lacks layers, heads or head_dim)\n", "KV cache");
@@ -246,6 +267,11 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 			r = cli_fail(1, "inspect: %s", e.msg);
 	} else if (o->json) {
 		json_t *j = sc_inspection_to_json(&x, reg);
+		long n = nodes_of(&x, o->nodes);
+		if (j && n > 1 && x.memory.kv_known)
+			json_object_set_new(j, "per_node", json_pack("{s:i,s:I,s:b}", "nodes", (int)n, "bytes",
+								     (json_int_t)node_share(&x, n), "fits",
+								     node_share(&x, n) <= x.memory.budget_bytes));
 		if (!j)
 			r = cli_fail(1, "inspect: out of memory");
 		else {
@@ -260,7 +286,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 		char *text = NULL;
 		size_t len = 0;
 		FILE *mf = width ? open_memstream(&text, &len) : NULL;
-		human(mf ? mf : stdout, &x);
+		human(mf ? mf : stdout, &x, nodes_of(&x, o->nodes));
 		if (mf) {
 			fclose(mf);
 			for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {

@@ -141,6 +141,11 @@ test_expect "models.ini: nodes are checked where they are named" '
 	sed "/^local = true/d" "$TRASH/models.ini" >"$TRASH/bad.ini" &&
 	run 1 sparkctl --config "$TRASH/bad.ini" list && has err "its head, spark-a, must be this box"'
 
+test_expect "inspect: each node's share over the model's nodes, or --nodes N" '
+	run 0 sparkctl inspect duo && has out "per node +[0-9.]+ [KMG]iB on each of 2 nodes: fits" &&
+	run 0 sparkctl inspect --json --nodes 3 duo && json "j[\"per_node\"][\"nodes\"] == 3 and j[\"per_node\"][\"bytes\"] * 3 <= j[\"memory\"][\"total_bytes\"] + 3" &&
+	run 0 sparkctl inspect solo && hasnt out "per node"'
+
 test_expect "serve: rank 1 over SSH on its node, rank 0 here, every rank in the state, healthy after a real generation" '
 	run 0 sparkctl serve duo && up '$P1' &&
 	python3 -c "import json; s=json.load(open(\"$TRASH/state/run/duo.json\")); r=s[\"ranks\"][0]; assert r[\"node\"] == \"spark-b\" and r[\"rank\"] == 1 and s[\"watcher\"] > 0, s" &&

@@ -6,6 +6,7 @@
 #include "../../lib/base/time.h"
 #include "../../lib/engine/engine.h"
 #include "../../lib/engine/proc.h"
+#include "../../lib/engine/remote.h"
 #include "../../lib/base/util.h"
 
 #include <signal.h>
@@ -192,6 +193,31 @@ static void shell_quoting(void **state)
 	free(q);
 }
 
+/* What a node's shell makes of a joined command: exactly the words, none
+ * of them syntax (sh -c 'printf "<%s>\n" "$@"' with the words). */
+static void remote_words_survive_the_shell(void **state)
+{
+	char *words[] = { "printf", "<%s>\\n", "a b", "it's", "$(touch /tmp/sc-pwned)", "`id`", "x;y", "\"q\"", "",
+			  "-oProxyCommand=x", "\\", NULL };
+	size_t n = ARRAY_SIZE(words) - 1;
+	char *joined = sc_shell_join(words, n);
+	assert_non_null(joined);
+	char *argv[] = { "sh", "-c", joined, NULL }, out[4096];
+	sc_err e;
+	unlink("/tmp/sc-pwned");
+	assert_int_equal(sc_run(argv, out, sizeof out, 5000, &e), 0);
+	assert_string_equal(out, "<a b>\n<it's>\n<$(touch /tmp/sc-pwned)>\n<`id`>\n<x;y>\n<\"q\">\n<>\n"
+				 "<-oProxyCommand=x>\n<\\>\n");
+	assert_int_equal(access("/tmp/sc-pwned", F_OK), -1);
+	free(joined);
+	/* the local node runs the constant script with the words as arguments */
+	struct reg_node local = { .name = "here", .local = true };
+	char *args[] = { "$(touch /tmp/sc-pwned)", "two words" };
+	assert_int_equal(sc_node_sh(&local, "printf '[%s]' \"$@\"", args, 2, out, sizeof out, 5000, &e), 0);
+	assert_string_equal(out, "[$(touch /tmp/sc-pwned)][two words]");
+	assert_int_equal(access("/tmp/sc-pwned", F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +230,7 @@ int main(void)
 		cmocka_unit_test(placeholders_work_in_args),
 		cmocka_unit_test(launch_in_docker),
 		cmocka_unit_test(shell_quoting),
+		cmocka_unit_test(remote_words_survive_the_shell),
 	};
 	return RUN(tests);
 }
