@@ -143,7 +143,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 const struct sc_command cmd_logs = {
 	.name = "logs",
 	.summary = "The log of a model: the last lines, or follow it",
-	.usage = "logs [-n N] [-f] NAME",
+	.usage = "logs [-n N] [-f] [--node NODE] NAME",
 	.options = options,
 	.operands = "model",
 	.run = run,

@@ -132,7 +132,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 
 const struct sc_command cmd_proxy = {
 	.name = "proxy",
-	.summary = "The front door: token auth, and models switched on demand by the request's model field",
+	.summary = "The front door: token auth, models switched on demand",
 	.usage = "proxy [--listen HOST:PORT]... [--stop-engines] [--foreground-log]",
 	.options = options,
 	.run = run,

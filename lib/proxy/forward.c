@@ -78,7 +78,7 @@ static void up_put(struct px *px, struct px_model *m, struct px_up *u)
 	m->n_idle++;
 }
 
-void px_pool_done(struct px *px, struct px_model *m)
+void sc_px_pool_done(struct px *px, struct px_model *m)
 {
 	while (m->idle) {
 		struct px_up *u = m->idle;
@@ -90,7 +90,7 @@ void px_pool_done(struct px *px, struct px_model *m)
 
 /* The request no longer needs its upstream: back to the pool, or (cancel)
  * its request dropped, which closes the connection the engine sees. */
-void px_up_release(struct px_req *rq, bool cancel)
+void sc_px_up_release(struct px_req *rq, bool cancel)
 {
 	struct px_up *u = rq->up;
 	if (!u)
@@ -208,14 +208,14 @@ static void up_done(struct evhttp_request *ureq, void *arg)
 		const char *why = ureq ? up_error_name(u->err) : u->failed ? up_error_name(u->err) : "no connection";
 		if (!ureq && !u->failed)
 			why = "it is not reachable";
-		px_log(px, "%s: upstream %s:%d: %s", rq->m->name, u->host, u->port, why);
-		px_watch_forget(rq->m);  /* the engine may be gone: ask the truth again */
+		sc_px_log(px, "%s: upstream %s:%d: %s", rq->m->name, u->host, u->port, why);
+		sc_px_watch_forget(rq->m);  /* the engine may be gone: ask the truth again */
 		/* the connection is reset: the next request makes a new one */
-		px_up_release(rq, false);
+		sc_px_up_release(rq, false);
 		if (rq->started)
-			px_reply_error_event(rq, 502, "the engine of %s failed: %s", rq->m->name, why);
+			sc_px_reply_error_event(rq, 502, "the engine of %s failed: %s", rq->m->name, why);
 		else
-			px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s failed: %s", rq->m->name,
+			sc_px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s failed: %s", rq->m->name,
 				      why);
 		return;
 	}
@@ -225,27 +225,27 @@ static void up_done(struct evhttp_request *ureq, void *arg)
 		char *text = n ? (char *)ev->buf_pullup(b, -1) : NULL;
 		int code = rq->status;
 		_cleanup_free_ char *copy = text ? strndup(text, n > 400 ? 400 : n) : NULL;
-		px_up_release(rq, false);
-		px_reply_error_event(rq, code, "the engine of %s answered %d: %s", rq->m->name, code,
+		sc_px_up_release(rq, false);
+		sc_px_reply_error_event(rq, code, "the engine of %s answered %d: %s", rq->m->name, code,
 				     copy ? copy : "(no body)");
 		return;
 	}
 	if (u->streaming) {
-		px_up_release(rq, false);
+		sc_px_up_release(rq, false);
 		ev->send_reply_end(rq->req);
-		px_req_finish(rq, rq->status);
+		sc_px_req_finish(rq, rq->status);
 		return;
 	}
 	struct evbuffer *held = u->held;
 	u->held = NULL;
-	px_up_release(rq, false);
+	sc_px_up_release(rq, false);
 	ev->send_reply(rq->req, rq->status, NULL, held);
 	if (held)
 		ev->buf_free(held);
-	px_req_finish(rq, rq->status);
+	sc_px_req_finish(rq, rq->status);
 }
 
-void px_forward(struct px *px, struct px_req *rq, const char *host, int port)
+void sc_px_forward(struct px *px, struct px_req *rq, const char *host, int port)
 {
 	const struct event_api *ev = px->ev;
 	struct px_model *m = rq->m;
@@ -254,7 +254,7 @@ void px_forward(struct px *px, struct px_req *rq, const char *host, int port)
 	if (!ureq) {
 		if (u)
 			up_put(px, m, u);
-		px_reply_json(rq, 503, "server_error", "proxy_error", "out of memory");
+		sc_px_reply_json(rq, 503, "server_error", "proxy_error", "out of memory");
 		return;
 	}
 	u->rq = rq;
@@ -276,7 +276,7 @@ void px_forward(struct px *px, struct px_req *rq, const char *host, int port)
 		ev->buf_add_buffer(ev->req_output_buffer(ureq), rq->body);
 	if (ev->make_request(u->evcon, ureq, rq->cmd, rq->uri) < 0) {
 		/* make_request freed ureq */
-		px_up_release(rq, true);
-		px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s is not reachable", m->name);
+		sc_px_up_release(rq, true);
+		sc_px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s is not reachable", m->name);
 	}
 }

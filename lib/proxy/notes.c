@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-void px_log(struct px *px, const char *fmt, ...)
+void sc_px_log(struct px *px, const char *fmt, ...)
 {
 	char line[2048];
 	va_list ap;
@@ -24,7 +24,7 @@ void px_log(struct px *px, const char *fmt, ...)
 		px->o->log(px->o->ud, line);
 }
 
-void px_count(struct px_model *m, int code)
+void sc_px_count(struct px_model *m, int code)
 {
 	size_t i = 0;
 	while (i < ARRAY_SIZE(m->codes) && m->codes[i].n && m->codes[i].code != code)
@@ -35,7 +35,7 @@ void px_count(struct px_model *m, int code)
 	m->codes[i].n++;
 }
 
-void px_metrics(struct px *px, struct evbuffer *b)
+void sc_px_metrics(struct px *px, struct evbuffer *b)
 {
 	const struct event_api *ev = px->ev;
 	ev->buf_add_printf(b, "# HELP sparkctl_proxy_requests_total Requests answered, by model and status.\n"
@@ -64,7 +64,7 @@ void px_metrics(struct px *px, struct evbuffer *b)
 			char host[256];
 			int port;
 			double v = k == 0 ? m->inflight : k == 1 ? (double)m->qlen
-				 : k == 2 ? px_model_up(px, m, host, sizeof host, &port)
+				 : k == 2 ? sc_px_model_up(px, m, host, sizeof host, &port)
 				 : k == 3 ? (double)m->starts : k == 4 ? (double)m->start_failures
 				 : k == 5 ? m->start_seconds : (double)m->ttl_stops;
 			ev->buf_add_printf(b, "%s{model=\"%s\"} %g\n", g[k].name, m->name, v);
@@ -93,7 +93,7 @@ static char *notes_path(struct px *px)
 	return sc_path_join(px->reg->r.state_dir, "proxy.json");
 }
 
-void px_notes_write(struct px *px)
+void sc_px_notes_write(struct px *px)
 {
 	struct proc_stat ps;
 	json_t *listen = json_array(), *models = json_object();
@@ -121,7 +121,7 @@ void px_notes_write(struct px *px)
 	free(text);
 }
 
-void px_notes_remove(struct px *px)
+void sc_px_notes_remove(struct px *px)
 {
 	/* only our own: a second proxy that failed to bind leaves the first one's */
 	_cleanup_free_ char *path = px->reg && px->notes_written ? notes_path(px) : NULL;
@@ -130,7 +130,7 @@ void px_notes_remove(struct px *px)
 }
 
 /* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
-void px_notify(const char *state)
+void sc_px_notify(const char *state)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

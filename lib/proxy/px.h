@@ -155,47 +155,47 @@ struct px {
 };
 
 /* server.c */
-void px_conn_watch(struct px *px, struct px_req *rq);
-void px_conn_unwatch(struct px_conn *c);
-bool px_idle(const struct px *px);  /* nothing in flight or waiting */
+void sc_px_conn_watch(struct px *px, struct px_req *rq);
+void sc_px_conn_unwatch(struct px_conn *c);
+bool sc_px_idle(const struct px *px);  /* nothing in flight or waiting */
 
 /* route.c */
-void px_handle(struct evhttp_request *req, void *arg);
-void px_reply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt, ...)
+void sc_px_handle(struct evhttp_request *req, void *arg);
+void sc_px_reply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
-void px_reply_error_event(struct px_req *rq, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void px_req_finish(struct px_req *rq, int status);
-void px_req_abort(struct px_req *rq);
-struct px_model *px_model_find(struct px *px, const char *name);
+void sc_px_reply_error_event(struct px_req *rq, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void sc_px_req_finish(struct px_req *rq, int status);
+void sc_px_req_abort(struct px_req *rq);
+struct px_model *sc_px_model_find(struct px *px, const char *name);
 
 /* sched.c */
-int px_sched_init(struct px *px, sc_err *e);
-int px_models_sync(struct px *px, sc_err *e);  /* a px_model for each registered name */
-void px_sched_done(struct px *px);
-void px_submit(struct px *px, struct px_req *rq);
-void px_schedule(struct px *px);
-void px_unqueue(struct px_req *rq);
-void px_request_ended(struct px *px, struct px_model *m);
-void px_reg_put(struct px_reg *r);
+int sc_px_sched_init(struct px *px, sc_err *e);
+int sc_px_models_sync(struct px *px, sc_err *e);  /* a px_model for each registered name */
+void sc_px_sched_done(struct px *px);
+void sc_px_submit(struct px *px, struct px_req *rq);
+void sc_px_schedule(struct px *px);
+void sc_px_unqueue(struct px_req *rq);
+void sc_px_request_ended(struct px *px, struct px_model *m);
+void sc_px_reg_put(struct px_reg *r);
 
 /* watch.c */
-int px_watch_init(struct px *px, sc_err *e);
-void px_watch_done(struct px *px);
-void px_watch_forget(struct px_model *m);
-bool px_model_up(struct px *px, struct px_model *m, char *host, size_t host_len, int *port);
-void px_ident(const struct run_state *st, char *buf, size_t len);
+int sc_px_watch_init(struct px *px, sc_err *e);
+void sc_px_watch_done(struct px *px);
+void sc_px_watch_forget(struct px_model *m);
+bool sc_px_model_up(struct px *px, struct px_model *m, char *host, size_t host_len, int *port);
+void sc_px_ident(const struct run_state *st, char *buf, size_t len);
 
 /* forward.c */
-void px_forward(struct px *px, struct px_req *rq, const char *host, int port);
-void px_up_release(struct px_req *rq, bool cancel);
-void px_pool_done(struct px *px, struct px_model *m);
+void sc_px_forward(struct px *px, struct px_req *rq, const char *host, int port);
+void sc_px_up_release(struct px_req *rq, bool cancel);
+void sc_px_pool_done(struct px *px, struct px_model *m);
 
 /* notes.c */
-void px_log(struct px *px, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void px_count(struct px_model *m, int code);
-void px_metrics(struct px *px, struct evbuffer *out);
-void px_notes_write(struct px *px);
-void px_notes_remove(struct px *px);
-void px_notify(const char *state);
+void sc_px_log(struct px *px, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sc_px_count(struct px_model *m, int code);
+void sc_px_metrics(struct px *px, struct evbuffer *out);
+void sc_px_notes_write(struct px *px);
+void sc_px_notes_remove(struct px *px);
+void sc_px_notify(const char *state);
 
 #endif

@@ -19,7 +19,7 @@
 static const char *const model_routes[] = { "/v1/chat/completions", "/v1/completions", "/v1/embeddings",
 					    "/v1/responses" };
 
-struct px_model *px_model_find(struct px *px, const char *name)
+struct px_model *sc_px_model_find(struct px *px, const char *name)
 {
 	for (size_t i = 0; i < px->n_models; i++)
 		if (streq(px->models[i]->name, name))
@@ -39,22 +39,22 @@ static void req_free(struct px_req *rq)
 }
 
 /* The client has its answer (or is gone): log it, count it, let go. */
-void px_req_finish(struct px_req *rq, int status)
+void sc_px_req_finish(struct px_req *rq, int status)
 {
 	struct px *px = rq->px;
 	struct px_model *m = rq->m;
-	px_unqueue(rq);
-	px_up_release(rq, false);
+	sc_px_unqueue(rq);
+	sc_px_up_release(rq, false);
 	if (rq->conn) {
 		rq->conn->rq = NULL;
-		px_conn_unwatch(rq->conn);
+		sc_px_conn_unwatch(rq->conn);
 	}
-	px_log(px, "%s %s model=%s client=%s status=%d ms=%lld", rq->cmd == EVHTTP_REQ_GET ? "GET" : "POST",
+	sc_px_log(px, "%s %s model=%s client=%s status=%d ms=%lld", rq->cmd == EVHTTP_REQ_GET ? "GET" : "POST",
 	       rq->uri, m ? m->name : "-", rq->label ? rq->label : rq->client, status,
 	       (long long)(sc_now_ms() - rq->t0_ms));
 	bool ended = false;
 	if (m) {
-		px_count(m, status);
+		sc_px_count(m, status);
 		if (rq->inflight) {
 			m->inflight--;
 			ended = true;
@@ -62,17 +62,17 @@ void px_req_finish(struct px_req *rq, int status)
 	}
 	req_free(rq);
 	if (ended)
-		px_request_ended(px, m);
+		sc_px_request_ended(px, m);
 }
 
 /* The client went away before its answer: drop the upstream request
  * (the engine sees the connection close and stops generating). */
-void px_req_abort(struct px_req *rq)
+void sc_px_req_abort(struct px_req *rq)
 {
 	rq->req = NULL;
-	px_unqueue(rq);
-	px_up_release(rq, true);
-	px_req_finish(rq, 499);  /* nginx's code for "client closed request" */
+	sc_px_unqueue(rq);
+	sc_px_up_release(rq, true);
+	sc_px_req_finish(rq, 499);  /* nginx's code for "client closed request" */
 }
 
 static void reply_buf(struct px_req *rq, int code, const char *ctype, struct evbuffer *b)
@@ -82,7 +82,7 @@ static void reply_buf(struct px_req *rq, int code, const char *ctype, struct evb
 		ev->add_header(ev->req_output_headers(rq->req), "Content-Type", ctype);
 		ev->send_reply(rq->req, code, NULL, b);
 	}
-	px_req_finish(rq, code);
+	sc_px_req_finish(rq, code);
 }
 
 static void vreply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt,
@@ -104,7 +104,7 @@ static void vreply_json(struct px_req *rq, int code, const char *type, const cha
 		ev->buf_free(b);
 }
 
-void px_reply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt, ...)
+void sc_px_reply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -112,7 +112,7 @@ void px_reply_json(struct px_req *rq, int code, const char *type, const char *co
 	va_end(ap);
 }
 
-void px_reply_error_event(struct px_req *rq, int code, const char *fmt, ...)
+void sc_px_reply_error_event(struct px_req *rq, int code, const char *fmt, ...)
 {
 	const struct event_api *ev = rq->px->ev;
 	char msg[2048];
@@ -133,7 +133,7 @@ void px_reply_error_event(struct px_req *rq, int code, const char *fmt, ...)
 	if (b)
 		ev->buf_free(b);
 	free(text);
-	px_req_finish(rq, code);
+	sc_px_req_finish(rq, code);
 }
 
 /* The token of the request: Authorization: Bearer T, or x-api-key: T
@@ -244,36 +244,36 @@ static void route_model(struct px *px, struct px_req *rq)
 	char model[256];
 	sc_err e;
 	if (body_fields(body, len, model, sizeof model, &rq->stream, &e) < 0) {
-		px_reply_json(rq, 400, "invalid_request_error", "invalid_json", "%s", e.msg);
+		sc_px_reply_json(rq, 400, "invalid_request_error", "invalid_json", "%s", e.msg);
 		return;
 	}
 	if (!model[0]) {
-		px_reply_json(rq, 400, "invalid_request_error", "missing_model", "the body names no \"model\"");
+		sc_px_reply_json(rq, 400, "invalid_request_error", "missing_model", "the body names no \"model\"");
 		return;
 	}
-	struct px_model *m = sc_registry_model(&px->reg->r, model) ? px_model_find(px, model) : NULL;
+	struct px_model *m = sc_registry_model(&px->reg->r, model) ? sc_px_model_find(px, model) : NULL;
 	if (!m) {
 		char close_names[512];
 		size_t n = sc_registry_suggest(&px->reg->r, model, close_names, sizeof close_names);
-		px_reply_json(rq, 404, "invalid_request_error", "model_not_found",
+		sc_px_reply_json(rq, 404, "invalid_request_error", "model_not_found",
 			      "The model `%.200s` does not exist here%s%s", model, n ? "; did you mean: " : "",
 			      n ? close_names : "");
 		return;
 	}
 	rq->m = m;
 	if (!(rq->body = ev->buf_new())) {
-		px_reply_json(rq, 503, "server_error", "proxy_error", "out of memory");
+		sc_px_reply_json(rq, 503, "server_error", "proxy_error", "out of memory");
 		return;
 	}
 	ev->buf_add_buffer(rq->body, in);
 	if (px->shutting_down) {
-		px_reply_json(rq, 503, "server_error", "shutting_down", "the proxy is shutting down");
+		sc_px_reply_json(rq, 503, "server_error", "shutting_down", "the proxy is shutting down");
 		return;
 	}
-	px_submit(px, rq);
+	sc_px_submit(px, rq);
 }
 
-void px_handle(struct evhttp_request *req, void *arg)
+void sc_px_handle(struct evhttp_request *req, void *arg)
 {
 	struct px *px = arg;
 	const struct event_api *ev = px->ev;
@@ -294,7 +294,7 @@ void px_handle(struct evhttp_request *req, void *arg)
 	ev_uint16_t pport = 0;
 	ev->conn_get_peer(evcon, &peer, &pport);
 	snprintf(rq->client, sizeof rq->client, "%s", peer ? peer : "?");
-	px_conn_watch(px, rq);
+	sc_px_conn_watch(px, rq);
 	/* the path without its query */
 	char path[256];
 	size_t pl = strcspn(rq->uri, "?#");
@@ -307,7 +307,7 @@ void px_handle(struct evhttp_request *req, void *arg)
 	if (who < 0) {
 		px->unauthorized++;
 		ev->add_header(ev->req_output_headers(req), "WWW-Authenticate", "Bearer");
-		px_reply_json(rq, 401, "invalid_request_error", "invalid_api_key",
+		sc_px_reply_json(rq, 401, "invalid_request_error", "invalid_api_key",
 			      "a valid token is needed: Authorization: Bearer TOKEN (or x-api-key: TOKEN)");
 		return;
 	}
@@ -322,7 +322,7 @@ void px_handle(struct evhttp_request *req, void *arg)
 	if (streq(path, "/metrics") && get) {
 		struct evbuffer *b = ev->buf_new();
 		if (b)
-			px_metrics(px, b);
+			sc_px_metrics(px, b);
 		reply_buf(rq, 200, "text/plain; version=0.0.4", b);
 		if (b)
 			ev->buf_free(b);
@@ -332,13 +332,13 @@ void px_handle(struct evhttp_request *req, void *arg)
 		if (streq(path, model_routes[i])) {
 			if (!post) {
 				ev->add_header(ev->req_output_headers(req), "Allow", "POST");
-				px_reply_json(rq, 405, "invalid_request_error", "method_not_allowed", "%s takes POST", path);
+				sc_px_reply_json(rq, 405, "invalid_request_error", "method_not_allowed", "%s takes POST", path);
 				return;
 			}
 			route_model(px, rq);
 			return;
 		}
-	px_reply_json(rq, 404, "invalid_request_error", "not_found",
+	sc_px_reply_json(rq, 404, "invalid_request_error", "not_found",
 		      "no such endpoint here: the proxy passes /v1/chat/completions, /v1/completions, /v1/embeddings, "
 		      "/v1/responses and /v1/models");
 }

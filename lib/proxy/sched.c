@@ -20,7 +20,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-void px_reg_put(struct px_reg *r)
+void sc_px_reg_put(struct px_reg *r)
 {
 	if (r && --r->refs == 0) {
 		sc_registry_done(&r->r);
@@ -33,7 +33,7 @@ static void job_free(struct px_job *j)
 {
 	if (!j)
 		return;
-	px_reg_put(j->reg);
+	sc_px_reg_put(j->reg);
 	sc_strv_free(j->stopped, j->n_stopped);
 	free(j);
 }
@@ -69,7 +69,7 @@ static void run_job(struct px_job *j)
 		sc_switch_result_done(&res);
 		struct run_state st;
 		if (j->r >= 0 && sc_run_quick(reg, name, &st) == 1) {
-			px_ident(&st, j->ident, sizeof j->ident);
+			sc_px_ident(&st, j->ident, sizeof j->ident);
 			sc_run_state_done(&st);
 		}
 	}
@@ -107,7 +107,7 @@ static void start_job(struct px *px, enum px_job_kind kind, struct px_model *m)
 {
 	struct px_job *j = calloc(1, sizeof *j);
 	if (!j) {
-		px_log(px, "out of memory: cannot %s %s", kind == JOB_STOP ? "stop" : "start", m->name);
+		sc_px_log(px, "out of memory: cannot %s %s", kind == JOB_STOP ? "stop" : "start", m->name);
 		return;
 	}
 	j->kind = kind;
@@ -116,9 +116,9 @@ static void start_job(struct px *px, enum px_job_kind kind, struct px_model *m)
 	px->reg->refs++;
 	m->busy = true;
 	if (kind == JOB_ENSURE)
-		px_log(px, "%s: starting (%zu waiting)", m->name, m->qlen);
+		sc_px_log(px, "%s: starting (%zu waiting)", m->name, m->qlen);
 	else
-		px_log(px, "%s: idle for its ttl, stopping", m->name);
+		sc_px_log(px, "%s: idle for its ttl, stopping", m->name);
 	pthread_mutex_lock(&px->mu);
 	px->job = j;
 	px->job_done = false;
@@ -131,12 +131,12 @@ static void dispatch(struct px *px, struct px_model *m)
 {
 	char host[256];
 	int port;
-	if (!m->qhead || !px_model_up(px, m, host, sizeof host, &port))
+	if (!m->qhead || !sc_px_model_up(px, m, host, sizeof host, &port))
 		return;
 	while (m->qhead) {
 		struct px_req *rq = m->qhead;
-		px_unqueue(rq);
-		px_forward(px, rq, host, port);
+		sc_px_unqueue(rq);
+		sc_px_forward(px, rq, host, port);
 	}
 }
 
@@ -144,11 +144,11 @@ static void fail_waiters(struct px *px, struct px_model *m, const char *why)
 {
 	while (m->qhead) {
 		struct px_req *rq = m->qhead;
-		px_unqueue(rq);
+		sc_px_unqueue(rq);
 		if (rq->started)
-			px_reply_error_event(rq, 503, "%s", why);
+			sc_px_reply_error_event(rq, 503, "%s", why);
 		else
-			px_reply_json(rq, 503, "server_error", "model_unavailable", "%s", why);
+			sc_px_reply_json(rq, 503, "server_error", "model_unavailable", "%s", why);
 	}
 }
 
@@ -167,7 +167,7 @@ static void job_finished(evutil_socket_t fd, short what, void *arg)
 		return;
 	struct px_model *m = j->m;
 	m->busy = false;
-	px_watch_forget(m);  /* another run now, or none */
+	sc_px_watch_forget(m);  /* another run now, or none */
 	/* the models that gave way are stopped now (or the start failed and
 	 * they may be asked for again) */
 	for (size_t i = 0; i < px->n_models; i++)
@@ -175,13 +175,13 @@ static void job_finished(evutil_socket_t fd, short what, void *arg)
 	if (j->kind == JOB_STOP) {
 		m->ident[0] = '\0';
 		if (j->r < 0)
-			px_log(px, "%s: stop failed: %s", m->name, j->msg);
+			sc_px_log(px, "%s: stop failed: %s", m->name, j->msg);
 		else
 			m->ttl_stops++;
 	} else if (j->r < 0) {
 		m->ident[0] = '\0';
 		m->start_failures++;
-		px_log(px, "%s: start failed after %.1f s: %s", m->name, (double)j->ms / 1000, j->msg);
+		sc_px_log(px, "%s: start failed after %.1f s: %s", m->name, (double)j->ms / 1000, j->msg);
 		char why[1200];
 		snprintf(why, sizeof why, "%s could not be started: %s", m->name, j->msg);
 		fail_waiters(px, m, why);
@@ -194,17 +194,17 @@ static void job_finished(evutil_socket_t fd, short what, void *arg)
 		for (size_t i = 0; i < j->n_stopped; i++)
 			snprintf(stopped + strlen(stopped), sizeof stopped - strlen(stopped), "%s%s", i ? ", " : "; stopped ",
 				 j->stopped[i]);
-		px_log(px, "%s: ready in %.1f s%s", m->name, (double)j->ms / 1000, stopped);
+		sc_px_log(px, "%s: ready in %.1f s%s", m->name, (double)j->ms / 1000, stopped);
 		dispatch(px, m);
 	}
 	job_free(j);
 	px->notes_dirty = true;
-	px_schedule(px);
+	sc_px_schedule(px);
 }
 
 /* ---- queues ---- */
 
-void px_unqueue(struct px_req *rq)
+void sc_px_unqueue(struct px_req *rq)
 {
 	struct px_model *m = rq->m;
 	if (!rq->queued)
@@ -255,18 +255,18 @@ static void comment_cb(evutil_socket_t fd, short what, void *arg)
 	ev->event_add(rq->comment_ev, &tv);
 }
 
-void px_submit(struct px *px, struct px_req *rq)
+void sc_px_submit(struct px *px, struct px_req *rq)
 {
 	struct px_model *m = rq->m;
 	char host[256];
 	int port;
-	if (!m->qhead && !m->closing && !m->busy && px_model_up(px, m, host, sizeof host, &port)) {
-		px_forward(px, rq, host, port);
+	if (!m->qhead && !m->closing && !m->busy && sc_px_model_up(px, m, host, sizeof host, &port)) {
+		sc_px_forward(px, rq, host, port);
 		return;
 	}
 	if ((long)m->qlen >= px->reg->r.proxy.queue_size) {
 		px->queue_full++;
-		px_reply_json(rq, 503, "server_error", "queue_full",
+		sc_px_reply_json(rq, 503, "server_error", "queue_full",
 			      "%zu requests already wait for %s (queue-size): try again later", m->qlen, m->name);
 		return;
 	}
@@ -286,7 +286,7 @@ void px_submit(struct px *px, struct px_req *rq)
 		if (rq->comment_ev)
 			px->ev->event_add(rq->comment_ev, &tv);
 	}
-	px_schedule(px);
+	sc_px_schedule(px);
 }
 
 /* ---- deciding ---- */
@@ -307,7 +307,7 @@ static void sched_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct px *px = arg;
 	px->sched_at = 0;
-	px_schedule(px);
+	sc_px_schedule(px);
 }
 
 static bool job_running(struct px *px)
@@ -328,7 +328,7 @@ static bool rivals_drained(struct px *px, struct px_model *m)
 	bool ready = true;
 	for (size_t i = 0; rm && i < reg->n_models; i++) {
 		const struct reg_model *o = &reg->models[i];
-		struct px_model *l = px_model_find(px, o->name);
+		struct px_model *l = sc_px_model_find(px, o->name);
 		if (o == rm || !l || !sc_models_share(rm, o) || !l->inflight)
 			continue;
 		if (waited < drain) {
@@ -336,7 +336,7 @@ static bool rivals_drained(struct px *px, struct px_model *m)
 			return false;
 		}
 		if (!l->closing)
-			px_log(px, "%s: takes no new requests: %s has waited drain-timeout; %u in flight", l->name, m->name,
+			sc_px_log(px, "%s: takes no new requests: %s has waited drain-timeout; %u in flight", l->name, m->name,
 			       l->inflight);
 		l->closing = true;
 		if (waited < 2 * drain) {
@@ -349,14 +349,14 @@ static bool rivals_drained(struct px *px, struct px_model *m)
 	/* no new request may reach a rival between now and its stop */
 	for (size_t i = 0; rm && i < reg->n_models; i++) {
 		const struct reg_model *o = &reg->models[i];
-		struct px_model *l = px_model_find(px, o->name);
+		struct px_model *l = sc_px_model_find(px, o->name);
 		if (o != rm && l && sc_models_share(rm, o))
 			l->closing = true;
 	}
 	return true;
 }
 
-void px_schedule(struct px *px)
+void sc_px_schedule(struct px *px)
 {
 	if (job_running(px))
 		return;  /* job_finished schedules again */
@@ -371,7 +371,7 @@ void px_schedule(struct px *px)
 			return;
 		char host[256];
 		int port;
-		if (!next->closing && px_model_up(px, next, host, sizeof host, &port)) {
+		if (!next->closing && sc_px_model_up(px, next, host, sizeof host, &port)) {
 			dispatch(px, next);
 			continue;
 		}
@@ -399,17 +399,17 @@ static void ttl_cb(evutil_socket_t fd, short what, void *arg)
 		px->ev->event_add(m->ttl_ev, &tv);
 		return;
 	}
-	if (!px_model_up(px, m, host, sizeof host, &port))
+	if (!sc_px_model_up(px, m, host, sizeof host, &port))
 		return;  /* stopped already (sparkctl stop, a swap) */
 	m->closing = true;
 	start_job(px, JOB_STOP, m);
 }
 
-int px_models_sync(struct px *px, sc_err *e)
+int sc_px_models_sync(struct px *px, sc_err *e)
 {
 	const struct registry *reg = &px->reg->r;
 	for (size_t i = 0; i < reg->n_models; i++) {
-		if (px_model_find(px, reg->models[i].name))
+		if (sc_px_model_find(px, reg->models[i].name))
 			continue;
 		struct px_model *m = calloc(1, sizeof *m);
 		if (!m || sc_grow(&px->models, &px->cap_models, px->n_models + 1, sizeof *px->models) < 0 ||
@@ -427,7 +427,7 @@ int px_models_sync(struct px *px, sc_err *e)
 	return 0;
 }
 
-void px_request_ended(struct px *px, struct px_model *m)
+void sc_px_request_ended(struct px *px, struct px_model *m)
 {
 	px->notes_dirty = true;
 	const struct reg_model *rm = sc_registry_model(&px->reg->r, m->name);
@@ -435,10 +435,10 @@ void px_request_ended(struct px *px, struct px_model *m)
 		struct timeval tv = { rm->ttl, 0 };
 		px->ev->event_add(m->ttl_ev, &tv);
 	}
-	px_schedule(px);
+	sc_px_schedule(px);
 }
 
-int px_sched_init(struct px *px, sc_err *e)
+int sc_px_sched_init(struct px *px, sc_err *e)
 {
 	const struct event_api *ev = px->ev;
 	if (pipe2(px->job_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -455,7 +455,7 @@ int px_sched_init(struct px *px, sc_err *e)
 	return 0;
 }
 
-void px_sched_done(struct px *px)
+void sc_px_sched_done(struct px *px)
 {
 	const struct event_api *ev = px->ev;
 	if (px->worker_started) {
@@ -476,7 +476,7 @@ void px_sched_done(struct px *px)
 	}
 	for (size_t i = 0; i < px->n_models; i++) {
 		struct px_model *m = px->models[i];
-		px_pool_done(px, m);
+		sc_px_pool_done(px, m);
 		if (m->ttl_ev)
 			ev->event_free(m->ttl_ev);
 		free(m->name);

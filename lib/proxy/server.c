@@ -57,7 +57,7 @@ static void pause_accepting(struct px *px)
 		px->ev->listener_disable(px->ev->bound_socket_get_listener(px->bound[i]));
 	px->accepting_paused = true;
 	px->rejected_conns++;
-	px_log(px, "%zu connections open (connections = %ld): new ones wait until one ends", px->n_conns,
+	sc_px_log(px, "%zu connections open (connections = %ld): new ones wait until one ends", px->n_conns,
 	       px->reg->r.proxy.connections);
 }
 
@@ -105,7 +105,7 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg)
 		struct evhttp_request *req = rq->req;
 		c->rq = NULL;
 		rq->conn = NULL;
-		px_req_abort(rq);
+		sc_px_req_abort(rq);
 		/* a write that failed before we finished the reply: evhttp has
 		 * handed the request back to us (its connection is NULL) and
 		 * frees it only when the reply is ended */
@@ -140,7 +140,7 @@ static void hangup_cb(evutil_socket_t fd, short what, void *arg)
 	struct evhttp_request *req = rq->req;
 	bool started = rq->started;
 	const struct event_api *ev = c->px->ev;
-	px_req_abort(rq);
+	sc_px_req_abort(rq);
 	if (!req)
 		return;
 	if (started) {
@@ -163,7 +163,7 @@ static void arm_cb(evutil_socket_t fd, short what, void *arg)
 
 /* The record of the connection of rq (made at its first request), and a
  * watch on it for the client hanging up. */
-void px_conn_watch(struct px *px, struct px_req *rq)
+void sc_px_conn_watch(struct px *px, struct px_req *rq)
 {
 	const struct event_api *ev = px->ev;
 	struct evhttp_connection *evcon = ev->req_connection(rq->req);
@@ -193,7 +193,7 @@ void px_conn_watch(struct px *px, struct px_req *rq)
 	ev->event_add(c->arm, &soon);
 }
 
-void px_conn_unwatch(struct px_conn *c)
+void sc_px_conn_unwatch(struct px_conn *c)
 {
 	c->px->ev->event_del(c->arm);
 	c->px->ev->event_del(c->watch);
@@ -206,7 +206,7 @@ static void finish_shutdown(struct px *px)
 	px->ev->base_loopbreak(px->base);
 }
 
-bool px_idle(const struct px *px)
+bool sc_px_idle(const struct px *px)
 {
 	for (size_t i = 0; i < px->n_models; i++)
 		if (px->models[i]->inflight || px->models[i]->qhead)
@@ -217,9 +217,9 @@ bool px_idle(const struct px *px)
 static void shutdown_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct px *px = arg;
-	if (px_idle(px) || sc_now_ms() >= px->shutdown_deadline) {
-		if (!px_idle(px))
-			px_log(px, "shutdown-timeout reached: cutting what still runs");
+	if (sc_px_idle(px) || sc_now_ms() >= px->shutdown_deadline) {
+		if (!sc_px_idle(px))
+			sc_px_log(px, "shutdown-timeout reached: cutting what still runs");
 		finish_shutdown(px);
 		return;
 	}
@@ -233,8 +233,8 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	if (px->shutting_down)
 		return;
 	px->shutting_down = true;
-	px_notify("STOPPING=1");
-	px_log(px, "%s: no new connections; waiting up to %ld s for requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM",
+	sc_px_notify("STOPPING=1");
+	sc_px_log(px, "%s: no new connections; waiting up to %ld s for requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	       px->reg->r.proxy.shutdown_timeout);
 	for (size_t i = 0; i < px->n_bound; i++)
 		px->ev->del_accept_socket(px->http, px->bound[i]);
@@ -243,11 +243,11 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	for (size_t i = 0; i < px->n_models; i++)
 		while (px->models[i]->qhead) {
 			struct px_req *rq = px->models[i]->qhead;
-			px_unqueue(rq);
+			sc_px_unqueue(rq);
 			if (rq->started)
-				px_reply_error_event(rq, 503, "the proxy is shutting down");
+				sc_px_reply_error_event(rq, 503, "the proxy is shutting down");
 			else
-				px_reply_json(rq, 503, "server_error", "shutting_down", "the proxy is shutting down");
+				sc_px_reply_json(rq, 503, "server_error", "shutting_down", "the proxy is shutting down");
 		}
 	px->shutdown_deadline = sc_now_ms() + px->reg->r.proxy.shutdown_timeout * 1000;
 	shutdown_tick(-1, 0, px);
@@ -274,7 +274,7 @@ static int load_registry(const struct sc_proxy_opts *o, struct px_reg **ret, sc_
 	else if (x >= 0 && loose)
 		x = sc_error(e, -EPERM, "%s is readable by others: chmod 600 %s", r->r.token_file, r->r.token_file);
 	if (x < 0) {
-		px_reg_put(r);
+		sc_px_reg_put(r);
 		return x;
 	}
 	*ret = r;
@@ -286,20 +286,20 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	struct px *px = arg;
 	struct px_reg *r;
 	sc_err e;
-	px_notify("RELOADING=1");
+	sc_px_notify("RELOADING=1");
 	if (load_registry(px->o, &r, &e) < 0) {
-		px_log(px, "reload failed, the old configuration stays: %s", e.msg);
+		sc_px_log(px, "reload failed, the old configuration stays: %s", e.msg);
 	} else {
 		struct px_reg *old = px->reg;
 		px->reg = r;
-		if (px_models_sync(px, &e) < 0)
-			px_log(px, "reload: %s", e.msg);
-		px_reg_put(old);
-		px_log(px, "reloaded %s: %zu models, %zu tokens", r->r.file ? r->r.file : "the built-in defaults",
+		if (sc_px_models_sync(px, &e) < 0)
+			sc_px_log(px, "reload: %s", e.msg);
+		sc_px_reg_put(old);
+		sc_px_log(px, "reloaded %s: %zu models, %zu tokens", r->r.file ? r->r.file : "the built-in defaults",
 		       r->r.n_models, r->n_tokens);
-		px_schedule(px);
+		sc_px_schedule(px);
 	}
-	px_notify("READY=1");
+	sc_px_notify("READY=1");
 }
 
 /* ---- starting ---- */
@@ -368,7 +368,7 @@ static void notes_cb(evutil_socket_t fd, short what, void *arg)
 		resume_accepting(px);
 	}
 	if (px->notes_dirty)
-		px_notes_write(px);
+		sc_px_notes_write(px);
 }
 
 int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
@@ -402,10 +402,10 @@ int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 	ev->set_max_headers_size(px.http, 64 << 10);
 	ev->set_timeout(px.http, (int)p->timeout);
 	ev->set_allowed_methods(px.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-	ev->set_gencb(px.http, px_handle, &px);
+	ev->set_gencb(px.http, sc_px_handle, &px);
 	ev->set_bevcb(px.http, new_conn, &px);
-	if ((r = px_models_sync(&px, e)) < 0 || (r = px_sched_init(&px, e)) < 0 || (r = bind_all(&px, e)) < 0 ||
-	    (r = px_watch_init(&px, e)) < 0)
+	if ((r = sc_px_models_sync(&px, e)) < 0 || (r = sc_px_sched_init(&px, e)) < 0 || (r = bind_all(&px, e)) < 0 ||
+	    (r = sc_px_watch_init(&px, e)) < 0)
 		goto out;
 	if (!(px.sig_term = ev->event_new(px.base, SIGTERM, EV_SIGNAL | EV_PERSIST, on_term, &px)) ||
 	    !(px.sig_int = ev->event_new(px.base, SIGINT, EV_SIGNAL | EV_PERSIST, on_term, &px)) ||
@@ -426,10 +426,10 @@ int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 	char all[1024] = "";
 	for (size_t i = 0; i < px.n_listen; i++)
 		snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", i ? ", " : "", px.listen[i]);
-	px_log(&px, "listening on %s; %zu models, %zu tokens, from %s", all, px.reg->r.n_models, px.reg->n_tokens,
+	sc_px_log(&px, "listening on %s; %zu models, %zu tokens, from %s", all, px.reg->r.n_models, px.reg->n_tokens,
 	       px.reg->r.file ? px.reg->r.file : "the built-in defaults");
-	px_notes_write(&px);
-	px_notify("READY=1");
+	sc_px_notes_write(&px);
+	sc_px_notify("READY=1");
 	ev->base_dispatch(px.base);
 	if (o->stop_engines) {
 		for (size_t i = 0; i < px.reg->r.n_models; i++) {
@@ -439,15 +439,15 @@ int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 			const char *name = px.reg->r.models[i].name;
 			int k = sc_stop(&px.reg->r, name, &how, &pid, &se);
 			if (k > 0)
-				px_log(&px, "%s: stopped (--stop-engines)", name);
+				sc_px_log(&px, "%s: stopped (--stop-engines)", name);
 			else if (k < 0)
-				px_log(&px, "%s: stop failed: %s", name, se.msg);
+				sc_px_log(&px, "%s: stop failed: %s", name, se.msg);
 		}
 	}
-	px_log(&px, "stopped");
+	sc_px_log(&px, "stopped");
 	r = 0;
 out:
-	px_notes_remove(&px);
+	sc_px_notes_remove(&px);
 	/* connections first: closing them aborts their requests */
 	if (px.http)
 		ev->http_free(px.http);
@@ -455,8 +455,8 @@ out:
 		if (px.conns[fd])
 			conn_free(&px, px.conns[fd]);
 	free(px.conns);
-	px_watch_done(&px);
-	px_sched_done(&px);
+	sc_px_watch_done(&px);
+	sc_px_sched_done(&px);
 	if (o->flush)
 		o->flush(o->ud);
 	struct event *evs[] = { px.sig_term, px.sig_int, px.sig_hup, px.notes_ev, px.shutdown_ev, px.flush_ev };
@@ -468,6 +468,6 @@ out:
 	free(px.bound);
 	free(px.ports);
 	sc_strv_free(px.listen, px.n_listen);
-	px_reg_put(px.reg);
+	sc_px_reg_put(px.reg);
 	return r;
 }

@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-void px_watch_forget(struct px_model *m)
+void sc_px_watch_forget(struct px_model *m)
 {
 	m->known = false;
 	if (m->pid_ev) {
@@ -28,13 +28,13 @@ void px_watch_forget(struct px_model *m)
 
 static void exited(evutil_socket_t fd, short what, void *arg)
 {
-	px_watch_forget(arg);  /* the engine ended: ask the state file again */
+	sc_px_watch_forget(arg);  /* the engine ended: ask the state file again */
 }
 
 static void forget_all(struct px *px)
 {
 	for (size_t i = 0; i < px->n_models; i++)
-		px_watch_forget(px->models[i]);
+		sc_px_watch_forget(px->models[i]);
 }
 
 static void changed(evutil_socket_t fd, short what, void *arg)
@@ -54,9 +54,9 @@ static void changed(evutil_socket_t fd, short what, void *arg)
 			if (len > 5 && streq(ev->name + len - 5, ".json")) {
 				char name[256];
 				snprintf(name, sizeof name, "%.*s", (int)(len - 5), ev->name);
-				struct px_model *m = px_model_find(px, name);
+				struct px_model *m = sc_px_model_find(px, name);
 				if (m)
-					px_watch_forget(m);
+					sc_px_watch_forget(m);
 			}
 		}
 	}
@@ -70,19 +70,19 @@ static void ident_of(const struct run_state *st, char *buf, size_t len)
 		snprintf(buf, len, "%d:%llu", (int)st->pid, (unsigned long long)st->start_time);
 }
 
-void px_ident(const struct run_state *st, char *buf, size_t len)
+void sc_px_ident(const struct run_state *st, char *buf, size_t len)
 {
 	ident_of(st, buf, len);
 }
 
-bool px_model_up(struct px *px, struct px_model *m, char *host, size_t host_len, int *port)
+bool sc_px_model_up(struct px *px, struct px_model *m, char *host, size_t host_len, int *port)
 {
 	if (!m->ident[0])
 		return false;
 	if (!m->known || !px->watching) {
 		struct run_state st;
 		char id[96];
-		px_watch_forget(m);
+		sc_px_watch_forget(m);
 		m->up = false;
 		if (sc_run_quick(&px->reg->r, m->name, &st) == 1) {
 			ident_of(&st, id, sizeof id);
@@ -95,7 +95,7 @@ bool px_model_up(struct px *px, struct px_model *m, char *host, size_t host_len,
 				if (m->pidfd < 0 ||
 				    !(m->pid_ev = px->ev->event_new(px->base, m->pidfd, EV_READ, exited, m)) ||
 				    px->ev->event_add(m->pid_ev, NULL) < 0) {
-					px_watch_forget(m);
+					sc_px_watch_forget(m);
 					sc_run_state_done(&st);
 					goto answer;
 				}
@@ -112,7 +112,7 @@ answer:
 	return m->up;
 }
 
-int px_watch_init(struct px *px, sc_err *e)
+int sc_px_watch_init(struct px *px, sc_err *e)
 {
 	char *run = sc_path_join(px->reg->r.state_dir, "run");
 	px->inotify_fd = -1;
@@ -130,7 +130,7 @@ int px_watch_init(struct px *px, sc_err *e)
 	return 0;
 }
 
-void px_watch_done(struct px *px)
+void sc_px_watch_done(struct px *px)
 {
 	forget_all(px);
 	if (px->inotify_ev)

@@ -81,6 +81,7 @@ test_expect "proxy: routes to the real engine by model, starts it on demand, swa
 	curl -sN -o "$TRASH/sse" -H "Authorization: Bearer sk-llama-test" http://127.0.0.1:'$PX'/v1/chat/completions \
 		-d "{\"model\":\"tiny-b\",\"stream\":true,\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" &&
 	grep -q "^data: {" "$TRASH/sse" && grep -q "^data: \[DONE\]" "$TRASH/sse" &&
-	[ ! -e "$TRASH/state/run/tiny-a.json" ] && grep -q "tiny-b: ready in .*; stopped tiny-a" "$TRASH/proxy.log"' LLAMA
+	[ ! -e "$TRASH/state/run/tiny-a.json" ] &&
+	swapped() { grep -q "tiny-b: ready in .*; stopped tiny-a" "$TRASH/proxy.log"; } && wait_until 5 swapped' LLAMA
 
 test_done
