@@ -266,7 +266,7 @@ static bool ifname_ok(const char *v)
 /* The schema of models.ini: one table a section, one setter a kind of
  * value (man 5 models.ini documents the same keys). */
 enum key_kind { K_STR, K_PATH, K_HOST, K_HEALTH, K_SIZE, K_FRACTION, K_PORT, K_SECONDS, K_CONTEXT, K_ENV, K_LIST,
-		K_LISTEN, K_COUNT, K_BOOL, K_SSH, K_IFNAME };
+		K_LISTEN, K_COUNT, K_BOOL, K_SSH, K_IFNAME, K_DIST };
 
 struct key {
 	const char *name;
@@ -297,6 +297,7 @@ static const struct key engine_keys[] = {
 	{ "unsupported", K_LIST, offsetof(struct reg_engine, unsupported), offsetof(struct reg_engine, n_unsupported),
 	  offsetof(struct reg_engine, unsupported_line) },
 	{ "env", K_ENV, offsetof(struct reg_engine, env), offsetof(struct reg_engine, n_env), 0 },
+	KEY(struct reg_engine, "distributed", K_DIST, ray),
 	{ 0 },
 };
 static const struct key model_keys[] = {
@@ -397,6 +398,12 @@ static int set_value(const struct key *k, void *obj, const struct ini_entry *en,
 		if (!streq(v, "true") && !streq(v, "false") && !streq(v, "yes") && !streq(v, "no"))
 			return BAD("not true or false");
 		*(bool *)field = streq(v, "true") || streq(v, "yes");
+		break;
+	case K_DIST:
+		/* how vLLM's ranks meet across nodes: its own processes, or Ray */
+		if (!streq(v, "mp") && !streq(v, "ray"))
+			return BAD("not mp or ray");
+		*(bool *)field = streq(v, "ray");
 		break;
 	case K_SSH:
 		/* handed to ssh as its destination: never an option (-oProxyCommand=...) */

@@ -19,6 +19,7 @@ struct reg_engine {
 	unsigned unsupported_line;
 	char **env;  /* KEY=VALUE words, in order */
 	size_t n_env;
+	bool ray;    /* distributed = ray: vLLM over a Ray cluster across nodes */
 	unsigned line;
 };
 

@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #define DEFAULT_DIST_PORT 29500  /* torch.distributed's usual port */
+#define DEFAULT_RAY_PORT 6379    /* ray start --head's default */
 
-enum kind { K_SGLANG, K_VLLM };
+enum kind { K_SGLANG, K_VLLM, K_VLLM_RAY };
 
 /* Which runtime the command starts: SGLang's launch_server or vllm serve. */
 static int kind_of(const struct launch *l, enum kind *k)
@@ -49,7 +50,13 @@ static int rank_flags(const struct registry *reg, const struct reg_model *rm, en
 	long tp = rm->tp ? rm->tp : (long)rm->n_nodes, pp = rm->pp ? rm->pp : 1;
 	int port = rm->dist_port ? rm->dist_port : DEFAULT_DIST_PORT;
 	int r = 0;
-	if (k == K_SGLANG) {
+	if (k == K_VLLM_RAY) {
+		/* the Ray cluster places the workers: vllm/executor/ray_utils.py */
+		r |= sc_strv_appendf(v, n, "--tensor-parallel-size") | sc_strv_appendf(v, n, "%ld", tp);
+		if (pp > 1)
+			r |= sc_strv_appendf(v, n, "--pipeline-parallel-size") | sc_strv_appendf(v, n, "%ld", pp);
+		r |= sc_strv_appendf(v, n, "--distributed-executor-backend") | sc_strv_appendf(v, n, "ray");
+	} else if (k == K_SGLANG) {
 		r |= sc_strv_appendf(v, n, "--tp-size") | sc_strv_appendf(v, n, "%ld", tp);
 		if (pp > 1)
 			r |= sc_strv_appendf(v, n, "--pp-size") | sc_strv_appendf(v, n, "%ld", pp);
@@ -237,6 +244,59 @@ int sc_multinode_stop(const struct registry *reg, const struct run_state *st, sc
 	return r < 0 ? sc_error(e, r, "not every rank could be stopped: %s", failed) : 0;
 }
 
+/* One process of a multi-node model on node n, recorded in st as rank. */
+static int spawn_on(const struct registry *reg, const struct reg_model *rm, const struct reg_node *n, int rank,
+		    const char *what, char **argv, size_t argc, const struct launch *l, struct run_state *st, sc_err *e)
+{
+	char **env = NULL, *log = NULL;
+	size_t n_env = 0;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < l->n_env; i++)
+		r = sc_strv_appendf(&env, &n_env, "%s", l->env[i]);
+	if (r >= 0)
+		r = link_env(n, &env, &n_env);
+	if (r >= 0 && asprintf(&log, "%s/logs/%s.%s%d.log", state_dir_of(reg, n), rm->name, what, rank) < 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		sc_strv_free(env, n_env);
+		return sc_error(e, -ENOMEM, "out of memory");
+	}
+	struct run_rank *rk = &st->ranks[st->n_ranks];
+	if ((r = sc_node_spawn(n, argv, argc, env, n_env, log, &rk->pid, &rk->start_time, e)) >= 0) {
+		rk->rank = rank;
+		rk->node = strdup(n->name);
+		rk->log = TAKE_PTR(log);
+		st->n_ranks++;
+		if (!rk->node)
+			r = sc_error(e, -ENOMEM, "out of memory");
+	}
+	free(log);
+	sc_strv_free(env, n_env);
+	return r;
+}
+
+/* distributed = ray (NVIDIA's two-Spark playbook): `ray start --head` here,
+ * `ray start --address HEAD:PORT` on the others, each kept in the
+ * foreground (--block) so that it is a process sparkctl stops; vllm serve
+ * then places its workers on that cluster (RAY_ADDRESS). */
+static int ray_cluster(const struct registry *reg, const struct reg_model *rm, const struct launch *l,
+		       struct run_state *st, sc_err *e)
+{
+	const struct reg_node *head = node(reg, rm, 0);
+	int port = rm->dist_port ? rm->dist_port : DEFAULT_RAY_PORT, r = 0;
+	char p[16], hp[300];
+	snprintf(p, sizeof p, "%d", port);
+	snprintf(hp, sizeof hp, strchr(head->addr, ':') ? "[%s]:%d" : "%s:%d", head->addr, port);
+	for (size_t i = 0; i < rm->n_nodes && r >= 0; i++) {
+		const struct reg_node *n = node(reg, rm, i);
+		char *head_argv[] = { "ray", "start", "--head", "--port", p, "--node-ip-address", n->addr, "--block" };
+		char *worker_argv[] = { "ray", "start", "--address", hp, "--node-ip-address", n->addr, "--block" };
+		r = i == 0 ? spawn_on(reg, rm, n, 0, "ray", head_argv, ARRAY_SIZE(head_argv), l, st, e)
+			   : spawn_on(reg, rm, n, (int)i, "ray", worker_argv, ARRAY_SIZE(worker_argv), l, st, e);
+	}
+	return r;
+}
+
 int sc_multinode_start(const struct registry *reg, const struct reg_model *rm, struct launch *l, struct run_state *st,
 		       sc_err *e)
 {
@@ -244,15 +304,18 @@ int sc_multinode_start(const struct registry *reg, const struct reg_model *rm, s
 	if (kind_of(l, &k) < 0)
 		return sc_error(e, -EINVAL, "%s: only SGLang (sglang.launch_server) and vLLM (vllm serve) run one model "
 				"over several nodes; its command is neither", rm->name);
-	if (!(st->ranks = calloc(rm->n_nodes, sizeof *st->ranks)))
+	if (!(st->ranks = calloc(rm->n_nodes + 1, sizeof *st->ranks)))
 		return sc_error(e, -ENOMEM, "out of memory");
+	const struct reg_engine *en = sc_registry_engine(reg, rm->engine);
+	if (k == K_VLLM && en && en->ray)
+		k = K_VLLM_RAY;
 	_cleanup_free_ char *local_dir = sc_registry_model_dir(reg, rm);
-	int r = 0;
+	int r = k == K_VLLM_RAY ? ray_cluster(reg, rm, l, st, e) : 0;
 	/* ranks >= 1 first: the head waits for them at its dist port */
-	for (size_t rank = 1; rank < rm->n_nodes && r >= 0; rank++) {
+	for (size_t rank = 1; k != K_VLLM_RAY && rank < rm->n_nodes && r >= 0; rank++) {
 		const struct reg_node *n = node(reg, rm, rank);
-		char **argv = NULL, **env = NULL, *dir = dir_on(reg, rm, n), *log = NULL;
-		size_t argc = 0, n_env = 0;
+		char **argv = NULL, *dir = dir_on(reg, rm, n);
+		size_t argc = 0;
 		r = dir && local_dir ? 0 : -ENOMEM;
 		for (size_t i = 0; r >= 0 && i < l->argc; i++) {
 			/* the model's folder is where this node keeps it */
@@ -265,32 +328,22 @@ int sc_multinode_start(const struct registry *reg, const struct reg_model *rm, s
 		}
 		if (r >= 0)
 			r = rank_flags(reg, rm, k, rank, &argv, &argc);
-		for (size_t i = 0; r >= 0 && i < l->n_env; i++)
-			r = sc_strv_appendf(&env, &n_env, "%s", l->env[i]);
-		if (r >= 0)
-			r = link_env(n, &env, &n_env);
-		if (r >= 0 && asprintf(&log, "%s/logs/%s.rank%zu.log", state_dir_of(reg, n), rm->name, rank) < 0)
-			r = -ENOMEM;
 		if (r == -ENOMEM)
 			r = sc_error(e, r, "out of memory");
-		struct run_rank *rk = &st->ranks[st->n_ranks];
-		if (r >= 0 && (r = sc_node_spawn(n, argv, argc, env, n_env, log, &rk->pid, &rk->start_time, e)) >= 0) {
-			rk->rank = (int)rank;
-			rk->node = strdup(n->name);
-			rk->log = TAKE_PTR(log);
-			st->n_ranks++;
-			if (!rk->node)
-				r = sc_error(e, -ENOMEM, "out of memory");
-		}
-		free(log);
+		if (r >= 0)
+			r = spawn_on(reg, rm, n, (int)rank, "rank", argv, argc, l, st, e);
 		free(dir);
 		sc_strv_free(argv, argc);
-		sc_strv_free(env, n_env);
 	}
 	if (r >= 0)
 		r = rank_flags(reg, rm, k, 0, &l->argv, &l->argc);
 	if (r >= 0)
 		r = link_env(node(reg, rm, 0), &l->env, &l->n_env);
+	if (r >= 0 && k == K_VLLM_RAY) {
+		const struct reg_node *head = node(reg, rm, 0);
+		r = sc_strv_appendf(&l->env, &l->n_env, strchr(head->addr, ':') ? "RAY_ADDRESS=[%s]:%d" : "RAY_ADDRESS=%s:%d",
+				    head->addr, rm->dist_port ? rm->dist_port : DEFAULT_RAY_PORT);
+	}
 	if (r == -ENOMEM)
 		r = sc_error(e, r, "out of memory");
 	if (r < 0) {

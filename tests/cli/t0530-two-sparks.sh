@@ -9,7 +9,7 @@ M="$TRASH/models"
 gen_fixtures "$M"
 test_lazy_prereq RIG '[ "$(id -u)" = 0 ] && command -v ip && [ -x /usr/sbin/sshd ] && ip netns add sc-probe-$$ && ip netns del sc-probe-$$'
 NET=10.$((100 + $$ % 100))
-P1=$(free_port) P2=$(free_port) DP=$(free_port) DP2=$(free_port)
+P1=$(free_port) P2=$(free_port) DP=$(free_port) DP2=$(free_port) DP3=$(free_port)
 B=scb$$ C=scc$$
 export SPARKCTL_SSH="ssh -F $TRASH/ssh_config"
 
@@ -63,6 +63,12 @@ command = python3 $TESTS/standin/engine.py vllm serve {path} --served-model-name
 env = STANDIN_ALIVE=$REC
 stop-timeout = 2
 ready-timeout = 30
+[engine "vllm-ray"]
+command = python3 $TESTS/standin/engine.py vllm serve {path} --served-model-name {name} --host {host} --port {port} {args}
+env = STANDIN_ALIVE=$REC PATH=$TESTS/standin/bin:/usr/local/bin:/usr/bin:/bin
+distributed = ray
+stop-timeout = 2
+ready-timeout = 30
 [node "spark-a"]
 local = true
 addr = $NET.1.1
@@ -102,6 +108,13 @@ group = big
 nodes = spark-a, spark-b, spark-c
 tp = 3
 dist-port = $DP2
+[model "ray2"]
+path = phi4/phi4-reasoning
+engine = vllm-ray
+port = $P1
+group = big
+nodes = spark-a, spark-b
+dist-port = $DP3
 [model "solo"]
 path = phi4/phi4-reasoning
 engine = sglang
@@ -169,6 +182,17 @@ test_expect "three nodes with vLLM: --headless on the others, --master-addr and 
 	tr "\0" " " </proc/$p2/cmdline | grep -q -- "--tensor-parallel-size 3 --nnodes 3 --node-rank 2 --master-addr '$NET'.1.1 --master-port '$DP2' --headless" &&
 	ip netns identify "$p2" | grep -qx "$C" &&
 	run 0 sparkctl stop trio && gone_pid "$p1" && gone_pid "$p2"' RIG
+
+test_expect "distributed = ray: ray start --head here, --address on the other node, vllm serve on that cluster" '
+	run 0 sparkctl serve ray2 &&
+	python3 -c "import json; s=json.load(open(\"$TRASH/state/run/ray2.json\")); assert [(r[\"rank\"], r[\"node\"]) for r in s[\"ranks\"]] == [(0, \"spark-a\"), (1, \"spark-b\")], s" &&
+	head=$(python3 -c "import json; print(json.load(open(\"$TRASH/state/run/ray2.json\"))[\"pid\"])") &&
+	tr "\0" " " </proc/$head/cmdline | grep -q -- "--tensor-parallel-size 2 --distributed-executor-backend ray" &&
+	! tr "\0" " " </proc/$head/cmdline | grep -q -- "--nnodes" &&
+	grep -q "joined the Ray cluster at '$NET'.1.1:'$DP3' as '$NET'.1.2" "$TRASH/b/state/logs/ray2.ray1.log" &&
+	grep -q "placement group ready: 2 GPUs" "$TRASH/state/logs/ray2.log" &&
+	w=$(rank_pid ray2 1) && ip netns identify "$w" | grep -qx "$B" &&
+	run 0 sparkctl stop ray2 && gone_pid "$w" && gone_pid "$head"' RIG
 
 test_expect "kill -9 of a remote rank: the watcher stops every rank and says why, with each node's log" '
 	run 0 sparkctl serve duo && pid=$(rank_pid duo 1) && head=$(python3 -c "import json; print(json.load(open(\"$TRASH/state/run/duo.json\"))[\"pid\"])") &&

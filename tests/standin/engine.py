@@ -74,7 +74,8 @@ def parse(argv):
     args = argv[1:]
     o = {"kind": kind, "host": "127.0.0.1", "port": 30000 if kind == "sglang" else 8000, "path": None,
          "name": None, "max_len": None, "fraction": 0.88 if kind == "sglang" else 0.9, "kv_dtype": "auto",
-         "nnodes": 1, "rank": 0, "dist": None, "master_port": 29500, "headless": False, "tp": 1}
+         "nnodes": 1, "rank": 0, "dist": None, "master_port": 29500, "headless": False, "tp": 1,
+         "backend": None}
     if kind == "vllm":
         if not args or args[0] != "serve":
             sys.exit("usage: vllm serve MODEL [options]")
@@ -116,6 +117,8 @@ def parse(argv):
         elif a == "--master-port":
             o["master_port"] = int(val)
             o["dist"] = ((o["dist"] or (None, 0))[0], int(val))
+        elif a == "--distributed-executor-backend":
+            o["backend"] = val
         elif a == "--headless":
             o["headless"] = True
             i += 1
@@ -531,8 +534,32 @@ def dummy_health():
     ThreadingHTTPServer((O["host"], O["port"]), D).serve_forever()
 
 
+def ray_placement():
+    """vLLM on Ray (vllm/executor/ray_utils.py): the cluster at RAY_ADDRESS
+    must have a GPU for every worker (one a Spark), else it refuses."""
+    import socket
+    host, port = os.environ.get("RAY_ADDRESS", "127.0.0.1:6379").rsplit(":", 1)
+    deadline, have = time.time() + 30, 0
+    while time.time() < deadline:
+        try:
+            c = socket.create_connection((host.strip("[]"), int(port)), timeout=2)
+            c.sendall(b"nodes\n")
+            have = int(c.recv(64) or b"0")
+            c.close()
+        except (OSError, ValueError):
+            have = 0
+        if have >= O["tp"]:
+            log("placement group ready: %d GPUs on %d nodes" % (have, have))
+            return
+        time.sleep(0.2)
+    refuse("ValueError: The number of required GPUs exceeds the total number of available GPUs in the placement "
+           "group. (%d needed, %d in the Ray cluster)" % (O["tp"], have))
+
+
 def main():
     validate()
+    if O.get("backend") == "ray":
+        ray_placement()
     if O["nnodes"] > 1:
         log("env " + " ".join("%s=%s" % (k, os.environ[k]) for k in
                               ("NCCL_SOCKET_IFNAME", "GLOO_SOCKET_IFNAME", "TP_SOCKET_IFNAME", "UCX_NET_DEVICES",
