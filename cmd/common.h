@@ -113,6 +113,7 @@ void cli_progress_done(void);
 struct serve_result;
 /* The log tail of a failed start, on stderr. */
 void cli_print_tail(const char *name, const struct serve_result *r);
+void cli_print_warnings(const struct serve_result *r);
 
 extern const struct sc_command cmd_scan, cmd_inspect, cmd_list, cmd_serve, cmd_switch, cmd_stop, cmd_ps, cmd_logs, cmd_test, cmd_probe, cmd_download, cmd_proxy;
 

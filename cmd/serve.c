@@ -41,6 +41,13 @@ static int set(void *ud, int id, const char *arg)
 	return 0;
 }
 
+/* What the start found but did not refuse, on stderr. */
+void cli_print_warnings(const struct serve_result *r)
+{
+	for (size_t i = 0; i < r->n_warnings; i++)
+		cli_warn("%s", r->warnings[i]);
+}
+
 /* The log tail of a failed start, on stderr. */
 void cli_print_tail(const char *name, const struct serve_result *r)
 {
@@ -113,6 +120,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 				   .health = res.health, .elapsed_ms = res.elapsed_ms };
 	a.action = r < 0 ? "none" : res.already ? "none" : "started";
 	a.error = r < 0 ? e.msg : NULL;
+	cli_print_warnings(&res);
 	if (r < 0) {
 		cli_fail(1, "serve: %s", e.msg);
 		cli_print_tail(name, &res);

@@ -105,6 +105,7 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 				   .health = res.serve.health, .elapsed_ms = res.serve.elapsed_ms,
 				   .stopped = res.stopped, .n_stopped = res.n_stopped,
 				   .action = r < 0 || res.serve.already ? "none" : "switched", .error = r < 0 ? e.msg : NULL };
+	cli_print_warnings(&res.serve);
 	if (r < 0) {
 		cli_fail(1, "switch: %s", e.msg);
 		cli_print_tail(name, &res.serve);

@@ -113,6 +113,7 @@ static const char FACTS[] =
 	"dir=$1 ifname=$2 sparkctl=$3; "
 	"echo \"mem $(sed -n 's/^MemAvailable: *\\([0-9]*\\) kB$/\\1/p' /proc/meminfo)\"; "
 	"echo \"mtu $(cat \"/sys/class/net/$ifname/mtu\" 2>/dev/null || echo none)\"; "
+	"echo \"state $(cat \"/sys/class/net/$ifname/operstate\" 2>/dev/null || echo none)\"; "
 	"for a in $(ip -o addr show dev \"$ifname\" 2>/dev/null | awk '{print $4}'); do echo \"addr ${a%/*}\"; done; "
 	"if [ -d \"$dir\" ]; then (cd \"$dir\" && find . -maxdepth 2 -type f ! -name '.*' -printf 'file %P %s\\n' | "
 	"LC_ALL=C sort); else echo nodir; fi; "
@@ -122,6 +123,7 @@ static const char FACTS[] =
 struct facts {
 	uint64_t mem;
 	long mtu;
+	char state[32];  /* operstate: up, down, lowerlayerdown, none */
 	bool has_addr, nodir;
 	char verdict[32];
 	char *files;  /* "file NAME SIZE" lines */
@@ -159,6 +161,8 @@ static int node_facts(const struct registry *reg, const struct reg_model *rm, co
 			f->mem = v * 1024;
 		else if (sscanf(line, "mtu %llu", &v) == 1)
 			f->mtu = (long)v;
+		else if (strncmp(line, "state ", 6) == 0)
+			snprintf(f->state, sizeof f->state, "%s", line + 6);
 		else if (strncmp(line, "addr ", 5) == 0)
 			f->has_addr |= streq(line + 5, n->addr);
 		else if (streq(line, "nodir"))
@@ -178,7 +182,8 @@ static int node_facts(const struct registry *reg, const struct reg_model *rm, co
 	return 0;
 }
 
-int sc_multinode_preflight(const struct registry *reg, const struct reg_model *rm, uint64_t need_per_node, sc_err *e)
+int sc_multinode_preflight(const struct registry *reg, const struct reg_model *rm, uint64_t need_per_node,
+			   char ***warnings, size_t *n_warnings, sc_err *e)
 {
 	struct facts head = { 0 };
 	int r = 0;
@@ -190,6 +195,11 @@ int sc_multinode_preflight(const struct registry *reg, const struct reg_model *r
 		_cleanup_free_ char *dir = dir_on(reg, rm, n);
 		if (f.nodir)
 			r = sc_error(e, -ENOENT, "%s: the checkpoint is not there (%s)", n->name, dir ? dir : rm->path);
+		else if (streq(f.state, "none"))
+			r = sc_error(e, -ENODEV, "%s: there is no interface %s (ip link)", n->name, n->ifname);
+		else if (!streq(f.state, "up") && !streq(f.state, "unknown"))
+			r = sc_error(e, -ENETDOWN, "%s: interface %s is %s (ip link set %s up)", n->name, n->ifname, f.state,
+				     n->ifname);
 		else if (!f.has_addr)
 			r = sc_error(e, -EADDRNOTAVAIL, "%s: interface %s does not have the address %s (ip addr show dev %s)",
 				     n->name, n->ifname, n->addr, n->ifname);
@@ -206,6 +216,12 @@ int sc_multinode_preflight(const struct registry *reg, const struct reg_model *r
 			sc_format_bytes(need_per_node, need, sizeof need);
 			r = sc_error(e, -ENOMEM, "%s: %s available, its share of the model needs %s", n->name, have, need);
 		}
+		/* NVIDIA's playbooks set the CX-7 link to MTU 9000; 1500 works at a
+		 * fraction of the speed */
+		if (r >= 0 && f.mtu > 0 && f.mtu < 9000 &&
+		    sc_strv_appendf(warnings, n_warnings, "%s: %s has MTU %ld; 9000 is recommended for the link between the "
+				    "nodes (ip link set %s mtu 9000)", n->name, n->ifname, f.mtu, n->ifname) < 0)
+			r = sc_error(e, -ENOMEM, "out of memory");
 		if (i == 0) {
 			head = f;
 			continue;

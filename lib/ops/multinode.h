@@ -14,9 +14,10 @@
 /* Every node checked before anything starts: reachable over SSH, the
  * checkpoint there with the same files and sizes and the same scan
  * verdict, the interface up with its address, free memory for its share
- * (need_per_node bytes). One line a problem; <0 on the first node that
- * fails, naming it. */
-int sc_multinode_preflight(const struct registry *reg, const struct reg_model *rm, uint64_t need_per_node, sc_err *e);
+ * (need_per_node bytes). <0 on the first node that fails, naming it; a
+ * link below MTU 9000 works, slower: a warning. */
+int sc_multinode_preflight(const struct registry *reg, const struct reg_model *rm, uint64_t need_per_node,
+			   char ***warnings, size_t *n_warnings, sc_err *e);
 
 /* Add rank 0's flags and link variables to l (the head's command), and
  * start ranks 1..N-1 on their nodes; st->ranks lists them. On failure the

@@ -28,6 +28,7 @@ void sc_serve_result_done(struct serve_result *r)
 		return;
 	free(r->container);
 	free(r->log_tail);
+	sc_strv_free(r->warnings, r->n_warnings);
 	memset(r, 0, sizeof *r);
 }
 
@@ -485,8 +486,9 @@ static int serve_locked(const struct registry *reg, const struct reg_model *rm, 
 	uint64_t avail = 0;
 	if ((r = plan_model(reg, rm, &x, &avail, e)) < 0 || (r = preflight(reg, rm, o, &x, avail, e)) < 0 ||
 	    (rm->n_nodes && !o->force &&
-	     (r = sc_multinode_preflight(reg, rm, node_share(&x, rm), e)) < 0)) {
+	     (r = sc_multinode_preflight(reg, rm, node_share(&x, rm), &res.warnings, &res.n_warnings, e)) < 0)) {
 		sc_inspection_done(&x);
+		*ret = res;  /* the warnings say what else was found */
 		return r;
 	}
 	struct run_state st = { 0 };

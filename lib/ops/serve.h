@@ -36,6 +36,8 @@ struct serve_result {
 	bool already;        /* it was running and healthy already: nothing done */
 	int exit_status;     /* it exited while starting: its status, else -1 */
 	char *log_tail;      /* when it failed: the last 20 lines of its log */
+	char **warnings;     /* what works but is not as it should be (a link's MTU) */
+	size_t n_warnings;
 };
 
 /* The serve script of model name (serve --dry-run): the same command,

@@ -160,7 +160,7 @@ test_expect "inspect: each node's share over the model's nodes, or --nodes N" '
 	run 0 sparkctl inspect solo && hasnt out "per node"'
 
 test_expect "serve: rank 1 over SSH on its node, rank 0 here, every rank in the state, healthy after a real generation" '
-	run 0 sparkctl serve duo && up '$P1' &&
+	run 0 sparkctl serve duo && up '$P1' && has err "warning: spark-b: vn1$$ has MTU 1500; 9000 is recommended" &&
 	python3 -c "import json; s=json.load(open(\"$TRASH/state/run/duo.json\")); r=s[\"ranks\"][0]; assert r[\"node\"] == \"spark-b\" and r[\"rank\"] == 1 and s[\"watcher\"] > 0, s" &&
 	pid=$(rank_pid duo 1) && kill -0 "$pid" &&
 	ip netns identify "$pid" | grep -qx "$B" &&
@@ -205,6 +205,10 @@ test_expect "a wedged pair (health 200, no generation) is found and stopped" '
 	run 1 sparkctl serve --timeout 8 wedged && has err "wedged answers /health but not a one-token generation" &&
 	! up '$P1' && [ ! -e "$TRASH/state/run/wedged.json" ] &&
 	! pgrep -f "served-model-name wedged" >/dev/null' RIG
+
+test_expect "preflight: an interface that is down" '
+	test_when_finished "ip link set vh1$$ up" && ip link set vh1$$ down &&
+	run 1 sparkctl serve duo && has err "spark-a: interface vh1$$ is down \(ip link set vh1$$ up\)" && ! up '$P1'' RIG
 
 test_expect "preflight: an unreachable node stops the start before anything runs" '
 	run 1 sparkctl serve far && has err "gone \(root@'$NET'.9.2\) is not reachable over SSH" &&
