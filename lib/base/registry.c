@@ -637,6 +637,10 @@ static int validate_nodes(const struct registry *r, const struct reg_model *m, c
 	if (m->script)
 		return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"]: a serve script cannot be started on several nodes",
 				file, line, m->name);
+	const struct reg_engine *en = m->engine ? sc_registry_engine(r, m->engine) : NULL;
+	if (m->image || (en && en->image))
+		return sc_error(e, SC_ECONFIG, "%s:%u: [model \"%s\"]: Docker mode is not started over several nodes; "
+				"give it an engine without image (SGLang or vLLM on the host)", file, line, m->name);
 	return 0;
 }
 

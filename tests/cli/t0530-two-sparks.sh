@@ -152,7 +152,9 @@ test_expect "models.ini: nodes are checked where they are named" '
 	sed "s/^tp = 3/tp = 4/" "$TRASH/models.ini" >"$TRASH/bad.ini" &&
 	run 1 sparkctl --config "$TRASH/bad.ini" list && has err "tp 4 x pp 1 does not split over 3 nodes" &&
 	sed "/^local = true/d" "$TRASH/models.ini" >"$TRASH/bad.ini" &&
-	run 1 sparkctl --config "$TRASH/bad.ini" list && has err "its head, spark-a, must be this box"'
+	run 1 sparkctl --config "$TRASH/bad.ini" list && has err "its head, spark-a, must be this box" &&
+	sed "s|^\[model \"duo\"\]|&\nimage = lmsysorg/sglang:spark|" "$TRASH/models.ini" >"$TRASH/bad.ini" &&
+	run 1 sparkctl --config "$TRASH/bad.ini" list && has err "Docker mode is not started over several nodes"'
 
 test_expect "inspect: each node's share over the model's nodes, or --nodes N" '
 	run 0 sparkctl inspect duo && has out "per node +[0-9.]+ [KMG]iB on each of 2 nodes: fits" &&
