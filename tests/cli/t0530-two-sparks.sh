@@ -175,6 +175,9 @@ test_expect "ps shows every rank with its node; logs --node shows a rank's log" 
 	run 0 sparkctl ps --json && json "[m for m in j[\"models\"] if m[\"name\"] == \"duo\"][0][\"ranks\"][0][\"node\"] == \"spark-b\"" &&
 	run 0 sparkctl logs --node spark-b duo && has out "joined the head"' RIG
 
+test_expect "test: the smoke test passes against a two-node model's head" '
+	run 0 sparkctl test duo && has out "duo: .*passed|ok"' RIG
+
 test_expect "stop reaches every node: no rank left" '
 	pid=$(rank_pid duo 1) && run 0 sparkctl stop duo && gone_pid "$pid" && ! up '$P1' &&
 	[ ! -e "$TRASH/state/run/duo.json" ]' RIG
