@@ -6,6 +6,7 @@
 #include "../engine/remote.h"
 #include "../engine/sysmem.h"
 #include "../format/vocab.h"
+#include "serve.h"
 
 #include <jansson.h>
 #include <unistd.h>
@@ -313,6 +314,43 @@ static int ray_cluster(const struct registry *reg, const struct reg_model *rm, c
 	return r;
 }
 
+/* $1 a node's state-dir: "NAME PID START" for each model its own sparkctl
+ * started there (the state files' "name", "pid" and "start_time"). */
+static const char RUNNING[] =
+	"for f in \"$1\"/run/*.json; do [ -f \"$f\" ] || continue; "
+	"n=$(sed -n 's/^  \"name\": \"\\(.*\\)\",$/\\1/p' \"$f\"); "
+	"p=$(sed -n 's/^  \"pid\": \\([0-9]*\\),$/\\1/p' \"$f\"); "
+	"t=$(sed -n 's/^  \"start_time\": \\([0-9]*\\),$/\\1/p' \"$f\"); "
+	"echo \"$n $p $t\"; done";
+
+/* The group rule on every node: a model of rm's group that the node's own
+ * sparkctl started there (a one-node model on spark-b) holds its memory;
+ * it is stopped before the ranks start. */
+static int stop_rivals_on(const struct registry *reg, const struct reg_model *rm, const struct reg_node *n, sc_err *e)
+{
+	static char out[1 << 14];
+	const struct reg_engine *en = rm->engine ? sc_registry_engine(reg, rm->engine) : NULL;
+	char *dir = (char *)state_dir_of(reg, n);
+	int r = sc_node_sh(n, RUNNING, &dir, 1, out, sizeof out, 30000, e);
+	if (r < 0)
+		return r;
+	if (r != 0)
+		return sc_error(e, -EHOSTUNREACH, "%s: its running models could not be read: %s", n->name, out);
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		char name[256];
+		long long pid = 0;
+		unsigned long long start = 0;
+		if (sscanf(line, "%255s %lld %llu", name, &pid, &start) != 3 || pid <= 0)
+			continue;
+		const struct reg_model *other = sc_registry_model(reg, name);
+		if (!other || other == rm || !sc_models_share(rm, other))
+			continue;
+		if ((r = sc_node_stop(n, (pid_t)pid, start, en ? (int)en->stop_timeout : 60, e)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 int sc_multinode_start(const struct registry *reg, const struct reg_model *rm, struct launch *l, struct run_state *st,
 		       sc_err *e)
 {
@@ -326,7 +364,11 @@ int sc_multinode_start(const struct registry *reg, const struct reg_model *rm, s
 	if (k == K_VLLM && en && en->ray)
 		k = K_VLLM_RAY;
 	_cleanup_free_ char *local_dir = sc_registry_model_dir(reg, rm);
-	int r = k == K_VLLM_RAY ? ray_cluster(reg, rm, l, st, e) : 0;
+	int r = 0;
+	for (size_t i = 1; i < rm->n_nodes && r >= 0; i++)
+		r = stop_rivals_on(reg, rm, node(reg, rm, i), e);
+	if (r >= 0 && k == K_VLLM_RAY)
+		r = ray_cluster(reg, rm, l, st, e);
 	/* ranks >= 1 first: the head waits for them at its dist port */
 	for (size_t rank = 1; k != K_VLLM_RAY && rank < rm->n_nodes && r >= 0; rank++) {
 		const struct reg_node *n = node(reg, rm, rank);

@@ -42,7 +42,7 @@ rig_up() {
 	rig_node 1 "$B" && rig_node 2 "$C"
 }
 if test_have_prereq RIG; then
-	test_cleanup 'SPARKCTL_CONFIG="$TRASH/models.ini" "$SPARKCTL" stop --all; rig_down'
+	test_cleanup 'SPARKCTL_CONFIG="$TRASH/models.ini" "$SPARKCTL" stop --all; [ ! -e "$TRASH/b.ini" ] || "$SPARKCTL" --config "$TRASH/b.ini" stop --all; rig_down'
 	rig_up || { echo "Bail out! the test rig could not be set up"; exit 1; }
 	for n in b c; do mkdir -p "$TRASH/$n/models/phi4" && cp -r "$M/phi4/phi4-reasoning" "$TRASH/$n/models/phi4/"; done
 	mkdir -p "$TRASH/b/models/meta" "$TRASH/c/models/meta"
@@ -239,6 +239,13 @@ test_expect "switch from a one-node model to the two-node one of its group and b
 	run 0 sparkctl switch solo && up '$P2' && run 0 sparkctl switch duo && ! up '$P2' && up '$P1' &&
 	pid=$(rank_pid duo 1) && run 0 sparkctl switch solo && gone_pid "$pid" && ! up '$P1' && up '$P2' &&
 	run 0 sparkctl stop solo' RIG
+
+test_expect "the group rule on every node: a model spark-b's own sparkctl runs there is stopped first" '
+	sed "s|^state-dir = $TRASH/state\$|state-dir = $TRASH/b/state|; s|^models-root = $M\$|models-root = $TRASH/b/models|" \
+		"$TRASH/models.ini" >"$TRASH/b.ini" &&
+	ip netns exec '$B' "$SPARKCTL" --config "$TRASH/b.ini" serve solo >/dev/null 2>&1 &&
+	bpid=$(python3 -c "import json; print(json.load(open(\"$TRASH/b/state/run/solo.json\"))[\"pid\"])") && kill -0 "$bpid" &&
+	run 0 sparkctl switch duo && gone_pid "$bpid" && up '$P1' && run 0 sparkctl stop duo' RIG
 
 test_expect "nothing from models.ini becomes a command on a node" '
 	DUO_ENV="env = X_INJECT=\$(touch\$IFS$TRASH/pwned1);touch\$IFS$TRASH/pwned2'"'"'\"\`touch $TRASH/pwned3\`" write_config &&
