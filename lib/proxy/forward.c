@@ -205,9 +205,8 @@ static void up_done(struct evhttp_request *ureq, void *arg)
 	}
 	if (!ureq || u->failed) {
 		px->upstream_errors++;
-		const char *why = ureq ? up_error_name(u->err) : u->failed ? up_error_name(u->err) : "no connection";
-		if (!ureq && !u->failed)
-			why = "it is not reachable";
+		/* no request and no error callback: the connection never came up */
+		const char *why = u->failed ? up_error_name(u->err) : "it is not reachable";
 		sc_px_log(px, "%s: upstream %s:%d: %s", rq->m->name, u->host, u->port, why);
 		sc_px_watch_forget(rq->m);  /* the engine may be gone: ask the truth again */
 		/* the connection is reset: the next request makes a new one */

@@ -79,12 +79,15 @@ void sc_px_metrics(struct px *px, struct evbuffer *b)
 			   "# TYPE sparkctl_proxy_queue_full_total counter\nsparkctl_proxy_queue_full_total %llu\n"
 			   "# HELP sparkctl_proxy_upstream_errors_total Engine connections that failed.\n"
 			   "# TYPE sparkctl_proxy_upstream_errors_total counter\nsparkctl_proxy_upstream_errors_total %llu\n"
+			   "# HELP sparkctl_proxy_accept_pauses_total Times the connection cap paused accepting.\n"
+			   "# TYPE sparkctl_proxy_accept_pauses_total counter\nsparkctl_proxy_accept_pauses_total %llu\n"
 			   "# HELP sparkctl_proxy_connections Client connections open.\n"
 			   "# TYPE sparkctl_proxy_connections gauge\nsparkctl_proxy_connections %zu\n"
 			   "# HELP sparkctl_proxy_uptime_seconds Seconds since the proxy started.\n"
 			   "# TYPE sparkctl_proxy_uptime_seconds gauge\nsparkctl_proxy_uptime_seconds %lld\n",
 			   (unsigned long long)px->swaps, (unsigned long long)px->unauthorized,
-			   (unsigned long long)px->queue_full, (unsigned long long)px->upstream_errors, px->n_conns,
+			   (unsigned long long)px->queue_full, (unsigned long long)px->upstream_errors,
+			   (unsigned long long)px->accept_pauses, px->n_conns,
 			   (long long)((sc_now_ms() - px->started_ms) / 1000));
 }
 

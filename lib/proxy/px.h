@@ -145,7 +145,7 @@ struct px {
 	bool job_done, quit;
 	int job_pipe[2];
 	/* metrics */
-	uint64_t unauthorized, rejected_conns, queue_full, upstream_errors, swaps;
+	uint64_t unauthorized, accept_pauses, queue_full, upstream_errors, swaps;
 	int64_t started_ms;
 	bool notes_dirty, notes_written;
 	/* watch.c */

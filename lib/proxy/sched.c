@@ -466,8 +466,10 @@ void sc_px_sched_done(struct px *px)
 		pthread_mutex_unlock(&px->mu);
 		if (running) {
 			/* a start cannot be interrupted; the engine it starts has its
-			 * state file and is stopped like any other */
+			 * state file and is stopped like any other. The worker still
+			 * writes to its pipe when done: the pipe stays open. */
 			pthread_detach(px->worker);
+			px->job_pipe[0] = px->job_pipe[1] = -1;
 		} else {
 			pthread_join(px->worker, NULL);
 			job_free(px->job);
@@ -490,6 +492,6 @@ void sc_px_sched_done(struct px *px)
 	if (px->sched_ev)
 		ev->event_free(px->sched_ev);
 	for (int i = 0; i < 2; i++)
-		if (px->job_pipe[i] > 0)
+		if (px->job_pipe[i] >= 0)
 			close(px->job_pipe[i]);
 }

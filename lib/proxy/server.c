@@ -56,7 +56,7 @@ static void pause_accepting(struct px *px)
 	for (size_t i = 0; i < px->n_bound; i++)
 		px->ev->listener_disable(px->ev->bound_socket_get_listener(px->bound[i]));
 	px->accepting_paused = true;
-	px->rejected_conns++;
+	px->accept_pauses++;
 	sc_px_log(px, "%zu connections open (connections = %ld): new ones wait until one ends", px->n_conns,
 	       px->reg->r.proxy.connections);
 }
