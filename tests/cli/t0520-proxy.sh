@@ -29,6 +29,7 @@ keepalive = 1
 drain-timeout = 2
 timeout = ${PX_TIMEOUT:-60}
 connections = ${PX_CONNS:-1024}
+queue-size = ${PX_QUEUE:-256}
 body-max = 64KiB
 shutdown-timeout = 10
 [engine "sglang"]
@@ -333,6 +334,14 @@ test_expect "the connection cap: beyond it new clients wait until a connection e
 	start_proxy && { python3 "$TESTS/standin/pxclient.py" idle 127.0.0.1 '$PX' 5 >"$TRASH/idle" & idler=$!; } && test_when_finished "kill $idler" && wait_until 10 test -s "$TRASH/idle" &&
 	[ "$(chat s1)" = 200 ] && logged "connections open (connections = 5): new ones wait" &&
 	stop_proxy'
+write_config
+
+PX_QUEUE=2 write_config
+test_expect "a full queue: beyond queue-size a request gets 503 with the reason, the queued ones are served" '
+	start_proxy && sparkctl --config "$TRASH/models.ini" stop slowload >/dev/null &&
+	python3 "$TESTS/standin/pxclient.py" burst "$URL" "$TOKEN" 6 slowload >"$TRASH/out" &&
+	json "sorted(r[\"status\"] for r in j) == [200, 200, 503, 503, 503, 503] and all(\"queue-size\" in r[\"body\"] for r in j if r[\"status\"] == 503)" &&
+	[ "$(api "$URL/metrics")" = 200 ] && has out "^sparkctl_proxy_queue_full_total 4" && stop_proxy'
 write_config
 
 test_expect "systemd: READY=1 once every listener is bound, STOPPING=1 at SIGTERM" '
