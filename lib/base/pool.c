@@ -15,13 +15,16 @@ struct pool {
 static void *pool_worker(void *arg)
 {
 	struct pool *p = arg;
+	sc_big_keep(true);
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		size_t i = p->next++;
 		bool stop = p->err < 0 || i >= p->n;
 		pthread_mutex_unlock(&p->lock);
-		if (stop)
+		if (stop) {
+			sc_big_keep(false);
 			return NULL;
+		}
 		sc_err e;
 		int r = p->fn(p->ud, i, &e);
 		if (r < 0) {

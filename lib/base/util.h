@@ -32,7 +32,13 @@ static inline void sc_fclosep(FILE **f) { if (*f) fclose(*f); }
 static inline bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
 static inline bool startswith(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 bool sc_endswith(const char *s, const char *suffix);
-bool sc_endswith_n(const char *s, size_t len, const char *suffix);
+/* inline: with a constant suffix the compiler compares in registers (the
+ * scan classifies every tensor name with a dozen of these) */
+static inline bool sc_endswith_n(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
 
 /* Grow *arr (element size sz) so it holds at least need elements. */
 int sc_grow(void *arr, size_t *cap, size_t need, size_t sz);
@@ -47,9 +53,12 @@ int sc_open_regular(int dirfd, const char *path, struct stat *st);
  * several MiB): from 2 MiB up it is mapped in 2 MiB-aligned huge pages
  * where the kernel offers them (transparent_hugepage "madvise"), so
  * reading into it costs one page fault per 2 MiB instead of one per 4 KiB.
- * Free with sc_big_free and the same n. */
+ * Free with sc_big_free and the same n. Between sc_big_keep(true) and
+ * (false) a thread keeps its largest freed buffer for its next sc_big_alloc
+ * (the pool does this for its tasks). */
 void *sc_big_alloc(size_t n);
 void sc_big_free(void *p, size_t n);
+void sc_big_keep(bool on);
 
 /* A whole regular file (at most max bytes) into an sc_big_alloc buffer of
  * *ret_len bytes (sc_open_regular's rules); free with sc_big_free. */

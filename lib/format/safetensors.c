@@ -287,7 +287,10 @@ int sc_st_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct st_he
 	 * length bounds both string pools. */
 	h.names = malloc(h.header_len + 1);
 	h.meta = malloc(h.header_len + 1);
-	if (!h.names || !h.meta) {
+	/* real headers spend about 120 bytes a tensor and hold two or three
+	 * dimensions each: sized once, the arrays are not copied while growing */
+	if (!h.names || !h.meta || sc_grow(&h.tensors, &b.cap_tensors, h.header_len / 96 + 1, sizeof *h.tensors) < 0 ||
+	    sc_grow(&h.dims, &b.cap_dims, h.header_len / 32 + 1, sizeof *h.dims) < 0) {
 		sc_st_header_done(&h);
 		return sc_error(e, -ENOMEM, "out of memory");
 	}

@@ -24,8 +24,8 @@ static int index_add_shard(struct sc_strset *set, const char *s, size_t n, sc_er
 
 static int index_object(struct jp *j, struct st_index *x, struct sc_strset *set, int kind)
 {
-	const uint8_t *s;
-	size_t n;
+	const uint8_t *s, *last = NULL;
+	size_t n, last_n = 0;
 	int esc, r;
 	js_skip_ws(j);
 	if (j->p >= j->end || *j->p != '{')
@@ -46,8 +46,10 @@ static int index_object(struct jp *j, struct st_index *x, struct sc_strset *set,
 				return r;
 			x->n_entries++;
 			/* weight_map names the same shard in long runs */
-			if (!esc && set->n && strlen(set->v[set->n - 1]) == vn && memcmp(set->v[set->n - 1], v, vn) == 0)
+			if (last && vn == last_n && memcmp(last, v, vn) == 0)
 				continue;
+			last = v;
+			last_n = vn;
 			if (vn >= sizeof tmp)
 				return sc_error(j->e, SC_ENOTOBJ, "weight_map file name too long");
 			if ((r = sc_js_decode_string(j, v, vn, esc, tmp, &vn)) < 0 ||

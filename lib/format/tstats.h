@@ -38,10 +38,9 @@ struct tstats {
 };
 
 enum tcat sc_tcat_of(const char *name, size_t len, enum st_dtype dt);
-/* name must be NUL-terminated */
-bool sc_tensor_is_expert(const char *name);
+bool sc_tensor_is_expert(const char *name, size_t len);
 
-/* name: NUL-terminated, len its length */
+/* name: len bytes, not necessarily NUL-terminated */
 void sc_tstats_add(struct tstats *s, const char *name, size_t len, enum st_dtype dt, uint64_t elems, uint64_t bytes);
 /* dst += src, field by field. */
 void sc_tstats_merge(struct tstats *dst, const struct tstats *src);

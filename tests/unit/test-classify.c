@@ -206,6 +206,24 @@ static struct classify_out run(const struct quant_decl *d, const char *torch, co
 	return o;
 }
 
+/* The needle anywhere, at either end, after a false start on an 'x'; only
+ * within the given length; GGUF's spelling only under "blk.". */
+static void expert_tensor_names(void **state)
+{
+	(void)state;
+	assert_true(sc_tensor_is_expert(".experts.0", 10));
+	assert_true(sc_tensor_is_expert("model.layers.3.mlp.experts.17.down_proj.weight", 47));
+	assert_true(sc_tensor_is_expert("x.xperts.experts.", 17));
+	assert_true(sc_tensor_is_expert("blk.3.ffn_gate_exps.weight", 26));
+	assert_false(sc_tensor_is_expert("model.layers.3.mlp.experts.17", 22));
+	assert_false(sc_tensor_is_expert("model.layers.3.mlp.shared_expert.gate_proj.weight", 49));
+	assert_false(sc_tensor_is_expert("blk.3.ffn_gate.experts.weight", 29));
+	assert_false(sc_tensor_is_expert("m.ffn_gate_exps.weight", 22));
+	assert_false(sc_tensor_is_expert("experts.0.weight", 16));
+	assert_false(sc_tensor_is_expert("x", 1));
+	assert_false(sc_tensor_is_expert("", 0));
+}
+
 static void tensors_win_over_the_declaration(void **state)
 {
 	struct tstats bf = { 0 };
@@ -296,6 +314,7 @@ int main(void)
 		cmocka_unit_test(real_configs),
 		cmocka_unit_test(text_config_declaration_is_found),
 		cmocka_unit_test(tensor_categories_and_logical_params),
+		cmocka_unit_test(expert_tensor_names),
 		cmocka_unit_test(tensors_win_over_the_declaration),
 		cmocka_unit_test(undeclared_tensors),
 		cmocka_unit_test(gptq_8bit_packed_in_i32),

@@ -2,8 +2,10 @@
 #include "unit.h"
 
 #include <dirent.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include "../../lib/base/util.h"
 #include "../../lib/format/model.h"
 
 static int open_fds(void)
@@ -25,6 +27,42 @@ static void put(const char *dir, const char *name, const void *data, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	fclose(f);
+}
+
+static bool mapped(const void *p, size_t len)
+{
+	return msync((void *)p, len, MS_ASYNC) == 0;
+}
+
+/* While kept, a freed big buffer serves the next one that fits, cut to the
+ * size its free will name; a larger one is mapped anew; outside a pool or
+ * after keep ends nothing stays mapped. */
+static void big_buffers_are_kept_between_files(void **state)
+{
+	(void)state;
+	const size_t mib = 1 << 20;
+	uint8_t *a = sc_big_alloc(7 * mib);
+	assert_non_null(a);
+	sc_big_free(a, 7 * mib);
+	assert_false(mapped(a, 7 * mib));
+
+	sc_big_keep(true);
+	a = sc_big_alloc(7 * mib);
+	memset(a, 1, 7 * mib);
+	sc_big_free(a, 7 * mib);
+	assert_true(mapped(a, 8 * mib));
+	uint8_t *b = sc_big_alloc(3 * mib);
+	assert_ptr_equal(b, a);
+	assert_int_equal(b[3 * mib - 1], 1);  /* the same pages, not fresh ones */
+	assert_false(mapped(a + 4 * mib, 4 * mib));
+	uint8_t *c = sc_big_alloc(5 * mib);  /* nothing kept now */
+	assert_ptr_not_equal(c, a);
+	sc_big_free(b, 3 * mib);
+	sc_big_free(c, 5 * mib);  /* larger: replaces b */
+	assert_false(mapped(b, 4 * mib));
+	assert_true(mapped(c, 6 * mib));
+	sc_big_keep(false);
+	assert_false(mapped(c, 6 * mib));
 }
 
 /* A link to its own folder is a loop the walk reports; the folder it
@@ -63,6 +101,7 @@ static void symlink_loops_leak_no_descriptor(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(big_buffers_are_kept_between_files),
 		cmocka_unit_test(symlink_loops_leak_no_descriptor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
