@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -66,6 +67,25 @@ static void child_signals(void)
 	signal(SIGPIPE, SIG_DFL);
 }
 
+/* A child keeps only 0, 1 and 2. libevent's sockets are not close-on-exec:
+ * an engine the proxy starts held every client and upstream connection
+ * open at that moment, so a client's hang-up never reached the client, and
+ * the proxy's epoll kept reporting sockets it had closed (a spinning
+ * loop). Async-signal-safe; max_fd is read before the fork. */
+static void child_close_fds(int max_fd)
+{
+	if (close_range(3, ~0U, 0) == 0)
+		return;
+	for (int fd = 3; fd < max_fd; fd++)
+		close(fd);
+}
+
+static int fd_limit(void)
+{
+	struct rlimit rl;
+	return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20) ? (int)rl.rlim_cur : 1 << 20;
+}
+
 int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 {
 	*ret = 0;
@@ -80,6 +100,7 @@ int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 		close(out);
 		return sc_error(e, -errno, "/dev/null: %s", strerror(errno));
 	}
+	int max_fd = fd_limit();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int r = -errno;
@@ -96,6 +117,7 @@ int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 		dup2(in, 0);
 		dup2(out, 1);
 		dup2(out, 2);
+		child_close_fds(max_fd);
 		child_signals();
 		execvpe(o->argv[0], o->argv, env);
 		static const char msg[] = "sparkctl: cannot run the command: ";
@@ -119,6 +141,7 @@ int sc_run(char *const *argv, char *out, size_t cap, int timeout_ms, sc_err *e)
 		return sc_error(e, -ENOMEM, "out of memory");
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return sc_error(e, -errno, "pipe: %s", strerror(errno));
+	int max_fd = fd_limit();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(pfd[0]);
@@ -130,6 +153,7 @@ int sc_run(char *const *argv, char *out, size_t cap, int timeout_ms, sc_err *e)
 		dup2(null, 0);
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);  /* docker says why it failed on stderr */
+		child_close_fds(max_fd);
 		child_signals();
 		execvpe(argv[0], argv, env);
 		_exit(127);

@@ -97,6 +97,38 @@ static void spawn_reports_a_missing_program_in_the_log(void **state)
 	assert_int_equal(sc_run(slow, NULL, 0, 100, &e), -ETIMEDOUT);
 }
 
+/* A descriptor the parent left open without close-on-exec (libevent's
+ * sockets) does not reach the child; 0, 1 and 2 do. */
+static void children_get_only_the_standard_descriptors(void **state)
+{
+	(void)state;
+	int leak = open("/dev/null", O_RDONLY);  /* no O_CLOEXEC on purpose */
+	assert_true(leak > 2);
+	char out[256];
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "test -e /proc/self/fd/%d && echo open || echo closed", leak);
+	char *argv[] = { "sh", "-c", cmd, NULL };
+	sc_err e;
+	assert_int_equal(sc_run(argv, out, sizeof out, 5000, &e), 0);
+	assert_string_equal(out, "closed\n");
+
+	char log[] = "/tmp/sc-spawn-XXXXXX";
+	int fd = mkstemp(log);
+	close(fd);
+	char *spawned[] = { "sh", "-c", cmd, NULL };
+	struct spawn_opts o = { .argv = spawned, .log = log };
+	pid_t pid;
+	int status;
+	assert_int_equal(sc_spawn(&o, &pid, &e), 0);
+	waitpid(pid, &status, 0);
+	char *text;
+	assert_int_equal(sc_read_file(log, 4096, &text, NULL), 0);
+	assert_string_equal(text, "closed\n");
+	free(text);
+	unlink(log);
+	close(leak);
+}
+
 static struct registry reg_of(const char *text)
 {
 	struct registry r;
@@ -222,6 +254,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stat_parse_survives_odd_names),
+		cmocka_unit_test(children_get_only_the_standard_descriptors),
 		cmocka_unit_test(zombies_are_gone),
 		cmocka_unit_test(reused_pids_are_not_ours),
 		cmocka_unit_test(group_stop_kills_stubborn_children),
