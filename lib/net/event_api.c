@@ -71,6 +71,12 @@ static const struct sc_dlib_sym syms[] = {
 	S(listener_get_fd, "evconnlistener_get_fd"),
 	S(bev_socket_new, "bufferevent_socket_new"),
 	S(bev_getfd, "bufferevent_getfd"),
+	S(bev_get_output, "bufferevent_get_output"),
+	S(bev_disable, "bufferevent_disable"),
+	S(bev_trigger, "bufferevent_trigger"),
+	S(buf_write, "evbuffer_write"),
+	S(buf_freeze, "evbuffer_freeze"),
+	S(buf_unfreeze, "evbuffer_unfreeze"),
 	{ 0 },
 };
 #undef S

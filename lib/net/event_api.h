@@ -87,6 +87,12 @@ struct event_api {
 	evutil_socket_t (*listener_get_fd)(struct evconnlistener *);
 	struct bufferevent *(*bev_socket_new)(struct event_base *, evutil_socket_t, int);
 	evutil_socket_t (*bev_getfd)(struct bufferevent *);
+	struct evbuffer *(*bev_get_output)(struct bufferevent *);
+	int (*bev_disable)(struct bufferevent *, short);
+	void (*bev_trigger)(struct bufferevent *, short, int);
+	int (*buf_write)(struct evbuffer *, evutil_socket_t);
+	int (*buf_freeze)(struct evbuffer *, int);
+	int (*buf_unfreeze)(struct evbuffer *, int);
 };
 
 /* The loaded library (once, thread-safe); NULL with e filled when it

@@ -27,6 +27,33 @@ static bool hop_header(const char *k)
 	return false;
 }
 
+/* What evhttp queued on a connection goes out now, in this turn of the
+ * loop: evhttp would arm EPOLLOUT and write in the next turn, three system
+ * calls (epoll_ctl in, the wakeup, epoll_ctl out) where one does, and an
+ * SSE event a turn late. The callback libevent runs after its own write
+ * runs the same way (bufferevent_trigger: a request ends, a response is
+ * awaited). A write that fails or leaves bytes changes nothing: libevent
+ * goes on as without us. Call it last: the callback may end the request
+ * or free the connection. */
+void sc_px_flush(struct px *px, struct evhttp_connection *evcon)
+{
+	const struct event_api *ev = px->ev;
+	struct bufferevent *bev = evcon ? ev->conn_get_bufferevent(evcon) : NULL;
+	struct evbuffer *out = bev ? ev->bev_get_output(bev) : NULL;
+	int fd = bev ? ev->bev_getfd(bev) : -1;
+	if (fd < 0 || ev->buf_length(out) == 0)
+		return;
+	/* the socket bufferevent keeps its output's front frozen but while it
+	 * writes (bufferevent_sock.c, bufferevent_writecb): so do we */
+	ev->buf_unfreeze(out, 1);
+	int r = ev->buf_write(out, fd);
+	ev->buf_freeze(out, 1);
+	if (r < 0 || ev->buf_length(out) > 0)
+		return;
+	ev->bev_disable(bev, EV_WRITE);
+	ev->bev_trigger(bev, EV_WRITE, 0);
+}
+
 static struct px_up *up_take(struct px *px, struct px_model *m, const char *host, int port)
 {
 	/* an idle one to the same place (a reload may move a model) */
@@ -158,6 +185,7 @@ static void up_chunk(struct evhttp_request *ureq, void *arg)
 	}
 	if (u->streaming && rq->started) {
 		ev->send_reply_chunk(rq->req, in);
+		sc_px_flush(u->px, ev->req_connection(rq->req));
 		return;
 	}
 	if (!u->held && !(u->held = ev->buf_new()))
@@ -229,10 +257,12 @@ static void up_done(struct evhttp_request *ureq, void *arg)
 				     copy ? copy : "(no body)");
 		return;
 	}
+	struct evhttp_connection *client = ev->req_connection(rq->req);
 	if (u->streaming) {
 		sc_px_up_release(rq, false);
 		ev->send_reply_end(rq->req);
 		sc_px_req_finish(rq, rq->status);
+		sc_px_flush(px, client);
 		return;
 	}
 	struct evbuffer *held = u->held;
@@ -242,6 +272,7 @@ static void up_done(struct evhttp_request *ureq, void *arg)
 	if (held)
 		ev->buf_free(held);
 	sc_px_req_finish(rq, rq->status);
+	sc_px_flush(px, client);
 }
 
 void sc_px_forward(struct px *px, struct px_req *rq, const char *host, int port)
@@ -277,5 +308,7 @@ void sc_px_forward(struct px *px, struct px_req *rq, const char *host, int port)
 		/* make_request freed ureq */
 		sc_px_up_release(rq, true);
 		sc_px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s is not reachable", m->name);
+		return;
 	}
+	sc_px_flush(px, u->evcon);
 }

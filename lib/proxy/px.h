@@ -187,6 +187,7 @@ void sc_px_ident(const struct run_state *st, char *buf, size_t len);
 
 /* forward.c */
 void sc_px_forward(struct px *px, struct px_req *rq, const char *host, int port);
+void sc_px_flush(struct px *px, struct evhttp_connection *evcon);
 void sc_px_up_release(struct px_req *rq, bool cancel);
 void sc_px_pool_done(struct px *px, struct px_model *m);
 

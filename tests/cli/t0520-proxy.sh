@@ -9,7 +9,7 @@ gen_fixtures "$M"
 export PATH="$TESTS/standin/bin:$PATH"
 PX=$(free_port) PX2=$(free_port) PA=$(free_port) PB=$(free_port) PC=$(free_port) PS1=$(free_port)
 PSLOW=$(free_port) PTTL=$(free_port) PEND=$(free_port) PCUT=$(free_port) PFAIL=$(free_port) PTOK=$(free_port)
-PPORT=$(free_port) PNEW=$(free_port) PSTOP=$(free_port) PD1=$(free_port) PD2=$(free_port)
+PPORT=$(free_port) PNEW=$(free_port) PSTOP=$(free_port) PD1=$(free_port) PD2=$(free_port) PBULK=$(free_port)
 URL=http://127.0.0.1:$PX
 TOKEN=sk-proxy-test-token-1
 printf '# the proxy'"'"'s clients\nwebui: %s\nsk-proxy-test-token-2\n' "$TOKEN" >"$TRASH/tokens"
@@ -36,6 +36,13 @@ shutdown-timeout = 10
 command = python3 -m sglang.launch_server --model-path {path} --served-model-name {name} --host {host} --port {port} {args}
 env = PYTHONPATH=$TESTS/standin/py
 stop-timeout = 2
+ready-timeout = 30
+# slowstop ignores SIGTERM: its stop lasts stop-timeout, long enough for a
+# loaded machine to see it and send a request meanwhile
+[engine "sglang-slowstop"]
+command = python3 -m sglang.launch_server --model-path {path} --served-model-name {name} --host {host} --port {port} {args}
+env = PYTHONPATH=$TESTS/standin/py
+stop-timeout = 5
 ready-timeout = 30
 [model "a"]
 path = phi4/phi4-reasoning
@@ -76,7 +83,7 @@ ttl = 1
 env = $ENV
 [model "slowstop"]
 path = phi4/phi4-reasoning
-engine = sglang
+engine = sglang-slowstop
 port = $PSTOP
 ttl = 1
 env = STANDIN_IGNORE_TERM=1
@@ -112,6 +119,11 @@ path = phi4/phi4-reasoning
 engine = sglang
 port = $PTOK
 env = STANDIN_TOKEN_MS=300 STANDIN_TOKENS=6 $ENV
+[model "bulk"]
+path = phi4/phi4-reasoning
+engine = sglang
+port = $PBULK
+env = STANDIN_TOKENS=40000 $ENV
 INI
 }
 write_config
@@ -140,6 +152,7 @@ starts() { alive "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[
 # logged PATTERN: the proxy logs in batches (every 100 ms): wait for the line
 logged() { wait_until 5 grep -q -- "$1" "$TRASH/proxy.log"; }
 up() { curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1; }
+calls() { awk -v s="$1" '$NF == s { print $4 }' "$2"; }  # from strace -c's table
 
 test_expect "no token file, an empty one, or one others can read: the proxy does not start" '
 	sed "/^token-file/d" "$TRASH/models.ini" >"$TRASH/notok.ini" &&
@@ -245,7 +258,7 @@ test_expect "an idle model is stopped after its ttl; the next request starts it 
 test_expect "a request that comes while its model is stopped for its ttl waits for the stop, then starts it again" '
 	[ "$(chat slowstop)" = 200 ] && logged "slowstop: idle for its ttl, stopping" && up '$PSTOP' &&
 	[ "$(chat slowstop)" = 200 ] &&
-	twice() { [ "$(grep -c "slowstop: ready in" "$TRASH/proxy.log")" = 2 ]; } && wait_until 5 twice'
+	twice() { [ "$(grep -c "slowstop: ready in" "$TRASH/proxy.log")" = 2 ]; } && wait_until 15 twice'
 
 test_expect "a client that hangs up mid-stream closes its upstream request at once" '
 	python3 "$TESTS/standin/pxclient.py" abort "$URL" "$TOKEN" endless &&
@@ -259,6 +272,25 @@ test_expect "streams pass through as they come, with X-Accel-Buffering: no" '
 		-d "{\"model\":\"slowtok\",\"stream\":true,\"messages\":[]}" &&
 	grep -qi "^X-Accel-Buffering: no" "$TRASH/hdr" && grep -qi "^Content-Type: text/event-stream" "$TRASH/hdr" &&
 	[ "$(grep -c "^data: " "$TRASH/out")" = 9 ] && tail -n 2 "$TRASH/out" | grep -q "data: \[DONE\]"'
+
+# The proxy writes what it has at once and leaves the rest to libevent
+# when the socket is full (sc_px_flush): 8 MB of events to a reader that
+# waits first must all arrive, in order.
+test_expect "a client that reads slower than the stream comes gets every event, in order" '
+	python3 "$TESTS/standin/pxclient.py" slowread "$URL" "$TOKEN" bulk >"$TRASH/out" &&
+	json "j == {\"events\": 40000, \"ordered\": True, \"done\": True}"'
+
+# A request costs the loop two wakeups (the client's request, the engine's
+# answer): each answer goes out in the turn it is read, not a turn later.
+test_expect "the answer goes out in the turn it arrives: two wakeups a request" '
+	[ "$(python3 "$TESTS/standin/pxclient.py" seq "$URL" "$TOKEN" s1 5)" = 5 ] &&
+	{ strace -f -c -e trace=epoll_wait -p "$(cat "$TRASH/px.pid")" -o "$TRASH/strace" 2>"$TRASH/strace.err" &
+	  echo $! >"$TRASH/strace.pid"; } &&
+	wait_until 5 grep -q attached "$TRASH/strace.err" &&
+	[ "$(python3 "$TESTS/standin/pxclient.py" seq "$URL" "$TOKEN" s1 200)" = 200 ] &&
+	kill -INT "$(cat "$TRASH/strace.pid")" && wait_until 5 test -s "$TRASH/strace" &&
+	n=$(calls epoll_wait "$TRASH/strace") && echo "wakeups: $n" &&
+	[ "$n" -le 500 ]' STRACE
 
 test_expect "an engine that fails mid-stream: the client's stream ends with an SSE error event" '
 	curl -sN -o "$TRASH/out" -H "Authorization: Bearer $TOKEN" "$URL/v1/chat/completions" \
@@ -313,7 +345,7 @@ test_expect "SIGHUP with a broken models.ini keeps the old one; a good one adds 
 	[ "$(chat s1)" = 200 ] &&
 	cp "$TRASH/models.good" "$TRASH/models.ini" &&
 	printf "[model \"late\"]\npath = phi4/phi4-reasoning\nengine = sglang\nport = '$PNEW'\n" >>"$TRASH/models.ini" &&
-	kill -HUP $(cat "$TRASH/px.pid") && logged "reloaded .*: 14 models" &&
+	kill -HUP $(cat "$TRASH/px.pid") && logged "reloaded .*: 15 models" &&
 	[ "$(chat late)" = 200 ] && json "j[\"model\"] == \"late\""'
 
 test_expect "SIGTERM: no new connections, a stream in flight finishes, the engines stay" '

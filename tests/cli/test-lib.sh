@@ -58,6 +58,8 @@ test_lazy_prereq FISH 'command -v fish'
 test_lazy_prereq TMUX 'command -v tmux'
 test_lazy_prereq ROOT '[ "$(id -u)" = 0 ]'
 test_lazy_prereq MANDOC 'command -v mandoc'
+# strace -p on a process that is not its child: root, or Yama's ptrace_scope 0
+test_lazy_prereq STRACE 'command -v strace && { [ "$(id -u)" = 0 ] || [ "$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)" = 0 ]; }'
 # the real llama-server of ../shared/engines (CI sets LLAMA_SERVER); its
 # README: a CPU that cannot run it makes --version fail, and it counts as absent
 test_lazy_prereq LLAMA '[ -n "${LLAMA_SERVER:-}" ] && "$LLAMA_SERVER" --version'

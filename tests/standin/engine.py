@@ -292,6 +292,10 @@ ADMIN = ("/flush_cache", "/update_weights_from_disk", "/update_weights_from_tens
 
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # the engines serve with uvicorn, whose asyncio transports set TCP_NODELAY
+    # (asyncio/selector_events.py, _set_nodelay): headers and body do not
+    # wait for a delayed ACK
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         log("%s %s" % (self.command, self.path))

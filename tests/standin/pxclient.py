@@ -9,6 +9,13 @@
       when the first and the last event arrived
   pxclient.py abort URL TOKEN MODEL
       stream a chat completion, hang up after the first event
+  pxclient.py slowread URL TOKEN MODEL
+      stream a chat completion through a small receive buffer, reading
+      nothing for two seconds; prints {"events", "ordered", "done"}: whether
+      the contents came as " w0", " w1", ... in order, and [DONE] last
+  pxclient.py seq URL TOKEN MODEL N
+      N chat completions one after the other on one connection; prints
+      the number answered 200
   pxclient.py idle HOST PORT N
       open N connections that send nothing; "ready" once all are open,
       then hold them until killed
@@ -76,6 +83,46 @@ def abort(url, token, model):
     print("hung up after %d bytes" % len(got))
 
 
+def slowread(url, token, model):
+    import http.client
+    host, port = url.split("//")[1].split(":")
+    c = http.client.HTTPConnection(host, int(port), timeout=60)
+    c.connect()
+    # above loopback's MSS (a smaller window stalls on delayed ACKs), far
+    # below what the stream holds
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    body = json.dumps({"model": model, "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    c.request("POST", "/v1/chat/completions", body, {"Authorization": "Bearer " + token})
+    time.sleep(2)  # the proxy's writes meet a full socket
+    r = c.getresponse()
+    words, last = [], None
+    for line in r:
+        if not line.startswith(b"data: "):
+            continue
+        last = line[6:].strip()
+        if last != b"[DONE]":
+            d = json.loads(last)["choices"][0]["delta"].get("content")
+            if d:
+                words.append(d)
+    print(json.dumps({"events": len(words), "ordered": words == [" w%d" % i for i in range(len(words))],
+                      "done": last == b"[DONE]"}))
+
+
+def seq(url, token, model, n):
+    import http.client
+    host, port = url.split("//")[1].split(":")
+    c = http.client.HTTPConnection(host, int(port), timeout=60)
+    # bytes: http.client sends them with the headers, as one write
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}]}).encode()
+    ok = 0
+    for _ in range(n):
+        c.request("POST", "/v1/chat/completions", body, {"Authorization": "Bearer " + token})
+        r = c.getresponse()
+        r.read()
+        ok += r.status == 200
+    print(ok)
+
+
 def idle(host, port, n):
     conns = [socket.create_connection((host, int(port))) for _ in range(n)]
     print("ready", flush=True)
@@ -102,6 +149,10 @@ if __name__ == "__main__":
         stream(a[1], a[2], a[3])
     elif a[0] == "abort":
         abort(a[1], a[2], a[3])
+    elif a[0] == "slowread":
+        slowread(a[1], a[2], a[3])
+    elif a[0] == "seq":
+        seq(a[1], a[2], a[3], int(a[4]))
     elif a[0] == "idle":
         idle(a[1], a[2], int(a[3]))
     elif a[0] == "notify":
