@@ -41,6 +41,8 @@ struct event_api {
 	void (*send_reply)(struct evhttp_request *, int, const char *, struct evbuffer *);
 	void (*send_reply_start)(struct evhttp_request *, int, const char *);
 	void (*send_reply_chunk)(struct evhttp_request *, struct evbuffer *);
+	void (*send_reply_chunk_with_cb)(struct evhttp_request *, struct evbuffer *,
+					 void (*)(struct evhttp_connection *, void *), void *);
 	void (*send_reply_end)(struct evhttp_request *);
 
 	enum evhttp_cmd_type (*req_command)(const struct evhttp_request *);
@@ -88,6 +90,7 @@ struct event_api {
 	struct bufferevent *(*bev_socket_new)(struct event_base *, evutil_socket_t, int);
 	evutil_socket_t (*bev_getfd)(struct bufferevent *);
 	struct evbuffer *(*bev_get_output)(struct bufferevent *);
+	int (*bev_enable)(struct bufferevent *, short);
 	int (*bev_disable)(struct bufferevent *, short);
 	void (*bev_trigger)(struct bufferevent *, short, int);
 	int (*buf_write)(struct evbuffer *, evutil_socket_t);

@@ -12,6 +12,12 @@
 /* kept-alive upstream connections a model keeps; more are made on demand */
 #define POOL_IDLE_MAX 256
 
+/* A client slower than its stream: past this much unsent, its engine's
+ * connection is not read until the client has taken all of it, as nginx
+ * does with proxy_buffering off. The engine's socket fills and it waits;
+ * the proxy's memory does not grow with a client that stopped reading. */
+#define STREAM_PAUSE_AT (1u << 20)
+
 /* Headers that belong to one hop, or carry the client's secret: never
  * passed to an engine (RFC 9110 7.6.1; the token stays at the door). */
 static bool hop_header(const char *k)
@@ -90,8 +96,29 @@ static void up_free(struct px *px, struct px_up *u)
 	free(u);
 }
 
+static void up_resume(struct px *px, struct px_up *u)
+{
+	if (!u->paused)
+		return;
+	u->paused = false;
+	px->ev->bev_enable(px->ev->conn_get_bufferevent(u->evcon), EV_READ);
+}
+
+/* send_reply_chunk_with_cb: the client's connection has sent all it was
+ * given. Its record outlives every write callback (freed when evhttp
+ * closes the connection). */
+static void client_drained(struct evhttp_connection *evcon, void *arg)
+{
+	struct px_conn *c = arg;
+	(void)evcon;
+	if (c->rq && c->rq->up)
+		up_resume(c->px, c->rq->up);
+}
+
 static void up_put(struct px *px, struct px_model *m, struct px_up *u)
 {
+	up_resume(px, u);
+	u->paused_once = false;
 	u->rq = NULL;
 	u->streaming = u->to_error = u->failed = false;
 	if (u->held)
@@ -184,8 +211,22 @@ static void up_chunk(struct evhttp_request *ureq, void *arg)
 		return;
 	}
 	if (u->streaming && rq->started) {
-		ev->send_reply_chunk(rq->req, in);
-		sc_px_flush(u->px, ev->req_connection(rq->req));
+		struct evhttp_connection *client = ev->req_connection(rq->req);
+		if (!rq->conn) {
+			ev->send_reply_chunk(rq->req, in);
+			sc_px_flush(u->px, client);
+			return;
+		}
+		ev->send_reply_chunk_with_cb(rq->req, in, client_drained, rq->conn);
+		sc_px_flush(u->px, client);  /* a chunk's callback ends nothing */
+		if (ev->buf_length(ev->bev_get_output(ev->conn_get_bufferevent(client))) > STREAM_PAUSE_AT && !u->paused) {
+			u->paused = true;
+			ev->bev_disable(ev->conn_get_bufferevent(u->evcon), EV_READ);
+			if (!u->paused_once)
+				sc_px_log(u->px, "%s: client=%s reads slower than the stream: the engine waits for it", rq->m->name,
+					  rq->label ? rq->label : rq->client);
+			u->paused_once = true;
+		}
 		return;
 	}
 	if (!u->held && !(u->held = ev->buf_new()))

@@ -77,6 +77,8 @@ struct px_up {
 	struct px_req *rq;           /* in use by */
 	struct evbuffer *held;       /* a non-streamed answer, sent whole at its end */
 	bool streaming, to_error;    /* to_error: a non-200 answer after the SSE reply began */
+	bool paused;                 /* not read until its client took what it was sent */
+	bool paused_once;            /* said so in the log */
 	enum evhttp_request_error err;
 	bool failed;
 };

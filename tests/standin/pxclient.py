@@ -16,6 +16,9 @@
   pxclient.py seq URL TOKEN MODEL N
       N chat completions one after the other on one connection; prints
       the number answered 200
+  pxclient.py stall URL TOKEN MODEL
+      stream a chat completion and read none of it; "sent" once the
+      request is out, then hold the connection until killed
   pxclient.py idle HOST PORT N
       open N connections that send nothing; "ready" once all are open,
       then hold them until killed
@@ -67,12 +70,18 @@ def stream(url, token, model):
     print(json.dumps({"events": len(times), "first_ms": times[0], "last_ms": times[-1]}))
 
 
-def abort(url, token, model):
+def raw_stream(url, token, model):
+    """a streamed chat request on a plain socket, nothing read yet"""
     host, port = url.split("//")[1].split(":")
     s = socket.create_connection((host, int(port)))
     body = json.dumps({"model": model, "stream": True, "messages": [{"role": "user", "content": "hi"}]}).encode()
     s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
               b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (token.encode(), len(body), body))
+    return s
+
+
+def abort(url, token, model):
+    s = raw_stream(url, token, model)
     got = b""
     while b"data:" not in got:
         data = s.recv(4096)
@@ -123,6 +132,14 @@ def seq(url, token, model, n):
     print(ok)
 
 
+def stall(url, token, model):
+    s = raw_stream(url, token, model)
+    print("sent", flush=True)
+    while True:
+        time.sleep(3600)
+        del s  # never reached: held until killed
+
+
 def idle(host, port, n):
     conns = [socket.create_connection((host, int(port))) for _ in range(n)]
     print("ready", flush=True)
@@ -153,6 +170,8 @@ if __name__ == "__main__":
         slowread(a[1], a[2], a[3])
     elif a[0] == "seq":
         seq(a[1], a[2], a[3], int(a[4]))
+    elif a[0] == "stall":
+        stall(a[1], a[2], a[3])
     elif a[0] == "idle":
         idle(a[1], a[2], int(a[3]))
     elif a[0] == "notify":
