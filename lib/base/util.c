@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include "err.h"
 
 #include <math.h>
@@ -155,6 +156,12 @@ void sc_big_free(void *p, size_t n)
 		kept.len = len;
 	} else
 		munmap(p, len);
+}
+
+int sc_fd_limit(void)
+{
+	struct rlimit rl;
+	return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20) ? (int)rl.rlim_cur : 1 << 20;
 }
 
 int sc_read_file_big(const char *path, size_t max, uint8_t **ret, size_t *ret_len)

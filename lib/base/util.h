@@ -60,6 +60,10 @@ void *sc_big_alloc(size_t n);
 void sc_big_free(void *p, size_t n);
 void sc_big_keep(bool on);
 
+/* The descriptor limit (RLIMIT_NOFILE's soft value), at most 2^20: what a
+ * table indexed by descriptor needs, and where closing them all ends. */
+int sc_fd_limit(void);
+
 /* A whole regular file (at most max bytes) into an sc_big_alloc buffer of
  * *ret_len bytes (sc_open_regular's rules); free with sc_big_free. */
 int sc_read_file_big(const char *path, size_t max, uint8_t **ret, size_t *ret_len);

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -80,12 +79,6 @@ static void child_close_fds(int max_fd)
 		close(fd);
 }
 
-static int fd_limit(void)
-{
-	struct rlimit rl;
-	return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20) ? (int)rl.rlim_cur : 1 << 20;
-}
-
 int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 {
 	*ret = 0;
@@ -100,7 +93,7 @@ int sc_spawn(const struct spawn_opts *o, pid_t *ret, sc_err *e)
 		close(out);
 		return sc_error(e, -errno, "/dev/null: %s", strerror(errno));
 	}
-	int max_fd = fd_limit();
+	int max_fd = sc_fd_limit();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int r = -errno;
@@ -141,7 +134,7 @@ int sc_run(char *const *argv, char *out, size_t cap, int timeout_ms, sc_err *e)
 		return sc_error(e, -ENOMEM, "out of memory");
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return sc_error(e, -errno, "pipe: %s", strerror(errno));
-	int max_fd = fd_limit();
+	int max_fd = sc_fd_limit();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(pfd[0]);

@@ -381,8 +381,7 @@ int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 	if ((r = load_registry(o, &px.reg, e)) < 0)
 		return r;
 	raise_fd_limit();
-	struct rlimit rl;
-	px.cap_conns = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1 << 20) ? (size_t)rl.rlim_cur : 1 << 20;
+	px.cap_conns = (size_t)sc_fd_limit();
 	signal(SIGPIPE, SIG_IGN);  /* a client gone mid-write is an error return, not a death */
 	/* epoll's changes gathered and made once a loop turn: evhttp enables
 	 * and disables reading and writing several times a request, ten
