@@ -280,11 +280,7 @@ static void up_done(struct evhttp_request *ureq, void *arg)
 		sc_px_watch_forget(rq->m);  /* the engine may be gone: ask the truth again */
 		/* the connection is reset: the next request makes a new one */
 		sc_px_up_release(rq, false);
-		if (rq->started)
-			sc_px_reply_error_event(rq, 502, "the engine of %s failed: %s", rq->m->name, why);
-		else
-			sc_px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s failed: %s", rq->m->name,
-				      why);
+		sc_px_reply_failure(rq, 502, "upstream_error", "the engine of %s failed: %s", rq->m->name, why);
 		return;
 	}
 	if (u->to_error) {
@@ -294,7 +290,7 @@ static void up_done(struct evhttp_request *ureq, void *arg)
 		int code = rq->status;
 		_cleanup_free_ char *copy = text ? strndup(text, n > 400 ? 400 : n) : NULL;
 		sc_px_up_release(rq, false);
-		sc_px_reply_error_event(rq, code, "the engine of %s answered %d: %s", rq->m->name, code,
+		sc_px_reply_failure(rq, code, "upstream_error", "the engine of %s answered %d: %s", rq->m->name, code,
 				     copy ? copy : "(no body)");
 		return;
 	}

@@ -165,7 +165,11 @@ bool sc_px_idle(const struct px *px);  /* nothing in flight or waiting */
 void sc_px_handle(struct evhttp_request *req, void *arg);
 void sc_px_reply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
-void sc_px_reply_error_event(struct px_req *rq, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A failure in the shape the client can still read: an SSE error event
+ * once its stream has begun (loading comments, tokens), else OpenAI's JSON
+ * error with code_name. */
+void sc_px_reply_failure(struct px_req *rq, int code, const char *code_name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void sc_px_req_finish(struct px_req *rq, int status);
 void sc_px_req_abort(struct px_req *rq);
 struct px_model *sc_px_model_find(struct px *px, const char *name);
@@ -177,6 +181,7 @@ void sc_px_sched_done(struct px *px);
 void sc_px_submit(struct px *px, struct px_req *rq);
 void sc_px_schedule(struct px *px);
 void sc_px_unqueue(struct px_req *rq);
+void sc_px_fail_waiters(struct px_model *m, const char *code_name, const char *why);  /* 503 to each */
 void sc_px_request_ended(struct px *px, struct px_model *m);
 void sc_px_reg_put(struct px_reg *r);
 

@@ -70,7 +70,6 @@ void sc_px_req_finish(struct px_req *rq, int status)
 void sc_px_req_abort(struct px_req *rq)
 {
 	rq->req = NULL;
-	sc_px_unqueue(rq);
 	sc_px_up_release(rq, true);
 	sc_px_req_finish(rq, 499);  /* nginx's code for "client closed request" */
 }
@@ -85,23 +84,29 @@ static void reply_buf(struct px_req *rq, int code, const char *ctype, struct evb
 	sc_px_req_finish(rq, code);
 }
 
+/* text NULL (out of memory on the way): an empty body */
+static void text_reply(struct px_req *rq, int code, const char *ctype, const char *text)
+{
+	const struct event_api *ev = rq->px->ev;
+	struct evbuffer *b = ev->buf_new();
+	if (b && text)
+		ev->buf_add(b, text, strlen(text));
+	reply_buf(rq, code, ctype, b);
+	if (b)
+		ev->buf_free(b);
+}
+
 static void vreply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt,
 			va_list ap)
 {
-	const struct event_api *ev = rq->px->ev;
 	char msg[2048];
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	json_t *j = json_pack("{s:{s:s,s:s,s:n,s:s}}", "error", "message", msg, "type", type, "param", "code",
 			      code_name);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	struct evbuffer *b = ev->buf_new();
-	if (b && text)
-		ev->buf_add(b, text, strlen(text));
+	text_reply(rq, code, "application/json", text);
 	free(text);
-	reply_buf(rq, code, "application/json", b);
-	if (b)
-		ev->buf_free(b);
 }
 
 void sc_px_reply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt, ...)
@@ -112,20 +117,15 @@ void sc_px_reply_json(struct px_req *rq, int code, const char *type, const char 
 	va_end(ap);
 }
 
-void sc_px_reply_error_event(struct px_req *rq, int code, const char *fmt, ...)
+/* OpenAI's clients raise on an SSE "error" event */
+static void error_event(struct px_req *rq, int code, const char *msg)
 {
 	const struct event_api *ev = rq->px->ev;
-	char msg[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	json_t *j = json_pack("{s:{s:s,s:s,s:i}}", "error", "message", msg, "type", "server_error", "code", code);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	struct evbuffer *b = ev->buf_new();
 	if (rq->req && b) {
-		/* OpenAI's clients raise on an "error" event */
 		ev->buf_add_printf(b, "event: error\ndata: %s\n\n", text ? text : "{}");
 		ev->send_reply_chunk(rq->req, b);
 		ev->send_reply_end(rq->req);
@@ -134,6 +134,19 @@ void sc_px_reply_error_event(struct px_req *rq, int code, const char *fmt, ...)
 		ev->buf_free(b);
 	free(text);
 	sc_px_req_finish(rq, code);
+}
+
+void sc_px_reply_failure(struct px_req *rq, int code, const char *code_name, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (rq->started)
+		error_event(rq, code, msg);
+	else
+		sc_px_reply_json(rq, code, "server_error", code_name, "%s", msg);
 }
 
 /* The token of the request: Authorization: Bearer T, or x-api-key: T
@@ -168,23 +181,8 @@ static void list_models(struct px *px, struct px_req *rq)
 	json_t *j = json_pack("{s:s,s:o}", "object", "list", "data", data ? data : json_array());
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	struct evbuffer *b = px->ev->buf_new();
-	if (b && text)
-		px->ev->buf_add(b, text, strlen(text));
+	text_reply(rq, 200, "application/json", text);
 	free(text);
-	reply_buf(rq, 200, "application/json", b);
-	if (b)
-		px->ev->buf_free(b);
-}
-
-static void text_reply(struct px *px, struct px_req *rq, int code, const char *ctype, const char *text)
-{
-	struct evbuffer *b = px->ev->buf_new();
-	if (b)
-		px->ev->buf_add(b, text, strlen(text));
-	reply_buf(rq, code, ctype, b);
-	if (b)
-		px->ev->buf_free(b);
 }
 
 /* The body's "model" and "stream", read without building a tree (the
@@ -300,7 +298,7 @@ void sc_px_handle(struct evhttp_request *req, void *arg)
 	size_t pl = strcspn(rq->uri, "?#");
 	snprintf(path, sizeof path, "%.*s", (int)(pl < sizeof path ? pl : sizeof path - 1), rq->uri);
 	if (streq(path, "/health")) {
-		text_reply(px, rq, 200, "application/json", px->shutting_down ? "{\"status\":\"stopping\"}" : "{\"status\":\"ok\"}");
+		text_reply(rq, 200, "application/json", px->shutting_down ? "{\"status\":\"stopping\"}" : "{\"status\":\"ok\"}");
 		return;
 	}
 	long who = authorize(px, req);

@@ -140,15 +140,12 @@ static void dispatch(struct px *px, struct px_model *m)
 	}
 }
 
-static void fail_waiters(struct px *px, struct px_model *m, const char *why)
+void sc_px_fail_waiters(struct px_model *m, const char *code_name, const char *why)
 {
 	while (m->qhead) {
 		struct px_req *rq = m->qhead;
 		sc_px_unqueue(rq);
-		if (rq->started)
-			sc_px_reply_error_event(rq, 503, "%s", why);
-		else
-			sc_px_reply_json(rq, 503, "server_error", "model_unavailable", "%s", why);
+		sc_px_reply_failure(rq, 503, code_name, "%s", why);
 	}
 }
 
@@ -184,7 +181,7 @@ static void job_finished(evutil_socket_t fd, short what, void *arg)
 		sc_px_log(px, "%s: start failed after %.1f s: %s", m->name, (double)j->ms / 1000, j->msg);
 		char why[1200];
 		snprintf(why, sizeof why, "%s could not be started: %s", m->name, j->msg);
-		fail_waiters(px, m, why);
+		sc_px_fail_waiters(m, "model_unavailable", why);
 	} else {
 		snprintf(m->ident, sizeof m->ident, "%s", j->ident);
 		m->starts++;

@@ -241,14 +241,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	px->n_bound = 0;
 	/* who waits for a start would wait past the deadline */
 	for (size_t i = 0; i < px->n_models; i++)
-		while (px->models[i]->qhead) {
-			struct px_req *rq = px->models[i]->qhead;
-			sc_px_unqueue(rq);
-			if (rq->started)
-				sc_px_reply_error_event(rq, 503, "the proxy is shutting down");
-			else
-				sc_px_reply_json(rq, 503, "server_error", "shutting_down", "the proxy is shutting down");
-		}
+		sc_px_fail_waiters(px->models[i], "shutting_down", "the proxy is shutting down");
 	px->shutdown_deadline = sc_now_ms() + px->reg->r.proxy.shutdown_timeout * 1000;
 	shutdown_tick(-1, 0, px);
 }
