@@ -74,14 +74,20 @@ void sc_px_req_abort(struct px_req *rq)
 	sc_px_req_finish(rq, 499);  /* nginx's code for "client closed request" */
 }
 
+/* Every answer of the proxy's own goes out at once (sc_px_flush): at
+ * SIGTERM the loop ends right after the waiters are answered, and an
+ * answer left for the next turn would never be written. */
 static void reply_buf(struct px_req *rq, int code, const char *ctype, struct evbuffer *b)
 {
-	const struct event_api *ev = rq->px->ev;
+	struct px *px = rq->px;
+	const struct event_api *ev = px->ev;
+	struct evhttp_connection *client = rq->req ? ev->req_connection(rq->req) : NULL;
 	if (rq->req) {
 		ev->add_header(ev->req_output_headers(rq->req), "Content-Type", ctype);
 		ev->send_reply(rq->req, code, NULL, b);
 	}
 	sc_px_req_finish(rq, code);
+	sc_px_flush(px, client);
 }
 
 /* text NULL (out of memory on the way): an empty body */
@@ -120,7 +126,9 @@ void sc_px_reply_json(struct px_req *rq, int code, const char *type, const char 
 /* OpenAI's clients raise on an SSE "error" event */
 static void error_event(struct px_req *rq, int code, const char *msg)
 {
-	const struct event_api *ev = rq->px->ev;
+	struct px *px = rq->px;
+	const struct event_api *ev = px->ev;
+	struct evhttp_connection *client = rq->req ? ev->req_connection(rq->req) : NULL;
 	json_t *j = json_pack("{s:{s:s,s:s,s:i}}", "error", "message", msg, "type", "server_error", "code", code);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
@@ -134,6 +142,7 @@ static void error_event(struct px_req *rq, int code, const char *msg)
 		ev->buf_free(b);
 	free(text);
 	sc_px_req_finish(rq, code);
+	sc_px_flush(px, client);
 }
 
 void sc_px_reply_failure(struct px_req *rq, int code, const char *code_name, const char *fmt, ...)

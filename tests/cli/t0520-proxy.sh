@@ -9,7 +9,7 @@ gen_fixtures "$M"
 export PATH="$TESTS/standin/bin:$PATH"
 PX=$(free_port) PX2=$(free_port) PA=$(free_port) PB=$(free_port) PC=$(free_port) PS1=$(free_port)
 PSLOW=$(free_port) PTTL=$(free_port) PEND=$(free_port) PCUT=$(free_port) PFAIL=$(free_port) PTOK=$(free_port)
-PPORT=$(free_port) PNEW=$(free_port) PSTOP=$(free_port) PD1=$(free_port) PD2=$(free_port) PBULK=$(free_port) PFLOOD=$(free_port)
+PPORT=$(free_port) PNEW=$(free_port) PSTOP=$(free_port) PD1=$(free_port) PD2=$(free_port) PBULK=$(free_port) PFLOOD=$(free_port) PGLAC=$(free_port)
 URL=http://127.0.0.1:$PX
 TOKEN=sk-proxy-test-token-1
 printf '# the proxy'"'"'s clients\nwebui: %s\nsk-proxy-test-token-2\n' "$TOKEN" >"$TRASH/tokens"
@@ -129,6 +129,11 @@ path = phi4/phi4-reasoning
 engine = sglang
 port = $PFLOOD
 env = STANDIN_STREAM=endless STANDIN_CLOSED=$REC/closed-flood $ENV
+[model "glacial"]
+path = phi4/phi4-reasoning
+engine = sglang
+port = $PGLAC
+env = STANDIN_LOAD_MS=20000 STANDIN_BIND_LATE=1 $ENV
 INI
 }
 write_config
@@ -371,7 +376,7 @@ test_expect "SIGHUP with a broken models.ini keeps the old one; a good one adds 
 	[ "$(chat s1)" = 200 ] &&
 	cp "$TRASH/models.good" "$TRASH/models.ini" &&
 	printf "[model \"late\"]\npath = phi4/phi4-reasoning\nengine = sglang\nport = '$PNEW'\n" >>"$TRASH/models.ini" &&
-	kill -HUP $(cat "$TRASH/px.pid") && logged "reloaded .*: 16 models" &&
+	kill -HUP $(cat "$TRASH/px.pid") && logged "reloaded .*: 17 models" &&
 	[ "$(chat late)" = 200 ] && json "j[\"model\"] == \"late\""'
 
 test_expect "SIGTERM: no new connections, a stream in flight finishes, the engines stay" '
@@ -381,6 +386,20 @@ test_expect "SIGTERM: no new connections, a stream in flight finishes, the engin
 	wait $c && grep -q "data: \[DONE\]" "$TRASH/drained" &&
 	wait_until 15 exited && tail -n 1 "$TRASH/proxy.log" | grep -q stopped && up '$PTOK' && [ -e "$TRASH/state/run/slowtok.json" ] && [ ! -e "$TRASH/state/proxy.json" ] &&
 	logged "SIGTERM: no new connections"'
+
+waiting() { "$SPARKCTL" --config "$TRASH/models.ini" ps --json | grep -q "\"queue\": *$1"; }
+test_expect "SIGTERM while requests wait for a start: each gets 503 in its shape, JSON or an SSE error event" '
+	start_proxy &&
+	{ curl -s -o "$TRASH/w-json" -w "%{http_code}" -H "Authorization: Bearer $TOKEN" "$URL/v1/chat/completions" \
+		-d "{\"model\":\"glacial\",\"messages\":[]}" >"$TRASH/w-code" & }  &&
+	{ curl -sN -o "$TRASH/w-sse" -H "Authorization: Bearer $TOKEN" "$URL/v1/chat/completions" \
+		-d "{\"model\":\"glacial\",\"stream\":true,\"messages\":[]}" & } &&
+	wait_until 10 waiting 2 &&
+	kill -TERM $(cat "$TRASH/px.pid") && wait_until 15 exited &&
+	wait_until 5 test -s "$TRASH/w-code" && [ "$(cat "$TRASH/w-code")" = 503 ] &&
+	grep -q "\"code\":\"shutting_down\"" "$TRASH/w-json" &&
+	has w-sse "^event: error" && has w-sse "the proxy is shutting down" &&
+	"$SPARKCTL" --config "$TRASH/models.ini" stop glacial'
 
 test_expect "--stop-engines: SIGTERM stops every engine too" '
 	start_proxy --stop-engines && [ "$(chat s1)" = 200 ] &&
