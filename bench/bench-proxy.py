@@ -67,17 +67,22 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
+def nginx_conf(d, http):
+    """one worker in the foreground, no access log, the given http block"""
+    write(os.path.join(d, "nginx.conf"),
+          "worker_processes 1; pid %s/nginx.pid; error_log %s/err; daemon off;\n"
+          "events { worker_connections 4096; }\nhttp { access_log off; keepalive_requests 1000000;\n%s}\n"
+          % (d, d, http))
+
+
 def upstream_nginx(name, port):
     """the fast engine: nginx answering every chat completion at once"""
     d = os.path.join(tmp, name)
     os.makedirs(d)
-    write(os.path.join(d, "nginx.conf"),
-          "worker_processes 1; pid %s/nginx.pid; error_log %s/err; daemon off;\n"
-          "events { worker_connections 4096; }\nhttp { access_log off; keepalive_requests 1000000;\n"
-          "  server { listen 127.0.0.1:%d; default_type application/json;\n"
-          "    location = /health { return 200 'ok'; }\n"
-          "    location = /v1/models { return 200 '{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\"}]}'; }\n"
-          "    location = /v1/chat/completions { return 200 '%s'; } } }\n" % (d, d, port, name, ANSWER))
+    nginx_conf(d, "  server { listen 127.0.0.1:%d; default_type application/json;\n"
+                  "    location = /health { return 200 'ok'; }\n"
+                  "    location = /v1/models { return 200 '{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\"}]}'; }\n"
+                  "    location = /v1/chat/completions { return 200 '%s'; } }\n" % (port, name, ANSWER))
     script = os.path.join(d, "serve.sh")
     write(script, "#!/bin/sh\nexec %s -c %s/nginx.conf -p %s\n" % (nginx, d, d), 0o755)
     return script
@@ -87,16 +92,13 @@ def token_nginx(name, port, up_port):
     """the owner's token proxy in front of the same upstream"""
     d = os.path.join(tmp, name)
     os.makedirs(d)
-    write(os.path.join(d, "nginx.conf"),
-          "worker_processes 1; pid %s/nginx.pid; error_log %s/err; daemon off;\n"
-          "events { worker_connections 4096; }\nhttp { access_log off; keepalive_requests 1000000;\n"
-          "  map_hash_bucket_size 128;\n  map $http_authorization $ok { \"Bearer %s\" 1; default 0; }\n"
-          "  upstream engine { server 127.0.0.1:%d; keepalive 256; }\n"
-          "  server { listen 127.0.0.1:%d;\n"
-          "    location / { if ($ok = 0) { return 401; }\n"
-          "      proxy_pass http://engine; proxy_http_version 1.1; proxy_set_header Connection \"\";\n"
-          "      proxy_set_header Authorization \"\"; proxy_buffering off; proxy_read_timeout 600s; } } }\n"
-          % (d, d, TOKEN, up_port, port))
+    nginx_conf(d, "  map_hash_bucket_size 128;\n  map $http_authorization $ok { \"Bearer %s\" 1; default 0; }\n"
+                  "  upstream engine { server 127.0.0.1:%d; keepalive 256; }\n"
+                  "  server { listen 127.0.0.1:%d;\n"
+                  "    location / { if ($ok = 0) { return 401; }\n"
+                  "      proxy_pass http://engine; proxy_http_version 1.1; proxy_set_header Connection \"\";\n"
+                  "      proxy_set_header Authorization \"\"; proxy_buffering off; proxy_read_timeout 600s; } }\n"
+                  % (TOKEN, up_port, port))
     start([nginx, "-c", os.path.join(d, "nginx.conf"), "-p", d], stderr=open(os.path.join(d, "stderr"), "w"))
 
 
