@@ -1,6 +1,5 @@
 /* Header parser throughput: parse one safetensors header N times from
  * memory; prints the median MB/s. Run by bench-scan.py. */
-#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +42,7 @@ int main(int argc, char **argv)
 	if (!buf || fread(buf, 1, len, f) != len)
 		return 1;
 	fclose(f);
-	/* glibc's malloc as sparkctl's main sets it (cmd/sparkctl.c) */
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	sc_malloc_keep_freed();  /* as sparkctl's main */
 	int runs = atoi(argv[2]);
 	double *t = calloc((size_t)runs, sizeof *t);
 	size_t tensors = 0;

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <locale.h>
-#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 
@@ -80,12 +79,7 @@ int main(int argc, char **argv)
 	int i = 1;
 	setlocale(LC_ALL, "");
 	signal(SIGPIPE, SIG_IGN);
-	/* A scan allocates and frees header-sized arrays file after file: freed
-	 * memory stays in the process instead of going back to the kernel,
-	 * which would zero it again for the next file (fixed thresholds, not
-	 * glibc's sliding ones, which trimmed after every header). */
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	sc_malloc_keep_freed();
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (streq(a, "--version")) {

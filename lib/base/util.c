@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include "err.h"
@@ -156,6 +157,12 @@ void sc_big_free(void *p, size_t n)
 		kept.len = len;
 	} else
 		munmap(p, len);
+}
+
+void sc_malloc_keep_freed(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 int sc_fd_limit(void)

@@ -60,6 +60,11 @@ void *sc_big_alloc(size_t n);
 void sc_big_free(void *p, size_t n);
 void sc_big_keep(bool on);
 
+/* A process that reads header after header (the CLI, the benches) keeps
+ * the memory it frees: glibc's sliding thresholds handed every header's
+ * arrays back to the kernel, which zeroed them again for the next file. */
+void sc_malloc_keep_freed(void);
+
 /* The descriptor limit (RLIMIT_NOFILE's soft value), at most 2^20: what a
  * table indexed by descriptor needs, and where closing them all ends. */
 int sc_fd_limit(void);
