@@ -284,10 +284,15 @@ test_expect "streams pass through as they come, with X-Accel-Buffering: no" '
 	[ "$(grep -c "^data: " "$TRASH/out")" = 9 ] && tail -n 2 "$TRASH/out" | grep -q "data: \[DONE\]"'
 
 # The proxy writes what it has at once and leaves the rest to libevent
-# when the socket is full (sc_px_flush): 8 MB of events to a reader that
-# waits first must all arrive, in order.
+# when the socket is full (sc_px_flush), and past 1 MiB unsent stops
+# reading the engine until the client has caught up: 8 MB of events to a
+# reader that waits first must all arrive, in order, the engine paused and
+# resumed on the way (the reader starts once the proxy said it held back).
 test_expect "a client that reads slower than the stream comes gets every event, in order" '
-	python3 "$TESTS/standin/pxclient.py" slowread "$URL" "$TOKEN" bulk >"$TRASH/out" &&
+	{ python3 "$TESTS/standin/pxclient.py" slowread "$URL" "$TOKEN" bulk "$TRASH/gate" >"$TRASH/out" &
+	  echo $! >"$TRASH/slow.pid"; } &&
+	logged "bulk: client=webui reads slower than the stream: the engine waits for it" &&
+	touch "$TRASH/gate" && wait "$(cat "$TRASH/slow.pid")" &&
 	json "j == {\"events\": 40000, \"ordered\": True, \"done\": True}"'
 
 # An endless stream as fast as the engine makes it, to a client that reads

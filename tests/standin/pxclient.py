@@ -9,10 +9,10 @@
       when the first and the last event arrived
   pxclient.py abort URL TOKEN MODEL
       stream a chat completion, hang up after the first event
-  pxclient.py slowread URL TOKEN MODEL
-      stream a chat completion through a small receive buffer, reading
-      nothing for two seconds; prints {"events", "ordered", "done"}: whether
-      the contents came as " w0", " w1", ... in order, and [DONE] last
+  pxclient.py slowread URL TOKEN MODEL GATE
+      stream a chat completion, reading nothing until the file GATE
+      exists; prints {"events", "ordered", "done"}: whether the contents
+      came as " w0", " w1", ... in order, and [DONE] last
   pxclient.py seq URL TOKEN MODEL N
       N chat completions one after the other on one connection; prints
       the number answered 200
@@ -25,6 +25,7 @@
   pxclient.py notify SOCKET OUT
       a systemd notify socket: every datagram a line of OUT"""
 import json
+import os
 import socket
 import sys
 import threading
@@ -92,7 +93,7 @@ def abort(url, token, model):
     print("hung up after %d bytes" % len(got))
 
 
-def slowread(url, token, model):
+def slowread(url, token, model, gate):
     import http.client
     host, port = url.split("//")[1].split(":")
     c = http.client.HTTPConnection(host, int(port), timeout=60)
@@ -102,7 +103,8 @@ def slowread(url, token, model):
     c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     body = json.dumps({"model": model, "stream": True, "messages": [{"role": "user", "content": "hi"}]})
     c.request("POST", "/v1/chat/completions", body, {"Authorization": "Bearer " + token})
-    time.sleep(2)  # the proxy's writes meet a full socket
+    while not os.path.exists(gate):  # the test opens it once the proxy held back
+        time.sleep(0.05)
     r = c.getresponse()
     words, last = [], None
     for line in r:
@@ -167,7 +169,7 @@ if __name__ == "__main__":
     elif a[0] == "abort":
         abort(a[1], a[2], a[3])
     elif a[0] == "slowread":
-        slowread(a[1], a[2], a[3])
+        slowread(a[1], a[2], a[3], a[4])
     elif a[0] == "seq":
         seq(a[1], a[2], a[3], int(a[4]))
     elif a[0] == "stall":
