@@ -123,7 +123,7 @@ env = STANDIN_TOKEN_MS=300 STANDIN_TOKENS=6 $ENV
 path = phi4/phi4-reasoning
 engine = sglang
 port = $PBULK
-env = STANDIN_TOKENS=40000 $ENV
+env = STANDIN_TOKENS=60000 $ENV
 [model "flood"]
 path = phi4/phi4-reasoning
 engine = sglang
@@ -285,15 +285,17 @@ test_expect "streams pass through as they come, with X-Accel-Buffering: no" '
 
 # The proxy writes what it has at once and leaves the rest to libevent
 # when the socket is full (sc_px_flush), and past 1 MiB unsent stops
-# reading the engine until the client has caught up: 8 MB of events to a
+# reading the engine until the client has caught up: 12 MB of events (far
+# more than the sockets between them hold) to a
 # reader that waits first must all arrive, in order, the engine paused and
 # resumed on the way (the reader starts once the proxy said it held back).
 test_expect "a client that reads slower than the stream comes gets every event, in order" '
 	{ python3 "$TESTS/standin/pxclient.py" slowread "$URL" "$TOKEN" bulk "$TRASH/gate" >"$TRASH/out" &
 	  echo $! >"$TRASH/slow.pid"; } &&
-	logged "bulk: client=webui reads slower than the stream: the engine waits for it" &&
+	test_when_finished "kill $(cat "$TRASH/slow.pid") 2>/dev/null" &&
+	wait_until 30 grep -q "bulk: client=webui reads slower than the stream: the engine waits for it" "$TRASH/proxy.log" &&
 	touch "$TRASH/gate" && wait "$(cat "$TRASH/slow.pid")" &&
-	json "j == {\"events\": 40000, \"ordered\": True, \"done\": True}"'
+	json "j == {\"events\": 60000, \"ordered\": True, \"done\": True}"'
 
 # An endless stream as fast as the engine makes it, to a client that reads
 # none of it: the proxy stops reading the engine past 1 MiB unsent, so its

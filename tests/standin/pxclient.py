@@ -100,7 +100,7 @@ def slowread(url, token, model, gate):
     c.connect()
     # above loopback's MSS (a smaller window stalls on delayed ACKs), far
     # below what the stream holds
-    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 << 10)
     body = json.dumps({"model": model, "stream": True, "messages": [{"role": "user", "content": "hi"}]})
     c.request("POST", "/v1/chat/completions", body, {"Authorization": "Bearer " + token})
     while not os.path.exists(gate):  # the test opens it once the proxy held back
