@@ -394,6 +394,8 @@ test_expect "SIGTERM: no new connections, a stream in flight finishes, the engin
 	wait_until 15 exited && tail -n 1 "$TRASH/proxy.log" | grep -q stopped && up '$PTOK' && [ -e "$TRASH/state/run/slowtok.json" ] && [ ! -e "$TRASH/state/proxy.json" ] &&
 	logged "SIGTERM: no new connections"'
 
+# The streaming waiter has had its first loading comment: its stream has
+# begun, so its 503 can only be an SSE error event.
 waiting() { "$SPARKCTL" --config "$TRASH/models.ini" ps --json | grep -q "\"queue\": *$1"; }
 test_expect "SIGTERM while requests wait for a start: each gets 503 in its shape, JSON or an SSE error event" '
 	start_proxy &&
@@ -401,7 +403,7 @@ test_expect "SIGTERM while requests wait for a start: each gets 503 in its shape
 		-d "{\"model\":\"glacial\",\"messages\":[]}" >"$TRASH/w-code" & }  &&
 	{ curl -sN -o "$TRASH/w-sse" -H "Authorization: Bearer $TOKEN" "$URL/v1/chat/completions" \
 		-d "{\"model\":\"glacial\",\"stream\":true,\"messages\":[]}" & } &&
-	wait_until 10 waiting 2 &&
+	wait_until 10 waiting 2 && wait_until 10 grep -q "^: loading glacial" "$TRASH/w-sse" &&
 	kill -TERM $(cat "$TRASH/px.pid") && wait_until 15 exited &&
 	wait_until 5 test -s "$TRASH/w-code" && [ "$(cat "$TRASH/w-code")" = 503 ] &&
 	grep -q "\"code\":\"shutting_down\"" "$TRASH/w-json" &&

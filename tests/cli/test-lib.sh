@@ -68,6 +68,10 @@ LLAMA_MODEL=${LLAMA_MODEL:-$(dirname "${LLAMA_SERVER:-.}")/tiny-llama.gguf}
 # test_cmp EXPECTED ACTUAL: the files are equal, else the diff is shown.
 test_cmp() { diff -u "$1" "$2"; }
 
+# A failure's output as TAP comments, every line ended (a dumped file
+# without its last newline would swallow the next test's "ok" line).
+tap_comment() { awk '{ print "#   " $0 }'; }
+
 # test_expect "what it proves" 'commands' [PREREQ...]
 test_expect() {
 	test_count=$((test_count + 1))
@@ -83,7 +87,7 @@ test_expect() {
 	if ! chainlint "$_body" >"$TRASH/test.log" 2>&1; then
 		test_failed=$((test_failed + 1))
 		echo "not ok $test_count - $_title"
-		{ echo "ran: $_body"; cat "$TRASH/test.log"; } | sed 's/^/#   /'
+		{ echo "ran: $_body"; cat "$TRASH/test.log"; } | tap_comment
 		return 0
 	fi
 	if (eval "$_body") >"$TRASH/test.log" 2>&1; then
@@ -91,7 +95,7 @@ test_expect() {
 	else
 		test_failed=$((test_failed + 1))
 		echo "not ok $test_count - $_title"
-		{ echo "ran: $_body"; sed -n '1,60p' "$TRASH/test.log"; } | sed 's/^/#   /'
+		{ echo "ran: $_body"; sed -n '1,60p' "$TRASH/test.log"; } | tap_comment
 	fi
 	if [ -f "$TRASH/.when_finished" ]; then
 		(. "$TRASH/.when_finished") >/dev/null 2>&1
