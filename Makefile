@@ -141,7 +141,7 @@ demo: deps
 # the download benchmark compares with nginx, curl and aria2c
 BENCH_PKGS := nginx-light aria2 curl wrk
 
-bench: all $(B)/bench/bench-parse bench-deps
+bench: all $(B)/bench/bench-parse $(B)/bench/sse-peer bench-deps
 	@python3 bench/bench-scan.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-commands.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-switch.py --sparkctl $(CURDIR)/$(B)/sparkctl

@@ -6,7 +6,7 @@ upstreams, in one run:
 
  1. small non-streamed requests, 64 connections, wrk: requests/s and p99
     (goals: >= 0.9x nginx's requests/s, p99 <= 1.2x nginx's);
- 2. 256 SSE streams of 1,000 events at once, 10 ms apart (bench/sse-peer.py): the p50 of
+ 2. 256 SSE streams of 1,000 events at once, 10 ms apart (bench/sse-peer.c): the p50 of
     the latency each proxy adds to an event over the direct path (goal
     <= 1 ms), and the proxy's peak RSS (goal <= 64 MiB);
  3. a swap: from the request to the first byte, for a model that is not
@@ -25,7 +25,7 @@ import tempfile
 import time
 import urllib.request
 
-from benchlib import HERE, free_port, small_model
+from benchlib import free_port, small_model
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--sparkctl", required=True)
@@ -34,6 +34,7 @@ ap.add_argument("--seconds", type=int, default=5)
 args = ap.parse_args()
 nginx = shutil.which("nginx") or "/usr/sbin/nginx"
 wrk = shutil.which("wrk")
+SSE_PEER = os.path.join(os.path.dirname(args.sparkctl), "bench", "sse-peer")  # built by make bench
 if not os.path.exists(nginx) or not wrk:
     sys.exit("bench-proxy: nginx or wrk is missing; install them with: make bench-deps")
 TOKEN = "sk-bench-" + "x" * 40
@@ -119,8 +120,8 @@ def run_wrk(url):
 
 
 def sse(port):
-    out = subprocess.run([sys.executable, os.path.join(HERE, "sse-peer.py"), "client", "127.0.0.1", str(port), "256",
-                          TOKEN], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([SSE_PEER, "client", "127.0.0.1", str(port), "256", TOKEN], capture_output=True, text=True,
+                         check=True).stdout
     j = json.loads(out)
     if j["events"] != 256 * 1000:
         sys.exit("bench-proxy: %d of %d events arrived through port %d" % (j["events"], 256 * 1000, port))
@@ -159,8 +160,7 @@ try:
     P_UP, P_UP2, P_SSE, P_NGX, P_PX = (free_port() for _ in range(5))
     small, small2 = upstream_nginx("m", P_UP), upstream_nginx("m2", P_UP2)
     sse_script = os.path.join(tmp, "sse.sh")
-    write(sse_script, "#!/bin/sh\nexec %s %s upstream %d 1000 10\n" % (sys.executable, os.path.join(HERE, "sse-peer.py"),
-                                                                    P_SSE), 0o755)
+    write(sse_script, "#!/bin/sh\nexec %s upstream %d 1000 10\n" % (SSE_PEER, P_SSE), 0o755)
     write(os.path.join(tmp, "tokens"), "bench: %s\n" % TOKEN, 0o600)
     cfg = os.path.join(tmp, "models.ini")
     small_model(os.path.join(tmp, "model"))
