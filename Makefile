@@ -141,7 +141,7 @@ demo: deps
 # the download benchmark compares with nginx, curl and aria2c
 BENCH_PKGS := nginx-light aria2 curl wrk
 
-bench: all $(B)/bench/bench-parse $(B)/bench/sse-peer bench-deps
+bench: all $(B)/bench/bench-parse $(B)/bench/sse-peer $(B)/bench/evhttp-floor bench-deps
 	@python3 bench/bench-scan.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-commands.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-switch.py --sparkctl $(CURDIR)/$(B)/sparkctl
@@ -153,6 +153,11 @@ bench: all $(B)/bench/bench-parse $(B)/bench/sse-peer bench-deps
 $(B)/bench/%: bench/%.c $(B)/libsparkctl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libsparkctl.a $(DEP_LIBS) -lpthread -lm
+
+# links libevent directly: it is a bench peer, not a sparkctl command
+$(B)/bench/evhttp-floor: bench/evhttp-floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< -levent
 
 fuzz:
 	@mkdir -p build/fuzz

@@ -34,7 +34,8 @@ ap.add_argument("--seconds", type=int, default=5)
 args = ap.parse_args()
 nginx = shutil.which("nginx") or "/usr/sbin/nginx"
 wrk = shutil.which("wrk")
-SSE_PEER = os.path.join(os.path.dirname(args.sparkctl), "bench", "sse-peer")  # built by make bench
+# built by make bench
+SSE_PEER, FLOOR = (os.path.join(os.path.dirname(args.sparkctl), "bench", n) for n in ("sse-peer", "evhttp-floor"))
 if not os.path.exists(nginx) or not wrk:
     sys.exit("bench-proxy: nginx or wrk is missing; install them with: make bench-deps")
 TOKEN = "sk-bench-" + "x" * 40
@@ -195,15 +196,21 @@ try:
     first_byte(url, "m")
     token_nginx("front", P_NGX, P_UP)
     wait_http("http://127.0.0.1:%d/v1/models" % P_NGX, auth)
+    P_FLOOR = free_port()
+    start([FLOOR, str(P_FLOOR), str(P_UP), TOKEN], stdout=subprocess.DEVNULL)
+    wait_http("http://127.0.0.1:%d/v1/models" % P_FLOOR, auth)
     rows = []
     for _ in range(args.runs):
         n_rps, n_p99 = run_wrk("http://127.0.0.1:%d/v1/chat/completions" % P_NGX)
         s_rps, s_p99 = run_wrk(url)
-        rows.append((s_rps / n_rps, s_p99 / n_p99, s_rps, n_rps, s_p99, n_p99))
+        f_rps, _ = run_wrk("http://127.0.0.1:%d/v1/chat/completions" % P_FLOOR)
+        rows.append((s_rps / n_rps, s_p99 / n_p99, s_rps, n_rps, s_p99, n_p99, f_rps, f_rps / n_rps, s_rps / f_rps))
     r = [statistics.median(x) for x in zip(*rows)]
     print("small requests, 64 connections (wrk, %d s): sparkctl %.0f req/s, p99 %.2f ms; nginx %.0f req/s, p99 %.2f ms; "
           "ratios %.2fx req/s (goal >= 0.9), %.2fx p99 (goal <= 1.2) (medians of %d)"
           % (args.seconds, r[2], r[4], r[3], r[5], r[0], r[1], args.runs))
+    print("  the library's floor: a bare evhttp token proxy (bench/evhttp-floor.c) %.0f req/s, %.2fx nginx; "
+          "sparkctl reaches %.2fx of it" % (r[6], r[7], r[8]))
 
     # 2: SSE, 256 streams of 1,000 events, 10 ms apart: direct, nginx, sparkctl
     P_NGX2 = free_port()
