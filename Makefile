@@ -24,7 +24,7 @@ SYSTEMD_USERDIR := $(PREFIX)/lib/systemd/user
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := jansson libcurl libarchive openssl libevent
-DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev libevent-dev openssh-client openssh-server iproute2 perl python3 curl zsh fish mandoc tmux strace libgomp1
+DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev libevent-dev openssh-client openssh-server iproute2 perl python3 curl zsh fish mandoc tmux strace libgomp1 systemd
 
 ifeq ($(SANITIZE),1)
 B := build/san
