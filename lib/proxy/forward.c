@@ -341,7 +341,7 @@ void sc_px_forward(struct px *px, struct px_req *rq, const char *host, int port)
 	ev->add_header(out, "Host", hp);
 	if (rq->body)
 		ev->buf_add_buffer(ev->req_output_buffer(ureq), rq->body);
-	if (ev->make_request(u->evcon, ureq, rq->cmd, rq->uri) < 0) {
+	if (ev->make_request(u->evcon, ureq, rq->cmd, rq->route) < 0) {
 		/* make_request freed ureq */
 		sc_px_up_release(rq, true);
 		sc_px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s is not reachable", m->name);

@@ -93,6 +93,7 @@ struct px_req {
 	char client[40];
 	enum evhttp_cmd_type cmd;
 	char *uri;
+	const char *route;             /* the endpoint forwarded: the path alone, no query (it may hold a token) */
 	struct evbuffer *body;
 	int64_t t0_ms;
 	bool stream;                  /* "stream": true */

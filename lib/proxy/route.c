@@ -49,8 +49,9 @@ void sc_px_req_finish(struct px_req *rq, int status)
 		rq->conn->rq = NULL;
 		sc_px_conn_unwatch(rq->conn);
 	}
-	sc_px_log(px, "%s %s model=%s client=%s status=%d ms=%lld", rq->cmd == EVHTTP_REQ_GET ? "GET" : "POST",
-	       rq->uri, m ? m->name : "-", rq->label ? rq->label : rq->client, status,
+	/* the path only: a client may have put its token in the query */
+	sc_px_log(px, "%s %.*s model=%s client=%s status=%d ms=%lld", rq->cmd == EVHTTP_REQ_GET ? "GET" : "POST",
+	       (int)strcspn(rq->uri, "?#"), rq->uri, m ? m->name : "-", rq->label ? rq->label : rq->client, status,
 	       (long long)(sc_now_ms() - rq->t0_ms));
 	bool ended = false;
 	if (m) {
@@ -156,6 +157,42 @@ void sc_px_reply_failure(struct px_req *rq, int code, const char *code_name, con
 		error_event(rq, code, msg);
 	else
 		sc_px_reply_json(rq, code, "server_error", code_name, "%s", msg);
+}
+
+/* RFC 9110 5.6.2: a field name is a token. */
+static bool tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* What evhttp lets through but a request must not have, as the reason to
+ * refuse it; NULL: none. A name that is no token ("Transfer-Encoding :")
+ * is not a header evhttp frames by, yet an engine's parser may trim it
+ * and frame by it: the two would read different requests from one
+ * connection (RFC 9112 5.1, 6.3). Two Content-Lengths or two credentials
+ * leave the same doubt about which one counts. */
+static const char *bad_headers(struct evkeyvalq *h)
+{
+	static const char *const once[] = { "content-length", "transfer-encoding", "host", "authorization",
+					    "x-api-key" };
+	unsigned seen[ARRAY_SIZE(once)] = { 0 };
+	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
+		const unsigned char *c = (const unsigned char *)kv->key;
+		if (!*c)
+			return "a header has an empty name";
+		for (; *c; c++)
+			if (!tchar(*c))
+				return "a header name has a space or a character a name cannot have";
+		for (c = (const unsigned char *)kv->value; *c; c++)
+			if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
+				return "a header value has a control character";
+		for (size_t i = 0; i < ARRAY_SIZE(once); i++)
+			if (strcasecmp(kv->key, once[i]) == 0 && ++seen[i] > 1)
+				return "a header that may appear once appears twice (Content-Length, Transfer-Encoding, "
+				       "Host, Authorization or x-api-key)";
+	}
+	return NULL;
 }
 
 /* The token of the request: Authorization: Bearer T, or x-api-key: T
@@ -302,6 +339,13 @@ void sc_px_handle(struct evhttp_request *req, void *arg)
 	ev->conn_get_peer(evcon, &peer, &pport);
 	snprintf(rq->client, sizeof rq->client, "%s", peer ? peer : "?");
 	sc_px_conn_watch(px, rq);
+	const char *bad = bad_headers(ev->req_input_headers(req));
+	if (bad) {
+		/* and the connection closes: what evhttp read after it is in doubt too */
+		ev->add_header(ev->req_output_headers(req), "Connection", "close");
+		sc_px_reply_json(rq, 400, "invalid_request_error", "bad_header", "%s", bad);
+		return;
+	}
 	/* the path without its query */
 	char path[256];
 	size_t pl = strcspn(rq->uri, "?#");
@@ -342,6 +386,7 @@ void sc_px_handle(struct evhttp_request *req, void *arg)
 				sc_px_reply_json(rq, 405, "invalid_request_error", "method_not_allowed", "%s takes POST", path);
 				return;
 			}
+			rq->route = model_routes[i];
 			route_model(px, rq);
 			return;
 		}

@@ -2,7 +2,8 @@
 # sparkctl proxy against the engine stand-in: tokens, routing, switching on
 # demand with queues, groups, A B A C without thrash, TTL, streams and
 # hang-ups, failed starts, SIGHUP and SIGTERM, the CLI beside it, limits,
-# ps and logs, the official openai client under load, and systemd.
+# ps and logs, headers read two ways, tokens in queries, the official openai
+# client under load, and systemd.
 . "$(dirname "$0")/test-lib.sh"
 M="$TRASH/models"
 gen_fixtures "$M"
@@ -219,6 +220,35 @@ test_expect "a request for a model that is down starts it; 50 requests queued du
 test_expect "the token never reaches an engine; the request does, whole" '
 	[ -s "$REC/headers" ] && ! grep -qi "authorization\|x-api-key\|sk-proxy" "$REC/headers" &&
 	grep -q "\"Host\": \"127.0.0.1:'$PSLOW'\"" "$REC/headers"'
+
+# rawreq EXTRA_HEADERS: a chat request for s1 with the token and EXTRA_HEADERS
+# (printf escapes), sent as bytes; the status line and closed/open in $TRASH/out
+rawreq() {
+	body="{\"model\":\"s1\",\"messages\":[]}"
+	printf "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n$1Content-Length: %d\r\n\r\n%s" \
+		"$TOKEN" "${#body}" "$body" | python3 "$TESTS/standin/pxclient.py" rawreq 127.0.0.1 "$PX" >"$TRASH/out"
+}
+test_expect "headers an engine could read another way than evhttp: 400, the connection closed, nothing forwarded" '
+	rawreq "X-Marker: smuggle-0\r\n" && has out "^HTTP/1.1 200" && has out "^open" &&
+	grep -q smuggle-0 "$REC/headers" &&
+	rawreq "X-Marker: smuggle-1\r\nTransfer-Encoding : chunked\r\n" && has out "^HTTP/1.1 400" && has out "^closed" &&
+	rawreq "X-Marker: smuggle-2\r\nContent-Length: 3\r\n" && has out "^HTTP/1.1 400" && has out "^closed" &&
+	rawreq "X-Marker: smuggle-3\r\nAuthorization: Bearer sk-other\r\n" && has out "^HTTP/1.1 400" &&
+	rawreq "X-Marker: smuggle-4\r\nX-Note: a\001b\r\n" && has out "^HTTP/1.1 400" &&
+	rawreq "X-Marker: smuggle-5\r\nHost: y\r\n" && has out "^HTTP/1.1 400" &&
+	! grep -q "smuggle-[1-9]" "$REC/headers" &&
+	logged "POST /v1/chat/completions model=- client=127.0.0.1 status=400"'
+
+# lines FILE PATTERN: how many lines match; more_lines FILE PATTERN N: more than N
+lines() { grep -c -- "$2" "$1" || :; }
+more_lines() { [ "$(lines "$1" "$2")" -gt "$3" ]; }
+test_expect "a token in the query string reaches neither the engine nor the log" '
+	n=$(lines "$TRASH/proxy.log" "model=s1 ") &&
+	[ "$(api "$URL/v1/chat/completions?api_key=$TOKEN&x=1" -d "{\"model\":\"s1\",\"messages\":[]}")" = 200 ] &&
+	tail -n 1 "$REC/headers" | grep -q "\"path\": \"/v1/chat/completions\"," &&
+	! grep -q "api_key" "$REC/headers" &&
+	wait_until 5 more_lines "$TRASH/proxy.log" "model=s1 " "$n" &&
+	! grep -q "api_key\|$TOKEN" "$TRASH/proxy.log"'
 
 test_expect "routing: chat, completions, embeddings, responses go to the model the body names" '
 	[ "$(api "$URL/v1/completions" -d "{\"model\":\"s1\",\"prompt\":\"hi\"}")" = 200 ] && json "j[\"object\"] == \"text_completion\" and j[\"model\"] == \"s1\"" &&

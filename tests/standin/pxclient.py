@@ -22,6 +22,10 @@
   pxclient.py idle HOST PORT N
       open N connections that send nothing; "ready" once all are open,
       then hold them until killed
+  pxclient.py rawreq HOST PORT
+      send the bytes of stdin as they are; print the reply's status line,
+      then "closed" if the proxy closed the connection after it, "open" if
+      it kept it for another request
   pxclient.py notify SOCKET OUT
       a systemd notify socket: every datagram a line of OUT"""
 import json
@@ -150,6 +154,27 @@ def idle(host, port, n):
         del conns  # never reached: held until killed
 
 
+def rawreq(host, port):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(sys.stdin.buffer.read())
+    s.settimeout(30)
+    out = b""
+    while b"\r\n\r\n" not in out:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    print(out.split(b"\r\n", 1)[0].decode("latin-1"))
+    # the whole reply is small: what follows it is the close, or nothing
+    s.settimeout(2)
+    try:
+        while s.recv(65536):
+            pass
+        print("closed")
+    except socket.timeout:
+        print("open")
+
+
 def notify(path, out):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind(path)
@@ -176,5 +201,7 @@ if __name__ == "__main__":
         stall(a[1], a[2], a[3])
     elif a[0] == "idle":
         idle(a[1], a[2], int(a[3]))
+    elif a[0] == "rawreq":
+        rawreq(a[1], a[2])
     elif a[0] == "notify":
         notify(a[1], a[2])
