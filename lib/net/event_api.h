@@ -65,6 +65,7 @@ struct event_api {
 	void (*conn_free)(struct evhttp_connection *);
 	void (*conn_set_closecb)(struct evhttp_connection *, void (*)(struct evhttp_connection *, void *), void *);
 	void (*conn_set_timeout)(struct evhttp_connection *, int);
+	void (*conn_set_max_headers_size)(struct evhttp_connection *, ev_ssize_t);
 	void (*conn_set_retries)(struct evhttp_connection *, int);
 	void (*conn_get_peer)(struct evhttp_connection *, char **, ev_uint16_t *);
 	struct bufferevent *(*conn_get_bufferevent)(struct evhttp_connection *);
@@ -90,6 +91,7 @@ struct event_api {
 	struct bufferevent *(*bev_socket_new)(struct event_base *, evutil_socket_t, int);
 	evutil_socket_t (*bev_getfd)(struct bufferevent *);
 	struct evbuffer *(*bev_get_output)(struct bufferevent *);
+	struct evbuffer *(*bev_get_input)(struct bufferevent *);
 	int (*bev_enable)(struct bufferevent *, short);
 	int (*bev_disable)(struct bufferevent *, short);
 	void (*bev_trigger)(struct bufferevent *, short, int);

@@ -33,6 +33,42 @@ static bool hop_header(const char *k)
 	return false;
 }
 
+/* RFC 9110 5.6.2: a field name is a token. */
+static bool tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* What evhttp lets through but a request or an answer must not have, as
+ * the reason to refuse it; NULL: none. A name that is no token ("Transfer-Encoding :")
+ * is not a header evhttp frames by, yet an engine's parser may trim it
+ * and frame by it: the two would read different requests from one
+ * connection (RFC 9112 5.1, 6.3). Two Content-Lengths or two credentials
+ * leave the same doubt about which one counts. */
+const char *sc_px_bad_headers(struct evkeyvalq *h)
+{
+	static const char *const once[] = { "content-length", "transfer-encoding", "host", "authorization",
+					    "x-api-key" };
+	unsigned seen[ARRAY_SIZE(once)] = { 0 };
+	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
+		const unsigned char *c = (const unsigned char *)kv->key;
+		if (!*c)
+			return "a header has an empty name";
+		for (; *c; c++)
+			if (!tchar(*c))
+				return "a header name has a space or a character a name cannot have";
+		for (c = (const unsigned char *)kv->value; *c; c++)
+			if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
+				return "a header value has a control character";
+		for (size_t i = 0; i < ARRAY_SIZE(once); i++)
+			if (strcasecmp(kv->key, once[i]) == 0 && ++seen[i] > 1)
+				return "a header that may appear once appears twice (Content-Length, Transfer-Encoding, "
+				       "Host, Authorization or x-api-key)";
+	}
+	return NULL;
+}
+
 /* What evhttp queued on a connection goes out now, in this turn of the
  * loop: evhttp would arm EPOLLOUT and write in the next turn, three system
  * calls (epoll_ctl in, the wakeup, epoll_ctl out) where one does, and an
@@ -84,6 +120,7 @@ static struct px_up *up_take(struct px *px, struct px_model *m, const char *host
 	}
 	px->ev->conn_set_timeout(u->evcon, (int)px->reg->r.proxy.upstream_timeout);
 	px->ev->conn_set_retries(u->evcon, 0);
+	px->ev->conn_set_max_headers_size(u->evcon, PX_HEADERS_MAX);
 	return u;
 }
 
@@ -123,7 +160,10 @@ static void up_put(struct px *px, struct px_model *m, struct px_up *u)
 	u->streaming = u->to_error = u->failed = false;
 	if (u->held)
 		px->ev->buf_drain(u->held, px->ev->buf_length(u->held));
-	if (m->n_idle >= POOL_IDLE_MAX) {
+	/* bytes past the end of the answer would be read as the next answer:
+	 * an engine that sent them is not trusted with another request */
+	struct bufferevent *bev = u->evcon ? px->ev->conn_get_bufferevent(u->evcon) : NULL;
+	if (m->n_idle >= POOL_IDLE_MAX || !bev || px->ev->buf_length(px->ev->bev_get_input(bev)) > 0) {
 		up_free(px, u);
 		return;
 	}
@@ -172,6 +212,12 @@ static int up_header(struct evhttp_request *ureq, void *arg)
 	if (!rq || !rq->req)
 		return -1;
 	int code = ev->req_response_code(ureq);
+	/* evhttp takes a 1xx for the answer; no engine sends one here */
+	if (code < 200 || code > 599 || sc_px_bad_headers(ev->req_input_headers(ureq))) {
+		u->failed = true;
+		u->err = EVREQ_HTTP_INVALID_HEADER;
+		return -1;
+	}
 	struct evkeyvalq *in = ev->req_input_headers(ureq);
 	const char *ctype = ev->find_header(in, "Content-Type");
 	bool sse = ctype && strncasecmp(ctype, "text/event-stream", 17) == 0;
@@ -237,6 +283,8 @@ static void up_chunk(struct evhttp_request *ureq, void *arg)
 static void up_error(enum evhttp_request_error err, void *arg)
 {
 	struct px_up *u = arg;
+	if (u->failed)
+		return;  /* up_header said why already */
 	u->failed = true;
 	u->err = err;
 }

@@ -20,6 +20,9 @@
 struct px;
 struct px_req;
 
+/* The headers of a request, and of an engine's answer, together */
+#define PX_HEADERS_MAX (64 << 10)
+
 /* A registry with the users that still hold it: a reload must not free
  * what the worker thread is switching with. */
 struct px_reg {
@@ -195,6 +198,7 @@ void sc_px_ident(const struct run_state *st, char *buf, size_t len);
 
 /* forward.c */
 void sc_px_forward(struct px *px, struct px_req *rq, const char *host, int port);
+const char *sc_px_bad_headers(struct evkeyvalq *h);  /* why a request or answer is refused; NULL: fine */
 void sc_px_flush(struct px *px, struct evhttp_connection *evcon);
 void sc_px_up_release(struct px_req *rq, bool cancel);
 void sc_px_pool_done(struct px *px, struct px_model *m);

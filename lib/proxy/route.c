@@ -159,42 +159,6 @@ void sc_px_reply_failure(struct px_req *rq, int code, const char *code_name, con
 		sc_px_reply_json(rq, code, "server_error", code_name, "%s", msg);
 }
 
-/* RFC 9110 5.6.2: a field name is a token. */
-static bool tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* What evhttp lets through but a request must not have, as the reason to
- * refuse it; NULL: none. A name that is no token ("Transfer-Encoding :")
- * is not a header evhttp frames by, yet an engine's parser may trim it
- * and frame by it: the two would read different requests from one
- * connection (RFC 9112 5.1, 6.3). Two Content-Lengths or two credentials
- * leave the same doubt about which one counts. */
-static const char *bad_headers(struct evkeyvalq *h)
-{
-	static const char *const once[] = { "content-length", "transfer-encoding", "host", "authorization",
-					    "x-api-key" };
-	unsigned seen[ARRAY_SIZE(once)] = { 0 };
-	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
-		const unsigned char *c = (const unsigned char *)kv->key;
-		if (!*c)
-			return "a header has an empty name";
-		for (; *c; c++)
-			if (!tchar(*c))
-				return "a header name has a space or a character a name cannot have";
-		for (c = (const unsigned char *)kv->value; *c; c++)
-			if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
-				return "a header value has a control character";
-		for (size_t i = 0; i < ARRAY_SIZE(once); i++)
-			if (strcasecmp(kv->key, once[i]) == 0 && ++seen[i] > 1)
-				return "a header that may appear once appears twice (Content-Length, Transfer-Encoding, "
-				       "Host, Authorization or x-api-key)";
-	}
-	return NULL;
-}
-
 /* The token of the request: Authorization: Bearer T, or x-api-key: T
  * (Anthropic-style clients). -1: none matches. */
 static long authorize(struct px *px, struct evhttp_request *req)
@@ -339,7 +303,7 @@ void sc_px_handle(struct evhttp_request *req, void *arg)
 	ev->conn_get_peer(evcon, &peer, &pport);
 	snprintf(rq->client, sizeof rq->client, "%s", peer ? peer : "?");
 	sc_px_conn_watch(px, rq);
-	const char *bad = bad_headers(ev->req_input_headers(req));
+	const char *bad = sc_px_bad_headers(ev->req_input_headers(req));
 	if (bad) {
 		/* and the connection closes: what evhttp read after it is in doubt too */
 		ev->add_header(ev->req_output_headers(req), "Connection", "close");

@@ -391,7 +391,7 @@ int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 	}
 	const struct reg_proxy *p = &px.reg->r.proxy;
 	ev->set_max_body_size(px.http, (ev_ssize_t)p->body_max);
-	ev->set_max_headers_size(px.http, 64 << 10);
+	ev->set_max_headers_size(px.http, PX_HEADERS_MAX);
 	ev->set_timeout(px.http, (int)p->timeout);
 	ev->set_allowed_methods(px.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	ev->set_gencb(px.http, sc_px_handle, &px);

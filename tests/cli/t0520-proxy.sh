@@ -10,7 +10,7 @@ gen_fixtures "$M"
 export PATH="$TESTS/standin/bin:$PATH"
 PX=$(free_port) PX2=$(free_port) PA=$(free_port) PB=$(free_port) PC=$(free_port) PS1=$(free_port)
 PSLOW=$(free_port) PTTL=$(free_port) PEND=$(free_port) PCUT=$(free_port) PFAIL=$(free_port) PTOK=$(free_port)
-PPORT=$(free_port) PNEW=$(free_port) PSTOP=$(free_port) PD1=$(free_port) PD2=$(free_port) PBULK=$(free_port) PFLOOD=$(free_port) PGLAC=$(free_port)
+PPORT=$(free_port) PNEW=$(free_port) PSTOP=$(free_port) PD1=$(free_port) PD2=$(free_port) PBULK=$(free_port) PFLOOD=$(free_port) PGLAC=$(free_port) PRAW=$(free_port)
 URL=http://127.0.0.1:$PX
 TOKEN=sk-proxy-test-token-1
 printf '# the proxy'"'"'s clients\nwebui: %s\nsk-proxy-test-token-2\n' "$TOKEN" >"$TRASH/tokens"
@@ -135,6 +135,11 @@ path = phi4/phi4-reasoning
 engine = sglang
 port = $PGLAC
 env = STANDIN_LOAD_MS=20000 STANDIN_BIND_LATE=1 $ENV
+[model "raw"]
+path = phi4/phi4-reasoning
+engine = sglang
+port = $PRAW
+env = STANDIN_RAW=$TRASH/raw $ENV
 INI
 }
 write_config
@@ -249,6 +254,21 @@ test_expect "a token in the query string reaches neither the engine nor the log"
 	! grep -q "api_key" "$REC/headers" &&
 	wait_until 5 more_lines "$TRASH/proxy.log" "model=s1 " "$n" &&
 	! grep -q "api_key\|$TOKEN" "$TRASH/proxy.log"'
+
+# raw ANSWER: the raw model answers the next request with ANSWER (printf escapes)
+raw() { printf "$1" >"$TRASH/raw" && api "$URL/v1/chat/completions" -d "{\"model\":\"raw\",\"messages\":[]}"; }
+test_expect "bytes an engine sent past its answer are not taken for the next answer" '
+	[ "$(raw "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n\"evil\"")" = 200 ] &&
+	[ "$(cat "$TRASH/out")" = "{}" ] &&
+	[ "$(raw "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n\"ok\"")" = 200 ] && [ "$(cat "$TRASH/out")" = "\"ok\"" ]'
+
+test_expect "an answer evhttp would misread (1xx, two lengths, a bad header name, huge headers): 502" '
+	for bad in "HTTP/1.1 100 Continue\r\n\r\n" "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi" \
+		"HTTP/1.1 200 OK\r\nX-Bad Name: 1\r\nContent-Length: 2\r\n\r\nhi" \
+		"HTTP/1.1 200 OK\r\nX-Big: $(head -c 70000 /dev/zero | tr "\\0" a)\r\nContent-Length: 2\r\n\r\nhi"; do
+		code=$(raw "$bad") && [ "$code" = 502 ] && has out "upstream_error" || { echo "$bad" | head -c 80; echo ": $code"; exit 1; }
+	done &&
+	[ "$(raw "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")" = 200 ]'
 
 test_expect "routing: chat, completions, embeddings, responses go to the model the body names" '
 	[ "$(api "$URL/v1/completions" -d "{\"model\":\"s1\",\"prompt\":\"hi\"}")" = 200 ] && json "j[\"object\"] == \"text_completion\" and j[\"model\"] == \"s1\"" &&
@@ -413,7 +433,7 @@ test_expect "SIGHUP with a broken models.ini keeps the old one; a good one adds 
 	[ "$(chat s1)" = 200 ] &&
 	cp "$TRASH/models.good" "$TRASH/models.ini" &&
 	printf "[model \"late\"]\npath = phi4/phi4-reasoning\nengine = sglang\nport = '$PNEW'\n" >>"$TRASH/models.ini" &&
-	kill -HUP $(cat "$TRASH/px.pid") && logged "reloaded .*: 17 models" &&
+	kill -HUP $(cat "$TRASH/px.pid") && logged "reloaded .*: 18 models" &&
 	[ "$(chat late)" = 200 ] && json "j[\"model\"] == \"late\""'
 
 test_expect "SIGTERM: no new connections, a stream in flight finishes, the engines stay" '

@@ -33,6 +33,10 @@ shapes, without a GPU. Steered by environment variables (models.ini `env`):
   STANDIN_TOKENS=N     stream N tokens (default: the answer's words)
   STANDIN_CLOSED=FILE  a line when a client hangs up mid-stream
   STANDIN_HEADERS=FILE the headers of every /v1 request, a JSON line each
+  STANDIN_RAW=FILE     chat completions are answered with the bytes of FILE as
+                       they are, read anew for each request, and the
+                       connection stays open (a broken or hostile server on
+                       the engine's port)
   STANDIN_ADMIN=FILE   a line for every call of an admin endpoint
                        (/flush_cache, /update_weights_from_disk, ...)
   STANDIN_WEDGED=1     (multi-node) rank 0 answers /health but never a
@@ -398,6 +402,11 @@ class H(BaseHTTPRequestHandler):
             return self.other(raw)
         if self.path != "/v1/chat/completions":
             return self.send(404, {"detail": "Not Found"})
+        if E("STANDIN_RAW"):
+            with open(E("STANDIN_RAW"), "rb") as f:
+                self.wfile.write(f.read())
+            self.wfile.flush()
+            return
         if not self.authorized():
             return
         req = self.request_for_us(raw)
