@@ -213,6 +213,15 @@ static int body_fields(const char *body, size_t len, char *model, size_t model_l
 		if ((r = sc_js_scan_string(&j, &k, &kn, &kesc)) < 0 || (r = js_expect(&j, ':')) < 0)
 			break;
 		js_skip_ws(&j);
+		/* the engine decodes "mod\u0065l" to model: so do we, or the two
+		 * would each take a different one of two models */
+		char key[64];  /* room for kn + 1: decoding never lengthens */
+		if (kesc && kn < sizeof key) {
+			if ((r = sc_js_decode_string(&j, k, kn, kesc, key, &kn)) < 0)
+				break;
+			k = (const uint8_t *)key;
+			kesc = 0;
+		}
 		if (!kesc && kn == 5 && memcmp(k, "model", 5) == 0) {
 			if (seen)
 				return sc_error(e, SC_ENOTJSON, "the body names \"model\" twice");

@@ -287,6 +287,8 @@ test_expect "unknown model: 404 in OpenAI shape with the close names; bad bodies
 	[ "$(api "$URL/v1/chat/completions" -d "{not json")" = 400 ] && has out "not valid JSON" &&
 	[ "$(api "$URL/v1/chat/completions" -d "[1,2]")" = 400 ] &&
 	[ "$(api "$URL/v1/chat/completions" -d "{\"model\":\"a\",\"model\":\"b\"}")" = 400 ] &&
+	[ "$(api "$URL/v1/chat/completions" -d "{\"model\":\"a\",\"mod\\u0065l\":\"b\"}")" = 400 ] && has out "twice" &&
+	[ "$(api "$URL/v1/chat/completions" -d "{\"mod\\u0065l\":\"s1\",\"messages\":[]}")" = 200 ] && json "j[\"model\"] == \"s1\"" &&
 	[ "$(api "$URL/v1/chat/completions")" = 405 ]'
 
 test_expect "the engines' admin endpoints are not reachable through the proxy" '
