@@ -165,7 +165,7 @@ fuzz:
 		echo "clang -fsanitize=fuzzer $$f"; \
 		clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DSPARKCTL_VERSION='"$(VERSION)"' -fsanitize=fuzzer,address,undefined $(DEP_CFLAGS) \
 			-o build/fuzz/$$n $$f $(LIB_SRC) $(DEP_LIBS) -lpthread -lm || exit 1; done
-	@echo "run: build/fuzz/fuzz-safetensors fuzz/corpus/safetensors (likewise gguf, quantcfg, sse, ini, hublisting, archivepath)"
+	@echo "run: build/fuzz/fuzz-safetensors fuzz/corpus/safetensors (likewise gguf, quantcfg, sse, ini, hublisting, archivepath, proxybody)"
 
 # The official clients the stand-ins are checked against once (npm; the
 # tests skip that check where Node is absent).
