@@ -7,6 +7,8 @@
 #include "../lib/proxy/proxy.h"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +50,9 @@ static int set(void *ud, int id, const char *arg)
  * write at flush (every 100 ms) or when 64 KiB are waiting. */
 struct log_out {
 	int fd;
+	const char *path;  /* the file's; NULL for stderr */
+	uint64_t max;      /* the file about to pass it becomes PATH.1 and a new one starts */
+	uint64_t written;  /* to this file so far */
 	size_t len;
 	char buf[1 << 16];
 };
@@ -59,8 +64,27 @@ struct log_sink {
 	char when[40];
 };
 
+/* The file about to pass log-max: it becomes PATH.1 (the one before
+ * goes) and a new file starts, so that a flood of requests, even refused
+ * ones, takes at most about twice log-max of the disk the models are on. */
+static void rotate(struct log_out *o)
+{
+	_cleanup_free_ char *old = NULL;
+	if (asprintf(&old, "%s.1", o->path) < 0 || rename(o->path, old) < 0)
+		return;  /* not now: the next flush tries again */
+	int fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;  /* lines go on to the renamed file */
+	close(o->fd);
+	o->fd = fd;
+	o->written = 0;
+}
+
 static void out_flush(struct log_out *o)
 {
+	/* before a write, never after: the file always ends with the last lines */
+	if (o->path && o->len && o->written && o->written + o->len > o->max)
+		rotate(o);
 	size_t done = 0;
 	while (done < o->len) {
 		ssize_t n = write(o->fd, o->buf + done, o->len - done);
@@ -70,6 +94,7 @@ static void out_flush(struct log_out *o)
 			break;  /* a full disk loses log lines, never the proxy */
 		done += (size_t)n;
 	}
+	o->written += done;
 	o->len = 0;
 }
 
@@ -117,8 +142,17 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	_cleanup_free_ char *path = sc_state_log_path(ctx->reg.state_dir, "proxy", &e);
 	if (!path)
 		return cli_fail(1, "proxy: %s", e.msg);
+	struct stat st;
 	if ((sink.file.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
 		return cli_fail(1, "proxy: %s: %s", path, strerror(errno));
+	if (fstat(sink.file.fd, &st) < 0) {
+		int err = errno;
+		close(sink.file.fd);
+		return cli_fail(1, "proxy: %s: %s", path, strerror(err));
+	}
+	sink.file.path = path;
+	sink.file.written = (uint64_t)st.st_size;
+	sink.file.max = ctx->reg.proxy.log_max;
 	struct sc_proxy_opts po = { .config = ctx->config, .listen = o->listen, .n_listen = o->n_listen,
 				    .stop_engines = o->stop_engines, .log = log_line, .flush = log_flush, .ud = &sink };
 	int r = sc_proxy_run(&po, &e);

@@ -345,6 +345,7 @@ static const struct key proxy_keys[] = {
 	KEY(struct registry, "keepalive", K_SECONDS, proxy.keepalive),
 	KEY(struct registry, "shutdown-timeout", K_SECONDS, proxy.shutdown_timeout),
 	KEY(struct registry, "body-max", K_SIZE, proxy.body_max),
+	KEY(struct registry, "log-max", K_SIZE, proxy.log_max),
 	{ 0 },
 };
 #undef KEY
@@ -547,6 +548,8 @@ static int proxy_defaults(struct reg_proxy *p)
 		p->shutdown_timeout = 30;
 	if (!p->body_max)
 		p->body_max = 32ULL << 20;
+	if (!p->log_max)
+		p->log_max = 64ULL << 20;
 	return 0;
 }
 

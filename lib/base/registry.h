@@ -66,6 +66,7 @@ struct reg_proxy {
 	long queue_size, connections;
 	long drain_timeout, timeout, upstream_timeout, keepalive, shutdown_timeout;  /* seconds */
 	uint64_t body_max;
+	uint64_t log_max;  /* the proxy's log file rotates past it */
 };
 
 struct registry {

@@ -32,6 +32,7 @@ timeout = ${PX_TIMEOUT:-60}
 connections = ${PX_CONNS:-1024}
 queue-size = ${PX_QUEUE:-256}
 body-max = 64KiB
+log-max = ${PX_LOG_MAX:-64MiB}
 shutdown-timeout = 10
 [engine "sglang"]
 command = python3 -m sglang.launch_server --model-path {path} --served-model-name {name} --host {host} --port {port} {args}
@@ -472,6 +473,15 @@ test_expect "the connection cap: beyond it new clients wait until a connection e
 	start_proxy && { python3 "$TESTS/standin/pxclient.py" idle 127.0.0.1 '$PX' 5 >"$TRASH/idle" & idler=$!; } && test_when_finished "kill $idler" && wait_until 10 test -s "$TRASH/idle" &&
 	[ "$(chat s1)" = 200 ] && logged "connections open (connections = 5): new ones wait" &&
 	stop_proxy'
+write_config
+
+PX_LOG_MAX=8KiB write_config
+test_expect "past log-max the log file becomes proxy.log.1 and a new one starts: a flood of refused requests stays within it" '
+	L="$TRASH/state/logs/proxy.log" && start_proxy &&
+	python3 "$TESTS/standin/pxclient.py" refused "$URL" 1000 >"$TRASH/out" && has out "^1000$" &&
+	wait_until 5 test -e "$L.1" && stop_proxy &&
+	[ "$(wc -c <"$L")" -le $((8192 + 65536)) ] && [ "$(wc -c <"$L.1")" -le $((8192 + 65536)) ] &&
+	grep -q "GET /v1/models model=- client=127.0.0.1 status=401" "$L.1" && tail -n 1 "$L" | grep -q "stopped"'
 write_config
 
 PX_QUEUE=2 write_config

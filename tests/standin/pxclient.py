@@ -26,6 +26,9 @@
       send the bytes of stdin as they are; print the reply's status line,
       then "closed" if the proxy closed the connection after it, "open" if
       it kept it for another request
+  pxclient.py refused URL N
+      N requests without a token, one after the other on one connection;
+      prints how many were answered 401
   pxclient.py notify SOCKET OUT
       a systemd notify socket: every datagram a line of OUT"""
 import json
@@ -175,6 +178,26 @@ def rawreq(host, port):
         print("open")
 
 
+def refused(url, n):
+    host, port = url.split("//")[1].split(":")
+    s = socket.create_connection((host, int(port)))
+    f = s.makefile("rb")
+    got = 0
+    for _ in range(n):
+        s.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        status = f.readline()
+        length = 0
+        while True:
+            line = f.readline()
+            if line in (b"\r\n", b""):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        f.read(length)
+        got += b" 401 " in status
+    print(got)
+
+
 def notify(path, out):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind(path)
@@ -203,5 +226,7 @@ if __name__ == "__main__":
         idle(a[1], a[2], int(a[3]))
     elif a[0] == "rawreq":
         rawreq(a[1], a[2])
+    elif a[0] == "refused":
+        refused(a[1], int(a[2]))
     elif a[0] == "notify":
         notify(a[1], a[2])
