@@ -41,11 +41,12 @@ static bool tchar(unsigned char c)
 }
 
 /* What evhttp lets through but a request or an answer must not have, as
- * the reason to refuse it; NULL: none. A name that is no token ("Transfer-Encoding :")
- * is not a header evhttp frames by, yet an engine's parser may trim it
- * and frame by it: the two would read different requests from one
- * connection (RFC 9112 5.1, 6.3). Two Content-Lengths or two credentials
- * leave the same doubt about which one counts. */
+ * the reason to refuse it; NULL: none. A name that is no token
+ * ("Transfer-Encoding :") is not a header evhttp frames by, yet an
+ * engine's parser may trim it and frame by it: the two would read
+ * different requests from one connection (RFC 9112 5.1, 6.3). Two
+ * Content-Lengths or two credentials leave the same doubt about which
+ * one counts. */
 const char *sc_px_bad_headers(struct evkeyvalq *h)
 {
 	static const char *const once[] = { "content-length", "transfer-encoding", "host", "authorization",
