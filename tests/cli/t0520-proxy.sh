@@ -146,21 +146,25 @@ INI
 write_config
 
 healthy() { curl -sf "$URL/health" >/dev/null 2>&1; }
+running() { [ -s "$TRASH/px.pid" ] && kill -0 "$(cat "$TRASH/px.pid")" 2>/dev/null; }
+exited() { ! running; }
 # start_proxy [ARGS]: the proxy in the background, waited for until it
-# answers; its PID in a file, since a test body runs in a subshell
+# answers; its PID in a file, since a test body runs in a subshell. One
+# still running was left by a failed test: it goes first, so that the
+# failure stays that test's.
 start_proxy() {
-	"$SPARKCTL" --config "$TRASH/models.ini" proxy "$@" >>"$TRASH/proxy.log" 2>&1 &
-	echo $! >"$TRASH/px.pid"
+	if running; then kill -9 "$(cat "$TRASH/px.pid")" && wait_until 5 exited; fi &&
+	{ "$SPARKCTL" --config "$TRASH/models.ini" proxy "$@" >>"$TRASH/proxy.log" 2>&1 &
+	  echo $! >"$TRASH/px.pid" && echo $! >>"$TRASH/px.pids"; } &&
 	wait_until 10 healthy
 }
-running() { kill -0 "$(cat "$TRASH/px.pid")" 2>/dev/null; }
-exited() { ! running; }
 # stop_proxy: SIGTERM, then wait until it is gone and has said so
 stop_proxy() {
 	kill -TERM "$(cat "$TRASH/px.pid")" && wait_until 15 exited &&
 	tail -n 1 "$TRASH/proxy.log" | grep -q "stopped"
 }
-test_cleanup 'kill -9 $(cat "$TRASH/px.pid") 2>/dev/null; "$SPARKCTL" --config "$TRASH/models.ini" stop --all'
+# every proxy started: one a failed test did not stop would outlive the script
+test_cleanup 'kill -9 $(cat "$TRASH/px.pids") 2>/dev/null; "$SPARKCTL" --config "$TRASH/models.ini" stop --all'
 # api [CURL ARGS]: a request with the token; the body in $TRASH/out, the status printed
 api() { curl -s -o "$TRASH/out" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$@"; }
 chat() { api "$URL/v1/chat/completions" -d "{\"model\":\"$1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]${2:-}}"; }
