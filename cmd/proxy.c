@@ -70,20 +70,22 @@ struct log_sink {
 static void rotate(struct log_out *o)
 {
 	_cleanup_free_ char *old = NULL;
-	if (asprintf(&old, "%s.1", o->path) < 0 || rename(o->path, old) < 0)
+	/* ENOENT: the file was removed, or a new one could not be opened last
+	 * time; either way a new one starts now */
+	if (asprintf(&old, "%s.1", o->path) < 0 || (rename(o->path, old) < 0 && errno != ENOENT))
 		return;  /* not now: the next flush tries again */
-	int fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return;  /* lines go on to the renamed file */
-	close(o->fd);
-	o->fd = fd;
+	if (o->fd >= 0)
+		close(o->fd);
+	/* -1 (descriptors run out in a flood): lines are lost, not piled onto
+	 * the old file, until a later flush can open one */
+	o->fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	o->written = 0;
 }
 
 static void out_flush(struct log_out *o)
 {
 	/* before a write, never after: the file always ends with the last lines */
-	if (o->path && o->len && o->written && o->written + o->len > o->max)
+	if (o->path && o->len && (o->fd < 0 || (o->written && o->written + o->len > o->max)))
 		rotate(o);
 	size_t done = 0;
 	while (done < o->len) {
@@ -159,7 +161,8 @@ static int run(void *opts, int argc, char **argv, struct sc_ctx *ctx)
 	log_flush(&sink);
 	if (r < 0)
 		cli_fail(1, "proxy: %s", e.msg);
-	close(sink.file.fd);
+	if (sink.file.fd >= 0)
+		close(sink.file.fd);
 	sc_strv_free(o->listen, o->n_listen);
 	return r < 0 ? 1 : 0;
 }

@@ -343,9 +343,9 @@ test_expect "streams pass through as they come, with X-Accel-Buffering: no" '
 # The proxy writes what it has at once and leaves the rest to libevent
 # when the socket is full (sc_px_flush), and past 1 MiB unsent stops
 # reading the engine until the client has caught up: 12 MB of events (far
-# more than the sockets between them hold) to a
-# reader that waits first must all arrive, in order, the engine paused and
-# resumed on the way (the reader starts once the proxy said it held back).
+# more than the sockets between them hold) to a reader that waits first
+# must all arrive, in order, the engine paused and resumed on the way (the
+# reader starts once the proxy said it held back).
 test_expect "a client that reads slower than the stream comes gets every event, in order" '
 	{ python3 "$TESTS/standin/pxclient.py" slowread "$URL" "$TOKEN" bulk "$TRASH/gate" >"$TRASH/out" &
 	  echo $! >"$TRASH/slow.pid"; } &&
@@ -486,6 +486,11 @@ test_expect "past log-max the log file becomes proxy.log.1 and a new one starts:
 	wait_until 5 test -e "$L.1" && stop_proxy &&
 	[ "$(wc -c <"$L")" -le $((8192 + 65536)) ] && [ "$(wc -c <"$L.1")" -le $((8192 + 65536)) ] &&
 	grep -q "GET /v1/models model=- client=127.0.0.1 status=401" "$L.1" && tail -n 1 "$L" | grep -q "stopped"'
+
+test_expect "a log file removed while the proxy runs: past log-max a new one starts" '
+	L="$TRASH/state/logs/proxy.log" && start_proxy && rm "$L" "$L.1" &&
+	python3 "$TESTS/standin/pxclient.py" refused "$URL" 1000 >"$TRASH/out" && has out "^1000$" &&
+	wait_until 5 test -e "$L" && stop_proxy && tail -n 1 "$L" | grep -q "stopped"'
 write_config
 
 PX_QUEUE=2 write_config
