@@ -24,7 +24,7 @@ SYSTEMD_USERDIR := $(PREFIX)/lib/systemd/user
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := jansson libcurl libarchive openssl libevent
-DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev libevent-dev openssh-client openssh-server iproute2 perl python3 curl zsh fish mandoc tmux strace libgomp1 systemd
+DEB_PKGS := build-essential pkg-config libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev libcmocka-dev libevent-dev libhttp-parser-dev openssh-client openssh-server iproute2 perl python3 curl zsh fish mandoc tmux strace libgomp1 systemd
 
 ifeq ($(SANITIZE),1)
 B := build/san
@@ -141,7 +141,7 @@ demo: deps
 # the download benchmark compares with nginx, curl and aria2c
 BENCH_PKGS := nginx-light aria2 curl wrk
 
-bench: all $(B)/bench/bench-parse $(B)/bench/sse-peer $(B)/bench/evhttp-floor bench-deps
+bench: all $(B)/bench/bench-parse $(B)/bench/sse-peer bench-deps
 	@python3 bench/bench-scan.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-commands.py --sparkctl $(CURDIR)/$(B)/sparkctl
 	@python3 bench/bench-switch.py --sparkctl $(CURDIR)/$(B)/sparkctl
@@ -154,18 +154,13 @@ $(B)/bench/%: bench/%.c $(B)/libsparkctl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/libsparkctl.a $(DEP_LIBS) -lpthread -lm
 
-# links libevent directly: it is a bench peer, not a sparkctl command
-$(B)/bench/evhttp-floor: bench/evhttp-floor.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< -levent
-
 fuzz:
 	@mkdir -p build/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 		echo "clang -fsanitize=fuzzer $$f"; \
 		clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DSPARKCTL_VERSION='"$(VERSION)"' -fsanitize=fuzzer,address,undefined $(DEP_CFLAGS) \
 			-o build/fuzz/$$n $$f $(LIB_SRC) $(DEP_LIBS) -lpthread -lm || exit 1; done
-	@echo "run: build/fuzz/fuzz-safetensors fuzz/corpus/safetensors (likewise gguf, quantcfg, sse, ini, hublisting, archivepath, proxybody)"
+	@echo "run: build/fuzz/fuzz-safetensors fuzz/corpus/safetensors (likewise gguf, quantcfg, sse, ini, hublisting, archivepath, proxybody, proxyhttp)"
 
 # The official clients the stand-ins are checked against once (npm; the
 # tests skip that check where Node is absent).

@@ -35,7 +35,7 @@ args = ap.parse_args()
 nginx = shutil.which("nginx") or "/usr/sbin/nginx"
 wrk = shutil.which("wrk")
 # built by make bench
-SSE_PEER, FLOOR = (os.path.join(os.path.dirname(args.sparkctl), "bench", n) for n in ("sse-peer", "evhttp-floor"))
+SSE_PEER = os.path.join(os.path.dirname(args.sparkctl), "bench", "sse-peer")
 if not os.path.exists(nginx) or not wrk:
     sys.exit("bench-proxy: nginx or wrk is missing; install them with: make bench-deps")
 TOKEN = "sk-bench-" + "x" * 40
@@ -101,7 +101,13 @@ def token_nginx(name, port, up_port):
                   "      proxy_pass http://engine; proxy_http_version 1.1; proxy_set_header Connection \"\";\n"
                   "      proxy_set_header Authorization \"\"; proxy_buffering off; proxy_read_timeout 600s; } }\n"
                   % (TOKEN, up_port, port))
-    start([nginx, "-c", os.path.join(d, "nginx.conf"), "-p", d], stderr=open(os.path.join(d, "stderr"), "w"))
+    return start([nginx, "-c", os.path.join(d, "nginx.conf"), "-p", d], stderr=open(os.path.join(d, "stderr"), "w"))
+
+
+def cpu_seconds(pid):
+    """user and system time of a process so far"""
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_wrk(url):
@@ -117,7 +123,7 @@ def run_wrk(url):
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         sys.exit("bench-proxy: %s answered %s non-2xx responses" % (url, errors.group(1)))
-    return rps, p99
+    return rps, p99, int(re.search(r"(\d+) requests in", out).group(1))
 
 
 def sse(port):
@@ -194,23 +200,24 @@ try:
 
     # 1: small requests; m runs (the proxy starts it), nginx in front of the same upstream
     first_byte(url, "m")
-    token_nginx("front", P_NGX, P_UP)
+    front = token_nginx("front", P_NGX, P_UP)
     wait_http("http://127.0.0.1:%d/v1/models" % P_NGX, auth)
-    P_FLOOR = free_port()
-    start([FLOOR, str(P_FLOOR), str(P_UP), TOKEN], stdout=subprocess.DEVNULL)
-    wait_http("http://127.0.0.1:%d/v1/models" % P_FLOOR, auth)
+    ngx_worker = int(open("/proc/%d/task/%d/children" % (front.pid, front.pid)).read().split()[0])
     rows = []
     for _ in range(args.runs):
-        n_rps, n_p99 = run_wrk("http://127.0.0.1:%d/v1/chat/completions" % P_NGX)
-        s_rps, s_p99 = run_wrk(url)
-        f_rps, _ = run_wrk("http://127.0.0.1:%d/v1/chat/completions" % P_FLOOR)
-        rows.append((s_rps / n_rps, s_p99 / n_p99, s_rps, n_rps, s_p99, n_p99, f_rps, f_rps / n_rps, s_rps / f_rps))
+        c0 = cpu_seconds(ngx_worker)
+        n_rps, n_p99, n_n = run_wrk("http://127.0.0.1:%d/v1/chat/completions" % P_NGX)
+        n_cpu = (cpu_seconds(ngx_worker) - c0) / n_n * 1e6
+        c0 = cpu_seconds(px.pid)
+        s_rps, s_p99, s_n = run_wrk(url)
+        s_cpu = (cpu_seconds(px.pid) - c0) / s_n * 1e6
+        rows.append((s_rps / n_rps, s_p99 / n_p99, s_rps, n_rps, s_p99, n_p99, s_cpu, n_cpu))
     r = [statistics.median(x) for x in zip(*rows)]
     print("small requests, 64 connections (wrk, %d s): sparkctl %.0f req/s, p99 %.2f ms; nginx %.0f req/s, p99 %.2f ms; "
           "ratios %.2fx req/s (goal >= 0.9), %.2fx p99 (goal <= 1.2) (medians of %d)"
           % (args.seconds, r[2], r[4], r[3], r[5], r[0], r[1], args.runs))
-    print("  the library's floor: a bare evhttp token proxy (bench/evhttp-floor.c) %.0f req/s, %.2fx nginx; "
-          "sparkctl reaches %.2fx of it" % (r[6], r[7], r[8]))
+    print("  CPU per request (both single-loop proxies saturate their core): sparkctl %.1f us, nginx %.1f us"
+          % (r[6], r[7]))
 
     # 2: SSE, 256 streams of 1,000 events, 10 ms apart: direct, nginx, sparkctl
     P_NGX2 = free_port()

@@ -1,16 +1,26 @@
 /* The upstream side: a request goes to its engine on a kept-alive
- * connection; an answer with a length is sent whole, a stream (SSE, or no
- * length) is passed on chunk by chunk as it arrives. An engine that fails
- * mid-stream ends the client's stream with an SSE error event; a client
- * that hangs up closes its upstream request at once. */
+ * connection, written at once; the answer is parsed by http-parser as it
+ * comes. One with a length is sent whole, a stream (SSE, or no length) is
+ * passed on chunk by chunk as it arrives. An engine that fails mid-stream
+ * ends the client's stream with an SSE error event; a client that hangs
+ * up closes its upstream request at once. */
 #include "px.h"
 #include "../base/time.h"
 #include "../base/util.h"
 
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* kept-alive upstream connections a model keeps; more are made on demand */
 #define POOL_IDLE_MAX 256
+
+/* An answer with a length past this is passed on as it comes, not held */
+#define HELD_MAX (1u << 20)
 
 /* A client slower than its stream: past this much unsent, its engine's
  * connection is not read until the client has taken all of it, as nginx
@@ -20,7 +30,7 @@
 
 /* Headers that belong to one hop, or carry the client's secret: never
  * passed to an engine (RFC 9110 7.6.1; the token stays at the door). */
-static bool hop_header(const char *k)
+bool sc_px_hop_header(const char *k)
 {
 	static const char *const drop[] = { "connection", "keep-alive", "proxy-connection", "te", "trailer",
 					    "transfer-encoding", "upgrade", "proxy-authorization", "authorization",
@@ -40,63 +50,163 @@ static bool tchar(unsigned char c)
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-/* What evhttp lets through but a request or an answer must not have, as
- * the reason to refuse it; NULL: none. A name that is no token
- * ("Transfer-Encoding :") is not a header evhttp frames by, yet an
- * engine's parser may trim it and frame by it: the two would read
- * different requests from one connection (RFC 9112 5.1, 6.3). Two
- * Content-Lengths or two credentials leave the same doubt about which
- * one counts. */
-const char *sc_px_bad_headers(struct evkeyvalq *h)
+/* What http-parser lets through but a request or an answer must not
+ * have, as the reason to refuse it; NULL: none. A name that is no token
+ * ("Transfer-Encoding :", which http-parser reads as a name with a space)
+ * is not a header the proxy frames by, yet an engine's parser may trim it
+ * and frame by it: the two would read different requests from one
+ * connection (RFC 9112 5.1, 6.3). Two credentials, or two Hosts, leave the
+ * same doubt about which one counts. */
+const char *sc_px_bad_headers(const struct px_hdrs *h)
 {
 	static const char *const once[] = { "content-length", "transfer-encoding", "host", "authorization",
 					    "x-api-key" };
 	unsigned seen[ARRAY_SIZE(once)] = { 0 };
-	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
-		const unsigned char *c = (const unsigned char *)kv->key;
+	for (size_t i = 0; i < h->n; i++) {
+		const char *key = sc_px_hdr_name(h, i);
+		const unsigned char *c = (const unsigned char *)key;
 		if (!*c)
 			return "a header has an empty name";
 		for (; *c; c++)
 			if (!tchar(*c))
 				return "a header name has a space or a character a name cannot have";
-		size_t n = (size_t)(c - (const unsigned char *)kv->key);
-		for (c = (const unsigned char *)kv->value; *c; c++)
+		size_t n = (size_t)(c - (const unsigned char *)key);
+		for (c = (const unsigned char *)sc_px_hdr_value(h, i); *c; c++)
 			if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
 				return "a header value has a control character";
-		/* by length first, as hop_header: every header of every request passes here */
-		for (size_t i = 0; i < ARRAY_SIZE(once); i++)
-			if (strlen(once[i]) == n && strcasecmp(kv->key, once[i]) == 0 && ++seen[i] > 1)
+		/* by length first, as sc_px_hop_header: every header of every request passes here */
+		for (size_t k = 0; k < ARRAY_SIZE(once); k++)
+			if (strlen(once[k]) == n && strcasecmp(key, once[k]) == 0 && ++seen[k] > 1)
 				return "a header that may appear once appears twice (Content-Length, Transfer-Encoding, "
 				       "Host, Authorization or x-api-key)";
 	}
 	return NULL;
 }
 
-/* What evhttp queued on a connection goes out now, in this turn of the
- * loop: evhttp would arm EPOLLOUT and write in the next turn, three system
- * calls (epoll_ctl in, the wakeup, epoll_ctl out) where one does, and an
- * SSE event a turn late. The callback libevent runs after its own write
- * runs the same way (bufferevent_trigger: a request ends, a response is
- * awaited). A write that fails or leaves bytes changes nothing: libevent
- * goes on as without us. Call it last: the callback may end the request
- * or free the connection. */
-void sc_px_flush(struct px *px, struct evhttp_connection *evcon)
+/* ---- the answer, parsed ---- */
+
+static struct px_up *up_of(http_parser *p)
 {
-	const struct event_api *ev = px->ev;
-	struct bufferevent *bev = evcon ? ev->conn_get_bufferevent(evcon) : NULL;
-	struct evbuffer *out = bev ? ev->bev_get_output(bev) : NULL;
-	int fd = bev ? ev->bev_getfd(bev) : -1;
-	if (fd < 0 || ev->buf_length(out) == 0)
-		return;
-	/* the socket bufferevent keeps its output's front frozen but while it
-	 * writes (bufferevent_sock.c, bufferevent_writecb): so do we */
-	ev->buf_unfreeze(out, 1);
-	int r = ev->buf_write(out, fd);
-	ev->buf_freeze(out, 1);
-	if (r < 0 || ev->buf_length(out) > 0)
-		return;
-	ev->bev_disable(bev, EV_WRITE);
-	ev->bev_trigger(bev, EV_WRITE, 0);
+	return PX_OWNER(p, struct px_up);
+}
+
+static int on_headers_complete(http_parser *p)
+{
+	struct px_up *u = up_of(p);
+	struct px_req *rq = u->rq;
+	int code = p->status_code;
+	if (sc_px_hdrs_end(&u->msg.hdrs) < 0)
+		return -1;
+	/* no engine sends a 1xx here; taken for the answer, it would end it */
+	if (code < 200 || code > 599 || sc_px_bad_headers(&u->msg.hdrs)) {
+		u->why = "its answer was not valid HTTP";
+		return -1;
+	}
+	const char *ctype = sc_px_hdrs_find(&u->msg.hdrs, "Content-Type");
+	bool sse = ctype && strncasecmp(ctype, "text/event-stream", 17) == 0;
+	/* one with a length is held and sent whole, up to a size: what an
+	 * engine says it sends does not decide what the proxy keeps */
+	u->streaming = sse || !sc_px_hdrs_find(&u->msg.hdrs, "Content-Length") || p->content_length > HELD_MAX;
+	rq->status = code;
+	if (rq->started) {
+		/* the client has an SSE reply (loading comments) already: a
+		 * refusal can only become an error event */
+		u->to_error = code != 200;
+		u->streaming = !u->to_error;
+		return 0;
+	}
+	for (size_t i = 0; i < u->msg.hdrs.n; i++)
+		if (!sc_px_hop_header(sc_px_hdr_name(&u->msg.hdrs, i)))
+			sc_px_reply_header(rq, sc_px_hdr_name(&u->msg.hdrs, i), sc_px_hdr_value(&u->msg.hdrs, i));
+	if (!u->streaming)
+		return 0;
+	/* any proxy in front (nginx, a tunnel) must not buffer a stream */
+	sc_px_reply_header(rq, "X-Accel-Buffering", "no");
+	if (sse && !sc_px_hdrs_find(&u->msg.hdrs, "Cache-Control"))
+		sc_px_reply_header(rq, "Cache-Control", "no-cache");
+	sc_px_reply_start(rq, code);
+	return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+	struct px_up *u = up_of(p);
+	struct px_req *rq = u->rq;
+	if (u->to_error)  /* the start of a refusal is all its error event tells */
+		return sc_px_buf_size(&u->held) > 4096 || sc_px_buf_add(&u->held, at, n) == 0 ? 0 : -1;
+	if (!u->streaming)
+		return sc_px_buf_add(&u->held, at, n) < 0 ? -1 : 0;
+	sc_px_reply_chunk(rq, at, n);
+	if (sc_px_reply_unsent(rq) > STREAM_PAUSE_AT && !u->paused) {
+		u->paused = true;
+		if (!u->paused_once)
+			sc_px_log(u->px, "%s: client=%s reads slower than the stream: the engine waits for it", rq->m->name,
+				  rq->label ? rq->label : rq->client);
+		u->paused_once = true;
+	}
+	return 0;
+}
+
+static const http_parser_settings answer_settings = {
+	.on_header_field = sc_px_on_header_field,
+	.on_header_value = sc_px_on_header_value,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = sc_px_on_message_complete,
+};
+
+/* ---- connections ---- */
+
+static void up_cb(evutil_socket_t fd, short what, void *arg);
+
+static void up_free(struct px *px, struct px_up *u)
+{
+	if (u->ev)
+		px->ev->event_free(u->ev);
+	if (u->fd >= 0)
+		close(u->fd);
+	sc_px_buf_free(&u->out);
+	sc_px_buf_free(&u->held);
+	sc_px_hdrs_free(&u->msg.hdrs);
+	free(u);
+}
+
+/* A socket to the engine, connecting; -1 with errno when it cannot be made */
+static int up_connect(struct px_up *u)
+{
+	struct px *px = u->px;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai;
+	char ps[16];
+	int one = 1;
+	snprintf(ps, sizeof ps, "%d", u->port);
+	if (getaddrinfo(u->host, ps, &hints, &ai)) {
+		errno = EHOSTUNREACH;
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		freeaddrinfo(ai);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (r < 0 && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	if (!(u->ev = px->ev->event_new(px->base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, up_cb, u)) ||
+	    px->ev->event_add(u->ev, NULL) < 0) {
+		if (u->ev)
+			px->ev->event_free(u->ev);
+		u->ev = NULL;
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	u->fd = fd;
+	u->connected = r == 0;
+	return 0;
 }
 
 static struct px_up *up_take(struct px *px, struct px_model *m, const char *host, int port)
@@ -108,68 +218,42 @@ static struct px_up *up_take(struct px *px, struct px_model *m, const char *host
 			*p = u->next;
 			u->next = NULL;
 			m->n_idle--;
+			u->reused = true;
 			return u;
 		}
 	}
 	struct px_up *u = calloc(1, sizeof *u);
 	if (!u)
 		return NULL;
-	u->px = px;
+	u->px = u->msg.px = px;
+	u->m = m;
+	u->fd = -1;
 	u->port = port;
 	snprintf(u->host, sizeof u->host, "%s", host);
-	if (!(u->evcon = px->ev->conn_new(px->base, NULL, host, (ev_uint16_t)port))) {
-		free(u);
+	if (up_connect(u) < 0) {
+		up_free(px, u);
 		return NULL;
 	}
-	px->ev->conn_set_timeout(u->evcon, (int)px->reg->r.proxy.upstream_timeout);
-	px->ev->conn_set_retries(u->evcon, 0);
-	px->ev->conn_set_max_headers_size(u->evcon, PX_HEADERS_MAX);
 	return u;
 }
 
-static void up_free(struct px *px, struct px_up *u)
+/* Back to its model's pool, or closed: an answer not read whole, one the
+ * engine ended by closing, or bytes past its end (they would be read as
+ * the next answer: an engine that sent them is not trusted again). */
+static void up_put(struct px *px, struct px_up *u)
 {
-	if (u->evcon)
-		px->ev->conn_free(u->evcon);
-	if (u->held)
-		px->ev->buf_free(u->held);
-	free(u);
-}
-
-static void up_resume(struct px *px, struct px_up *u)
-{
-	if (!u->paused)
-		return;
-	u->paused = false;
-	px->ev->bev_enable(px->ev->conn_get_bufferevent(u->evcon), EV_READ);
-}
-
-/* send_reply_chunk_with_cb: the client's connection has sent all it was
- * given. Its record outlives every write callback (freed when evhttp
- * closes the connection). */
-static void client_drained(struct evhttp_connection *evcon, void *arg)
-{
-	struct px_conn *c = arg;
-	(void)evcon;
-	if (c->rq && c->rq->up)
-		up_resume(c->px, c->rq->up);
-}
-
-static void up_put(struct px *px, struct px_model *m, struct px_up *u)
-{
-	up_resume(px, u);
-	u->paused_once = false;
+	struct px_model *m = u->m;
+	bool keep = u->msg.done && !u->eof && !u->leftover && !u->why && px->hp->should_keep_alive(&u->hp);
 	u->rq = NULL;
-	u->streaming = u->to_error = u->failed = false;
-	if (u->held)
-		px->ev->buf_drain(u->held, px->ev->buf_length(u->held));
-	/* bytes past the end of the answer would be read as the next answer:
-	 * an engine that sent them is not trusted with another request */
-	struct bufferevent *bev = u->evcon ? px->ev->conn_get_bufferevent(u->evcon) : NULL;
-	if (m->n_idle >= POOL_IDLE_MAX || !bev || px->ev->buf_length(px->ev->bev_get_input(bev)) > 0) {
+	if (!keep || m->n_idle >= POOL_IDLE_MAX) {
 		up_free(px, u);
 		return;
 	}
+	u->paused = u->paused_once = u->streaming = u->to_error = false;
+	u->answered = u->msg.done = u->retried = false;
+	sc_px_buf_reset(&u->out);
+	sc_px_buf_reset(&u->held);
+	sc_px_hdrs_reset(&u->msg.hdrs);
 	u->next = m->idle;
 	m->idle = u;
 	m->n_idle++;
@@ -186,7 +270,7 @@ void sc_px_pool_done(struct px *px, struct px_model *m)
 }
 
 /* The request no longer needs its upstream: back to the pool, or (cancel)
- * its request dropped, which closes the connection the engine sees. */
+ * closed, so the engine sees its request dropped and stops generating. */
 void sc_px_up_release(struct px_req *rq, bool cancel)
 {
 	struct px_up *u = rq->up;
@@ -194,185 +278,195 @@ void sc_px_up_release(struct px_req *rq, bool cancel)
 		return;
 	rq->up = NULL;
 	u->rq = NULL;
-	if (cancel) {
-		/* the ureq callbacks hold u; cancelling frees the request and
-		 * resets the connection, so the engine stops generating */
-		struct evhttp_connection *c = u->evcon;
-		u->evcon = NULL;
-		if (c)
-			rq->px->ev->conn_free(c);
+	if (cancel)
 		up_free(rq->px, u);
-		return;
-	}
-	up_put(rq->px, rq->m, u);
+	else
+		up_put(rq->px, u);
 }
 
-static int up_header(struct evhttp_request *ureq, void *arg)
+void sc_px_up_resume(struct px_up *u)
 {
-	struct px_up *u = arg;
-	struct px_req *rq = u->rq;
-	const struct event_api *ev = u->px->ev;
-	if (!rq || !rq->req)
-		return -1;
-	int code = ev->req_response_code(ureq);
-	/* evhttp takes a 1xx for the answer; no engine sends one here */
-	if (code < 200 || code > 599 || sc_px_bad_headers(ev->req_input_headers(ureq))) {
-		u->failed = true;
-		u->err = EVREQ_HTTP_INVALID_HEADER;
-		return -1;
-	}
-	struct evkeyvalq *in = ev->req_input_headers(ureq);
-	const char *ctype = ev->find_header(in, "Content-Type");
-	bool sse = ctype && strncasecmp(ctype, "text/event-stream", 17) == 0;
-	u->streaming = sse || !ev->find_header(in, "Content-Length");
-	if (rq->started) {
-		/* the client has an SSE reply (loading comments) already: a
-		 * refusal can only become an error event */
-		u->to_error = code != 200;
-		u->streaming = !u->to_error;
-		rq->status = code;
-		return 0;
-	}
-	rq->status = code;
-	struct evkeyvalq *out = ev->req_output_headers(rq->req);
-	for (struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next)
-		if (!hop_header(h->key))
-			ev->add_header(out, h->key, h->value);
-	if (!u->streaming)
-		return 0;
-	/* any proxy in front (nginx, a tunnel) must not buffer a stream */
-	ev->add_header(out, "X-Accel-Buffering", "no");
-	if (sse && !ev->find_header(out, "Cache-Control"))
-		ev->add_header(out, "Cache-Control", "no-cache");
-	ev->send_reply_start(rq->req, code, NULL);
-	rq->started = true;
-	return 0;
+	u->paused = false;
+	u->px->ev->event_active(u->ev, EV_READ, 0);
 }
 
-static void up_chunk(struct evhttp_request *ureq, void *arg)
+/* The engine failed this request: 502 (or an SSE error event), and the
+ * connection closed. */
+static void up_fail(struct px_up *u, const char *why)
 {
-	struct px_up *u = arg;
-	struct px_req *rq = u->rq;
-	const struct event_api *ev = u->px->ev;
-	struct evbuffer *in = ev->req_input_buffer(ureq);
-	if (!rq || !rq->req) {
-		ev->buf_drain(in, ev->buf_length(in));
-		return;
-	}
-	if (u->streaming && rq->started) {
-		struct evhttp_connection *client = ev->req_connection(rq->req);
-		if (!rq->conn) {
-			ev->send_reply_chunk(rq->req, in);
-			sc_px_flush(u->px, client);
-			return;
-		}
-		ev->send_reply_chunk_with_cb(rq->req, in, client_drained, rq->conn);
-		sc_px_flush(u->px, client);  /* a chunk's callback ends nothing */
-		if (ev->buf_length(ev->bev_get_output(ev->conn_get_bufferevent(client))) > STREAM_PAUSE_AT && !u->paused) {
-			u->paused = true;
-			ev->bev_disable(ev->conn_get_bufferevent(u->evcon), EV_READ);
-			if (!u->paused_once)
-				sc_px_log(u->px, "%s: client=%s reads slower than the stream: the engine waits for it", rq->m->name,
-					  rq->label ? rq->label : rq->client);
-			u->paused_once = true;
-		}
-		return;
-	}
-	if (!u->held && !(u->held = ev->buf_new()))
-		return;
-	ev->buf_add_buffer(u->held, in);
-}
-
-static void up_error(enum evhttp_request_error err, void *arg)
-{
-	struct px_up *u = arg;
-	if (u->failed)
-		return;  /* up_header said why already */
-	u->failed = true;
-	u->err = err;
-}
-
-static const char *up_error_name(enum evhttp_request_error err)
-{
-	switch (err) {
-	case EVREQ_HTTP_TIMEOUT:
-		return "it did not answer within upstream-timeout";
-	case EVREQ_HTTP_EOF:
-		return "it closed the connection before the answer was complete";
-	case EVREQ_HTTP_INVALID_HEADER:
-		return "its answer was not valid HTTP";
-	case EVREQ_HTTP_BUFFER_ERROR:
-		return "the connection failed";
-	default:
-		return "the request failed";
-	}
-}
-
-static void up_done(struct evhttp_request *ureq, void *arg)
-{
-	struct px_up *u = arg;
-	struct px_req *rq = u->rq;
 	struct px *px = u->px;
-	const struct event_api *ev = px->ev;
-	if (!rq) {
-		/* its client went away and the request was let go: nothing waits */
-		return;
-	}
-	/* an engine that closed without any answer leaves a code of 0 */
-	if (ureq && !u->failed && !ev->req_response_code(ureq)) {
-		u->failed = true;
-		u->err = EVREQ_HTTP_EOF;
-	}
-	if (!ureq || u->failed) {
-		px->upstream_errors++;
-		/* no request and no error callback: the connection never came up */
-		const char *why = u->failed ? up_error_name(u->err) : "it is not reachable";
-		sc_px_log(px, "%s: upstream %s:%d: %s", rq->m->name, u->host, u->port, why);
-		sc_px_watch_forget(rq->m);  /* the engine may be gone: ask the truth again */
-		/* the connection is reset: the next request makes a new one */
-		sc_px_up_release(rq, false);
-		sc_px_reply_failure(rq, 502, "upstream_error", "the engine of %s failed: %s", rq->m->name, why);
-		return;
-	}
+	struct px_req *rq = u->rq;
+	px->upstream_errors++;
+	sc_px_log(px, "%s: upstream %s:%d: %s", rq->m->name, u->host, u->port, why);
+	sc_px_watch_forget(rq->m);  /* the engine may be gone: ask the truth again */
+	sc_px_up_release(rq, true);
+	sc_px_reply_failure(rq, 502, "upstream_error", "the engine of %s failed: %s", rq->m->name, why);
+}
+
+/* A kept-alive connection the engine closed just as the request went out
+ * (its idle timeout): the request never reached it, and goes again once
+ * on a new connection. */
+static bool up_retry(struct px_up *u)
+{
+	struct px *px = u->px;
+	if (!u->reused || u->retried || u->answered)
+		return false;
+	px->ev->event_free(u->ev);
+	u->ev = NULL;
+	close(u->fd);
+	u->fd = -1;
+	u->retried = true;
+	u->reused = false;
+	u->out.off = 0;
+	px->hp->init(&u->hp, HTTP_RESPONSE);
+	u->msg.done = false;
+	u->hp.data = &u->msg;
+	return up_connect(u) == 0;
+}
+
+/* The answer is whole: to the client, and the connection back to the pool. */
+static void up_finish(struct px_up *u)
+{
+	struct px_req *rq = u->rq;
 	if (u->to_error) {
-		struct evbuffer *b = u->held;
-		size_t n = b ? ev->buf_length(b) : 0;
-		char *text = n ? (char *)ev->buf_pullup(b, -1) : NULL;
+		size_t n = sc_px_buf_size(&u->held);
+		_cleanup_free_ char *copy = n ? strndup(sc_px_buf_data(&u->held), n > 400 ? 400 : n) : NULL;
 		int code = rq->status;
-		_cleanup_free_ char *copy = text ? strndup(text, n > 400 ? 400 : n) : NULL;
 		sc_px_up_release(rq, false);
 		sc_px_reply_failure(rq, code, "upstream_error", "the engine of %s answered %d: %s", rq->m->name, code,
 				     copy ? copy : "(no body)");
 		return;
 	}
-	struct evhttp_connection *client = ev->req_connection(rq->req);
 	if (u->streaming) {
 		sc_px_up_release(rq, false);
-		ev->send_reply_end(rq->req);
+		sc_px_reply_end(rq);
 		sc_px_req_finish(rq, rq->status);
-		sc_px_flush(px, client);
 		return;
 	}
-	struct evbuffer *held = u->held;
-	u->held = NULL;
+	struct px_buf held = u->held;
+	u->held = (struct px_buf){ 0 };
 	sc_px_up_release(rq, false);
-	ev->send_reply(rq->req, rq->status, NULL, held);
-	if (held)
-		ev->buf_free(held);
+	sc_px_reply_all(rq, rq->status, sc_px_buf_data(&held), sc_px_buf_size(&held));
+	sc_px_buf_free(&held);
 	sc_px_req_finish(rq, rq->status);
-	sc_px_flush(px, client);
+}
+
+static void pool_drop(struct px *px, struct px_up *u)
+{
+	struct px_model *m = u->m;
+	for (struct px_up **p = &m->idle; *p; p = &(*p)->next)
+		if (*p == u) {
+			*p = u->next;
+			m->n_idle--;
+			break;
+		}
+	up_free(px, u);
+}
+
+/* The request, as much as the socket takes now; -1: the connection failed */
+static int up_send(struct px_up *u)
+{
+	while (sc_px_buf_size(&u->out)) {
+		ssize_t n = send(u->fd, u->out.p + u->out.off, sc_px_buf_size(&u->out), MSG_NOSIGNAL);
+		if (n > 0)
+			u->out.off += (size_t)n;
+		else if (n < 0 && errno == EAGAIN)
+			return 0;
+		else if (!(n < 0 && errno == EINTR))
+			return -1;
+	}
+	return 0;
+}
+
+/* Every return below is the last use of u: finishing or failing may
+ * free it, or hand it to another request. */
+static void up_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct px_up *u = arg;
+	struct px *px = u->px;
+	if (!u->rq) {
+		/* idle: the engine closed it (or sent what no one asked for) */
+		char b;
+		if (recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
+			return;
+		pool_drop(px, u);
+		return;
+	}
+	if (!u->connected) {
+		int err = 0;
+		socklen_t l = sizeof err;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+			err = errno;
+		if (err) {
+			up_fail(u, "it is not reachable");
+			return;
+		}
+		if (!(what & EV_WRITE))
+			return;
+		u->connected = true;
+	}
+	if (up_send(u) < 0) {
+		if (!up_retry(u))
+			up_fail(u, "the connection failed");
+		return;
+	}
+	while (!u->paused && !u->msg.done) {
+		char buf[64 << 10];
+		bool more;
+		ssize_t n = sc_px_read(fd, buf, sizeof buf, what, &more);
+		if (n > 0) {
+			u->answered = true;
+			u->deadline = sc_now_ms() + px->reg->r.proxy.upstream_timeout * 1000;
+			size_t k = px->hp->execute(&u->hp, &answer_settings, buf, (size_t)n);
+			enum http_errno err = HTTP_PARSER_ERRNO(&u->hp);
+			if (err == HPE_PAUSED && u->msg.done) {
+				u->leftover = k < (size_t)n;
+				break;
+			}
+			if (err != HPE_OK) {
+				up_fail(u, u->why ? u->why : "its answer was not valid HTTP");
+				return;
+			}
+			if (!more)
+				return;
+			continue;
+		}
+		if (n == -EAGAIN)
+			return;
+		if (up_retry(u))
+			return;
+		if (n == 0) {
+			/* an answer without a length ends here; any other is cut */
+			u->eof = true;
+			px->hp->execute(&u->hp, &answer_settings, NULL, 0);
+			if (u->msg.done)
+				break;
+		}
+		up_fail(u, n == 0 ? "it closed the connection before the answer was complete" : "the connection failed");
+		return;
+	}
+	if (u->msg.done)
+		up_finish(u);
+}
+
+/* Once a second, for a request whose client waits: an engine silent for
+ * upstream-timeout fails it (one held back by a slow client is not). */
+void sc_px_ups_sweep(struct px *px, struct px_req *rq, int64_t now)
+{
+	struct px_up *u = rq->up;
+	if (u && !u->paused && now > u->deadline)
+		up_fail(u, "it did not answer within upstream-timeout");
 }
 
 void sc_px_forward(struct px *px, struct px_req *rq, const char *host, int port)
 {
-	const struct event_api *ev = px->ev;
 	struct px_model *m = rq->m;
 	struct px_up *u = up_take(px, m, host, port);
-	struct evhttp_request *ureq = u ? ev->req_new(up_done, u) : NULL;
-	if (!ureq) {
-		if (u)
-			up_put(px, m, u);
-		sc_px_reply_json(rq, 503, "server_error", "proxy_error", "out of memory");
+	if (!u) {
+		px->upstream_errors++;
+		sc_px_log(px, "%s: upstream %s:%d: %s", m->name, host, port, strerror(errno));
+		sc_px_watch_forget(m);
+		sc_px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s is not reachable", m->name);
 		return;
 	}
 	u->rq = rq;
@@ -380,23 +474,24 @@ void sc_px_forward(struct px *px, struct px_req *rq, const char *host, int port)
 	rq->inflight = true;
 	m->inflight++;
 	px->notes_dirty = true;
-	ev->req_set_header_cb(ureq, up_header);
-	ev->req_set_chunked_cb(ureq, up_chunk);
-	ev->req_set_error_cb(ureq, up_error);
-	struct evkeyvalq *out = ev->req_output_headers(ureq), *in = ev->req_input_headers(rq->req);
-	for (struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next)
-		if (!hop_header(h->key))
-			ev->add_header(out, h->key, h->value);
-	char hp[300];
-	snprintf(hp, sizeof hp, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
-	ev->add_header(out, "Host", hp);
-	if (rq->body)
-		ev->buf_add_buffer(ev->req_output_buffer(ureq), rq->body);
-	if (ev->make_request(u->evcon, ureq, rq->cmd, rq->route) < 0) {
-		/* make_request freed ureq */
+	px->hp->init(&u->hp, HTTP_RESPONSE);
+	u->msg.done = false;
+	u->hp.data = &u->msg;
+	u->deadline = sc_now_ms() + px->reg->r.proxy.upstream_timeout * 1000;
+	size_t blen = sc_px_buf_size(&rq->body);
+	bool v6 = strchr(host, ':');
+	struct px_buf *o = &u->out;
+	if ((sc_px_buf_add(o, "POST ", 5) | sc_px_buf_adds(o, rq->route) | sc_px_buf_add(o, " HTTP/1.1\r\nHost: ", 17) |
+	     sc_px_buf_adds(o, v6 ? "[" : "") | sc_px_buf_adds(o, host) | sc_px_buf_adds(o, v6 ? "]:" : ":") |
+	     sc_px_buf_addu(o, (unsigned)port) | sc_px_buf_add(o, "\r\n", 2) |
+	     sc_px_buf_add(o, sc_px_buf_data(&rq->fwd), sc_px_buf_size(&rq->fwd)) |
+	     sc_px_buf_add(o, "Content-Length: ", 16) | sc_px_buf_addu(o, blen) | sc_px_buf_add(o, "\r\n\r\n", 4) |
+	     sc_px_buf_add(o, sc_px_buf_data(&rq->body), blen)) < 0) {
 		sc_px_up_release(rq, true);
-		sc_px_reply_json(rq, 502, "server_error", "upstream_error", "the engine of %s is not reachable", m->name);
+		sc_px_reply_json(rq, 503, "server_error", "proxy_error", "out of memory");
 		return;
 	}
-	sc_px_flush(px, u->evcon);
+	/* written now if the connection is up; else at its first writable edge */
+	if (u->connected && up_send(u) < 0 && !up_retry(u))
+		up_fail(u, "the connection failed");
 }

@@ -35,16 +35,15 @@ void sc_px_count(struct px_model *m, int code)
 	m->codes[i].n++;
 }
 
-void sc_px_metrics(struct px *px, struct evbuffer *b)
+void sc_px_metrics(struct px *px, struct px_buf *b)
 {
-	const struct event_api *ev = px->ev;
-	ev->buf_add_printf(b, "# HELP sparkctl_proxy_requests_total Requests answered, by model and status.\n"
-			      "# TYPE sparkctl_proxy_requests_total counter\n");
+	sc_px_buf_printf(b, "# HELP sparkctl_proxy_requests_total Requests answered, by model and status.\n"
+			    "# TYPE sparkctl_proxy_requests_total counter\n");
 	for (size_t i = 0; i < px->n_models; i++)
 		for (size_t k = 0; k < ARRAY_SIZE(px->models[i]->codes) && px->models[i]->codes[k].n; k++)
-			ev->buf_add_printf(b, "sparkctl_proxy_requests_total{model=\"%s\",code=\"%d\"} %llu\n",
-					   px->models[i]->name, px->models[i]->codes[k].code,
-					   (unsigned long long)px->models[i]->codes[k].n);
+			sc_px_buf_printf(b, "sparkctl_proxy_requests_total{model=\"%s\",code=\"%d\"} %llu\n",
+					 px->models[i]->name, px->models[i]->codes[k].code,
+					 (unsigned long long)px->models[i]->codes[k].n);
 	/* model names are [A-Za-z0-9._:+-]: nothing to escape in a label */
 	static const struct {
 		const char *name, *type, *help;
@@ -58,7 +57,7 @@ void sc_px_metrics(struct px *px, struct evbuffer *b)
 		{ "sparkctl_proxy_ttl_stops_total", "counter", "Stops after the model's ttl." },
 	};
 	for (size_t k = 0; k < ARRAY_SIZE(g); k++) {
-		ev->buf_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", g[k].name, g[k].help, g[k].name, g[k].type);
+		sc_px_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", g[k].name, g[k].help, g[k].name, g[k].type);
 		for (size_t i = 0; i < px->n_models; i++) {
 			struct px_model *m = px->models[i];
 			char host[256];
@@ -67,28 +66,28 @@ void sc_px_metrics(struct px *px, struct evbuffer *b)
 				 : k == 2 ? sc_px_model_up(px, m, host, sizeof host, &port)
 				 : k == 3 ? (double)m->starts : k == 4 ? (double)m->start_failures
 				 : k == 5 ? m->start_seconds : (double)m->ttl_stops;
-			ev->buf_add_printf(b, "%s{model=\"%s\"} %g\n", g[k].name, m->name, v);
+			sc_px_buf_printf(b, "%s{model=\"%s\"} %g\n", g[k].name, m->name, v);
 		}
 	}
-	ev->buf_add_printf(b,
-			   "# HELP sparkctl_proxy_swaps_total Starts that stopped another model of the group.\n"
-			   "# TYPE sparkctl_proxy_swaps_total counter\nsparkctl_proxy_swaps_total %llu\n"
-			   "# HELP sparkctl_proxy_unauthorized_total Requests without a valid token.\n"
-			   "# TYPE sparkctl_proxy_unauthorized_total counter\nsparkctl_proxy_unauthorized_total %llu\n"
-			   "# HELP sparkctl_proxy_queue_full_total Requests refused because their queue was full.\n"
-			   "# TYPE sparkctl_proxy_queue_full_total counter\nsparkctl_proxy_queue_full_total %llu\n"
-			   "# HELP sparkctl_proxy_upstream_errors_total Engine connections that failed.\n"
-			   "# TYPE sparkctl_proxy_upstream_errors_total counter\nsparkctl_proxy_upstream_errors_total %llu\n"
-			   "# HELP sparkctl_proxy_accept_pauses_total Times the connection cap paused accepting.\n"
-			   "# TYPE sparkctl_proxy_accept_pauses_total counter\nsparkctl_proxy_accept_pauses_total %llu\n"
-			   "# HELP sparkctl_proxy_connections Client connections open.\n"
-			   "# TYPE sparkctl_proxy_connections gauge\nsparkctl_proxy_connections %zu\n"
-			   "# HELP sparkctl_proxy_uptime_seconds Seconds since the proxy started.\n"
-			   "# TYPE sparkctl_proxy_uptime_seconds gauge\nsparkctl_proxy_uptime_seconds %lld\n",
-			   (unsigned long long)px->swaps, (unsigned long long)px->unauthorized,
-			   (unsigned long long)px->queue_full, (unsigned long long)px->upstream_errors,
-			   (unsigned long long)px->accept_pauses, px->n_conns,
-			   (long long)((sc_now_ms() - px->started_ms) / 1000));
+	sc_px_buf_printf(b,
+			 "# HELP sparkctl_proxy_swaps_total Starts that stopped another model of the group.\n"
+			 "# TYPE sparkctl_proxy_swaps_total counter\nsparkctl_proxy_swaps_total %llu\n"
+			 "# HELP sparkctl_proxy_unauthorized_total Requests without a valid token.\n"
+			 "# TYPE sparkctl_proxy_unauthorized_total counter\nsparkctl_proxy_unauthorized_total %llu\n"
+			 "# HELP sparkctl_proxy_queue_full_total Requests refused because their queue was full.\n"
+			 "# TYPE sparkctl_proxy_queue_full_total counter\nsparkctl_proxy_queue_full_total %llu\n"
+			 "# HELP sparkctl_proxy_upstream_errors_total Engine connections that failed.\n"
+			 "# TYPE sparkctl_proxy_upstream_errors_total counter\nsparkctl_proxy_upstream_errors_total %llu\n"
+			 "# HELP sparkctl_proxy_accept_pauses_total Times the connection cap paused accepting.\n"
+			 "# TYPE sparkctl_proxy_accept_pauses_total counter\nsparkctl_proxy_accept_pauses_total %llu\n"
+			 "# HELP sparkctl_proxy_connections Client connections open.\n"
+			 "# TYPE sparkctl_proxy_connections gauge\nsparkctl_proxy_connections %zu\n"
+			 "# HELP sparkctl_proxy_uptime_seconds Seconds since the proxy started.\n"
+			 "# TYPE sparkctl_proxy_uptime_seconds gauge\nsparkctl_proxy_uptime_seconds %lld\n",
+			 (unsigned long long)px->swaps, (unsigned long long)px->unauthorized,
+			 (unsigned long long)px->queue_full, (unsigned long long)px->upstream_errors,
+			 (unsigned long long)px->accept_pauses, px->n_conns,
+			 (long long)((sc_now_ms() - px->started_ms) / 1000));
 }
 
 static char *notes_path(struct px *px)

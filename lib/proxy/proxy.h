@@ -1,5 +1,6 @@
-/* sparkctl proxy: the box's front door. One event loop (libevent's evhttp,
- * loaded on first use) takes the clients' requests, checks their token,
+/* sparkctl proxy: the box's front door. One event loop (libevent's, with
+ * http-parser for HTTP, both loaded on first use) takes the clients'
+ * requests, checks their token,
  * and routes each by its "model" field to the engine that serves it,
  * starting it on demand with the switch logic in a worker thread. The
  * state files and the lock stay the truth: the proxy caches nothing that
@@ -25,7 +26,7 @@ struct sc_proxy_opts {
 };
 
 /* Runs until SIGTERM or SIGINT (then drains) and returns 0; <0 when it
- * cannot start (a port taken, no token file, libevent missing). */
+ * cannot start (a port taken, no token file, a library missing). */
 int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e);
 
 /* A running proxy as its <state-dir>/proxy.json tells (for ps). */

@@ -29,11 +29,11 @@ struct px_model *sc_px_model_find(struct px *px, const char *name)
 
 static void req_free(struct px_req *rq)
 {
-	const struct event_api *ev = rq->px->ev;
 	if (rq->comment_ev)
-		ev->event_free(rq->comment_ev);
-	if (rq->body)
-		ev->buf_free(rq->body);
+		rq->px->ev->event_free(rq->comment_ev);
+	sc_px_buf_free(&rq->body);
+	sc_px_buf_free(&rq->fwd);
+	sc_px_buf_free(&rq->reply_hdrs);
 	free(rq->uri);
 	free(rq);
 }
@@ -45,12 +45,10 @@ void sc_px_req_finish(struct px_req *rq, int status)
 	struct px_model *m = rq->m;
 	sc_px_unqueue(rq);
 	sc_px_up_release(rq, false);
-	if (rq->conn) {
-		rq->conn->rq = NULL;
-		sc_px_conn_unwatch(rq->conn);
-	}
+	if (rq->conn)
+		sc_px_conn_request_done(rq->conn);
 	/* the path only: a client may have put its token in the query */
-	sc_px_log(px, "%s %.*s model=%s client=%s status=%d ms=%lld", rq->cmd == EVHTTP_REQ_GET ? "GET" : "POST",
+	sc_px_log(px, "%s %.*s model=%s client=%s status=%d ms=%lld", rq->method,
 	       (int)strcspn(rq->uri, "?#"), rq->uri, m ? m->name : "-", rq->label ? rq->label : rq->client, status,
 	       (long long)(sc_now_ms() - rq->t0_ms));
 	bool ended = false;
@@ -70,37 +68,17 @@ void sc_px_req_finish(struct px_req *rq, int status)
  * (the engine sees the connection close and stops generating). */
 void sc_px_req_abort(struct px_req *rq)
 {
-	rq->req = NULL;
+	rq->conn = NULL;
 	sc_px_up_release(rq, true);
 	sc_px_req_finish(rq, 499);  /* nginx's code for "client closed request" */
-}
-
-/* Every answer of the proxy's own goes out at once (sc_px_flush): at
- * SIGTERM the loop ends right after the waiters are answered, and an
- * answer left for the next turn would never be written. */
-static void reply_buf(struct px_req *rq, int code, const char *ctype, struct evbuffer *b)
-{
-	struct px *px = rq->px;
-	const struct event_api *ev = px->ev;
-	struct evhttp_connection *client = rq->req ? ev->req_connection(rq->req) : NULL;
-	if (rq->req) {
-		ev->add_header(ev->req_output_headers(rq->req), "Content-Type", ctype);
-		ev->send_reply(rq->req, code, NULL, b);
-	}
-	sc_px_req_finish(rq, code);
-	sc_px_flush(px, client);
 }
 
 /* text NULL (out of memory on the way): an empty body */
 static void text_reply(struct px_req *rq, int code, const char *ctype, const char *text)
 {
-	const struct event_api *ev = rq->px->ev;
-	struct evbuffer *b = ev->buf_new();
-	if (b && text)
-		ev->buf_add(b, text, strlen(text));
-	reply_buf(rq, code, ctype, b);
-	if (b)
-		ev->buf_free(b);
+	sc_px_reply_header(rq, "Content-Type", ctype);
+	sc_px_reply_all(rq, code, text ? text : "", text ? strlen(text) : 0);
+	sc_px_req_finish(rq, code);
 }
 
 static void vreply_json(struct px_req *rq, int code, const char *type, const char *code_name, const char *fmt,
@@ -127,23 +105,16 @@ void sc_px_reply_json(struct px_req *rq, int code, const char *type, const char 
 /* OpenAI's clients raise on an SSE "error" event */
 static void error_event(struct px_req *rq, int code, const char *msg)
 {
-	struct px *px = rq->px;
-	const struct event_api *ev = px->ev;
-	struct evhttp_connection *client = rq->req ? ev->req_connection(rq->req) : NULL;
 	json_t *j = json_pack("{s:{s:s,s:s,s:i}}", "error", "message", msg, "type", "server_error", "code", code);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	struct evbuffer *b = ev->buf_new();
-	if (rq->req && b) {
-		ev->buf_add_printf(b, "event: error\ndata: %s\n\n", text ? text : "{}");
-		ev->send_reply_chunk(rq->req, b);
-		ev->send_reply_end(rq->req);
-	}
-	if (b)
-		ev->buf_free(b);
+	struct px_buf b = { 0 };
+	if (sc_px_buf_printf(&b, "event: error\ndata: %s\n\n", text ? text : "{}") == 0)
+		sc_px_reply_chunk(rq, b.p, b.len);
+	sc_px_reply_end(rq);
+	sc_px_buf_free(&b);
 	free(text);
 	sc_px_req_finish(rq, code);
-	sc_px_flush(px, client);
 }
 
 void sc_px_reply_failure(struct px_req *rq, int code, const char *code_name, const char *fmt, ...)
@@ -161,16 +132,14 @@ void sc_px_reply_failure(struct px_req *rq, int code, const char *code_name, con
 
 /* The token of the request: Authorization: Bearer T, or x-api-key: T
  * (Anthropic-style clients). -1: none matches. */
-static long authorize(struct px *px, struct evhttp_request *req)
+static long authorize(struct px *px, const struct px_hdrs *h)
 {
-	const struct event_api *ev = px->ev;
-	struct evkeyvalq *h = ev->req_input_headers(req);
-	const char *a = ev->find_header(h, "Authorization"), *t = NULL;
+	const char *a = sc_px_hdrs_find(h, "Authorization"), *t = NULL;
 	if (a && strncasecmp(a, "Bearer ", 7) == 0)
 		for (t = a + 7; *t == ' '; t++)
 			;
 	if (!t)
-		t = ev->find_header(h, "x-api-key");
+		t = sc_px_hdrs_find(h, "x-api-key");
 	if (!t || !*t)
 		return -1;
 	return sc_tokens_match(px->reg->tokens, px->reg->n_tokens, t, strlen(t));
@@ -196,12 +165,10 @@ static void list_models(struct px *px, struct px_req *rq)
 }
 
 /* POST with a body naming the model: queued or forwarded. */
-static void route_model(struct px *px, struct px_req *rq)
+static void route_model(struct px *px, struct px_req *rq, const struct px_hdrs *h)
 {
-	const struct event_api *ev = px->ev;
-	struct evbuffer *in = ev->req_input_buffer(rq->req);
-	size_t len = ev->buf_length(in);
-	const char *body = len ? (const char *)ev->buf_pullup(in, -1) : "";
+	size_t len = sc_px_buf_size(&rq->body);
+	const char *body = sc_px_buf_data(&rq->body);
 	char model[256];
 	sc_err e;
 	if (sc_px_body_fields(body, len, model, sizeof model, &rq->stream, &e) < 0) {
@@ -222,11 +189,17 @@ static void route_model(struct px *px, struct px_req *rq)
 		return;
 	}
 	rq->m = m;
-	if (!(rq->body = ev->buf_new())) {
+	/* what the engine gets of the headers, kept: the request may wait in
+	 * a queue past its connection's next read */
+	int k = 0;
+	for (size_t i = 0; i < h->n; i++)
+		if (!sc_px_hop_header(sc_px_hdr_name(h, i)))
+			k |= sc_px_buf_adds(&rq->fwd, sc_px_hdr_name(h, i)) | sc_px_buf_add(&rq->fwd, ": ", 2) |
+			     sc_px_buf_adds(&rq->fwd, sc_px_hdr_value(h, i)) | sc_px_buf_add(&rq->fwd, "\r\n", 2);
+	if (k < 0) {
 		sc_px_reply_json(rq, 503, "server_error", "proxy_error", "out of memory");
 		return;
 	}
-	ev->buf_add_buffer(rq->body, in);
 	if (px->shutting_down) {
 		sc_px_reply_json(rq, 503, "server_error", "shutting_down", "the proxy is shutting down");
 		return;
@@ -234,33 +207,28 @@ static void route_model(struct px *px, struct px_req *rq)
 	sc_px_submit(px, rq);
 }
 
-void sc_px_handle(struct evhttp_request *req, void *arg)
+void sc_px_refuse(struct px_req *rq, int code, const char *code_name, const char *why)
 {
-	struct px *px = arg;
-	const struct event_api *ev = px->ev;
-	struct px_req *rq = calloc(1, sizeof *rq);
-	const char *uri = ev->req_uri(req);
-	if (!rq || !(rq->uri = strdup(uri ? uri : "/"))) {
-		free(rq);
-		ev->send_reply(req, 503, NULL, NULL);
+	if (rq->conn)
+		rq->conn->keep = false;
+	sc_px_reply_json(rq, code, "invalid_request_error", code_name, "%s", why);
+}
+
+void sc_px_handle(struct px_req *rq, const struct px_hdrs *h)
+{
+	struct px *px = rq->px;
+	const char *bad = sc_px_bad_headers(h);
+	if (bad) {
+		/* and the connection closes: what was read after it is in doubt too */
+		sc_px_refuse(rq, 400, "bad_header", bad);
 		return;
 	}
-	rq->px = px;
-	rq->req = req;
-	rq->cmd = ev->req_command(req);
-	rq->t0_ms = sc_now_ms();
-	rq->status = 0;
-	struct evhttp_connection *evcon = ev->req_connection(req);
-	char *peer = NULL;
-	ev_uint16_t pport = 0;
-	ev->conn_get_peer(evcon, &peer, &pport);
-	snprintf(rq->client, sizeof rq->client, "%s", peer ? peer : "?");
-	sc_px_conn_watch(px, rq);
-	const char *bad = sc_px_bad_headers(ev->req_input_headers(req));
-	if (bad) {
-		/* and the connection closes: what evhttp read after it is in doubt too */
-		ev->add_header(ev->req_output_headers(req), "Connection", "close");
-		sc_px_reply_json(rq, 400, "invalid_request_error", "bad_header", "%s", bad);
+	bool get = streq(rq->method, "GET"), post = streq(rq->method, "POST");
+	if (!get && !post) {
+		/* the routes take no other (HEAD gets the refusal without its body) */
+		sc_px_reply_header(rq, "Allow", "GET, POST");
+		sc_px_reply_json(rq, 405, "invalid_request_error", "method_not_allowed", "%.20s: the proxy takes GET and POST",
+				 rq->method);
 		return;
 	}
 	/* the path without its query */
@@ -271,10 +239,10 @@ void sc_px_handle(struct evhttp_request *req, void *arg)
 		text_reply(rq, 200, "application/json", px->shutting_down ? "{\"status\":\"stopping\"}" : "{\"status\":\"ok\"}");
 		return;
 	}
-	long who = authorize(px, req);
+	long who = authorize(px, h);
 	if (who < 0) {
 		px->unauthorized++;
-		ev->add_header(ev->req_output_headers(req), "WWW-Authenticate", "Bearer");
+		sc_px_reply_header(rq, "WWW-Authenticate", "Bearer");
 		sc_px_reply_json(rq, 401, "invalid_request_error", "invalid_api_key",
 			      "a valid token is needed: Authorization: Bearer TOKEN (or x-api-key: TOKEN)");
 		return;
@@ -282,29 +250,28 @@ void sc_px_handle(struct evhttp_request *req, void *arg)
 	rq->label = px->reg->tokens[who].label;
 	if (!rq->label)
 		snprintf(rq->client, sizeof rq->client, "token#%ld", who + 1);
-	bool get = rq->cmd == EVHTTP_REQ_GET, post = rq->cmd == EVHTTP_REQ_POST;
 	if (streq(path, "/v1/models") && get) {
 		list_models(px, rq);
 		return;
 	}
 	if (streq(path, "/metrics") && get) {
-		struct evbuffer *b = ev->buf_new();
-		if (b)
-			sc_px_metrics(px, b);
-		reply_buf(rq, 200, "text/plain; version=0.0.4", b);
-		if (b)
-			ev->buf_free(b);
+		struct px_buf b = { 0 };
+		sc_px_metrics(px, &b);
+		sc_px_reply_header(rq, "Content-Type", "text/plain; version=0.0.4");
+		sc_px_reply_all(rq, 200, sc_px_buf_data(&b), b.len);
+		sc_px_buf_free(&b);
+		sc_px_req_finish(rq, 200);
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(model_routes); i++)
 		if (streq(path, model_routes[i])) {
 			if (!post) {
-				ev->add_header(ev->req_output_headers(req), "Allow", "POST");
+				sc_px_reply_header(rq, "Allow", "POST");
 				sc_px_reply_json(rq, 405, "invalid_request_error", "method_not_allowed", "%s takes POST", path);
 				return;
 			}
 			rq->route = model_routes[i];
-			route_model(px, rq);
+			route_model(px, rq, h);
 			return;
 		}
 	sc_px_reply_json(rq, 404, "invalid_request_error", "not_found",

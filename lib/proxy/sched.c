@@ -228,28 +228,21 @@ static void comment_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct px_req *rq = arg;
 	struct px *px = rq->px;
-	const struct event_api *ev = px->ev;
-	if (!rq->req)
+	if (!rq->conn)
 		return;
 	if (!rq->started) {
-		struct evkeyvalq *h = ev->req_output_headers(rq->req);
-		ev->add_header(h, "Content-Type", "text/event-stream");
-		ev->add_header(h, "Cache-Control", "no-cache");
-		ev->add_header(h, "X-Accel-Buffering", "no");
-		ev->send_reply_start(rq->req, 200, NULL);
-		rq->started = true;
-		rq->status = 200;
+		sc_px_reply_header(rq, "Content-Type", "text/event-stream");
+		sc_px_reply_header(rq, "Cache-Control", "no-cache");
+		sc_px_reply_header(rq, "X-Accel-Buffering", "no");
+		sc_px_reply_start(rq, 200);
 	}
-	struct evbuffer *b = ev->buf_new();
-	if (b) {
-		/* an SSE comment: clients ignore it, their idle timers do not */
-		ev->buf_add_printf(b, ": %s %s, %lld s\n\n", rq->m->busy ? "loading" : "waiting for", rq->m->name,
-				   (long long)((sc_now_ms() - rq->t0_ms + 500) / 1000));
-		ev->send_reply_chunk(rq->req, b);
-		ev->buf_free(b);
-	}
+	/* an SSE comment: clients ignore it, their idle timers do not */
+	char b[400];
+	int n = snprintf(b, sizeof b, ": %s %s, %lld s\n\n", rq->m->busy ? "loading" : "waiting for", rq->m->name,
+			 (long long)((sc_now_ms() - rq->t0_ms + 500) / 1000));
+	sc_px_reply_chunk(rq, b, n < (int)sizeof b ? (size_t)n : sizeof b - 1);
 	struct timeval tv = { px->reg->r.proxy.keepalive, 0 };
-	ev->event_add(rq->comment_ev, &tv);
+	px->ev->event_add(rq->comment_ev, &tv);
 }
 
 void sc_px_submit(struct px *px, struct px_req *rq)

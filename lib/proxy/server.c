@@ -1,5 +1,5 @@
-/* The proxy's loop: listeners, client connections (capped, timed out,
- * watched for hang-ups), signals (SIGHUP reloads, SIGTERM drains), and
+/* The proxy's loop: listeners (paused at the connection cap), signals
+ * (SIGHUP reloads, SIGTERM drains), the once-a-second sweep, and
  * sc_proxy_run that ties them together. */
 #include "px.h"
 #include "../base/time.h"
@@ -7,7 +7,7 @@
 #include "../ops/serve.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -15,188 +15,97 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- client connections ---- */
+/* ---- listeners ---- */
 
-/* Client connections open now: sockets whose local port is one we listen
- * on, not the listeners. evhttp tells of a connection's start (bevcb) but
- * not of the end of one that never sent a request, so the running count
- * is set right from here once a second and whenever it reaches the cap. */
-static size_t count_clients(struct px *px)
-{
-	size_t n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	if (!d)
-		return px->n_conns;
-	while ((de = readdir(d))) {
-		int fd = atoi(de->d_name), listening = 0;
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof ss, il = sizeof listening;
-		if (de->d_name[0] < '0' || de->d_name[0] > '9' || fd == dirfd(d) ||
-		    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
-		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) < 0 || listening)
-			continue;
-		int port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-							   : ((struct sockaddr_in6 *)&ss)->sin6_port);
-		for (size_t i = 0; i < px->n_ports; i++)
-			if (px->ports[i] == port) {
-				n++;
-				break;
-			}
-	}
-	closedir(d);
-	return n;
-}
-
-static void pause_accepting(struct px *px)
+/* At the connection cap the listeners pause (new clients wait in the
+ * kernel's backlog, as with nginx's worker_connections) instead of the
+ * proxy running out of files. */
+static void pause_accepting(struct px *px, const char *why)
 {
 	if (px->accepting_paused)
 		return;
 	for (size_t i = 0; i < px->n_bound; i++)
-		px->ev->listener_disable(px->ev->bound_socket_get_listener(px->bound[i]));
+		px->ev->event_del(px->bound[i].ev);
 	px->accepting_paused = true;
 	px->accept_pauses++;
-	sc_px_log(px, "%zu connections open (connections = %ld): new ones wait until one ends", px->n_conns,
-	       px->reg->r.proxy.connections);
+	sc_px_log(px, "%zu connections open (%s): new ones wait until one ends", px->n_conns, why);
 }
 
-static void resume_accepting(struct px *px)
+void sc_px_accept_resume(struct px *px)
 {
 	if (!px->accepting_paused || px->shutting_down || px->n_conns >= (size_t)px->reg->r.proxy.connections)
 		return;
 	for (size_t i = 0; i < px->n_bound; i++)
-		px->ev->listener_enable(px->ev->bound_socket_get_listener(px->bound[i]));
+		px->ev->event_add(px->bound[i].ev, NULL);
 	px->accepting_paused = false;
 }
 
-/* evhttp_set_bevcb: called for every accepted connection. At the cap the
- * listeners pause (new clients wait in the kernel's backlog, as with
- * nginx's worker_connections) instead of the proxy running out of files. */
-static struct bufferevent *new_conn(struct event_base *base, void *arg)
+static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct px *px = arg;
-	if (++px->n_conns >= (size_t)px->reg->r.proxy.connections) {
-		px->n_conns = count_clients(px);
-		if (px->n_conns >= (size_t)px->reg->r.proxy.connections)
-			pause_accepting(px);
-	}
-	return NULL;  /* evhttp makes its own */
-}
-
-static void conn_free(struct px *px, struct px_conn *c)
-{
-	if (c->watch)
-		px->ev->event_free(c->watch);
-	if (c->arm)
-		px->ev->event_free(c->arm);
-	if ((size_t)c->fd < px->cap_conns && px->conns[c->fd] == c)
-		px->conns[c->fd] = NULL;
-	free(c);
-}
-
-/* evhttp closes a connection: its request, if one runs, lost its client. */
-static void conn_closed(struct evhttp_connection *evcon, void *arg)
-{
-	struct px_conn *c = arg;
-	struct px *px = c->px;
-	if (c->rq) {
-		struct px_req *rq = c->rq;
-		struct evhttp_request *req = rq->req;
-		c->rq = NULL;
-		rq->conn = NULL;
-		sc_px_req_abort(rq);
-		/* a write that failed before we finished the reply: evhttp has
-		 * handed the request back to us (its connection is NULL) and
-		 * frees it only when the reply is ended */
-		if (req && !px->ev->req_connection(req))
-			px->ev->send_reply_end(req);
-	}
-	conn_free(px, c);
-	if (px->n_conns)
-		px->n_conns--;
-	resume_accepting(px);
-}
-
-static void hangup_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct px_conn *c = arg;
-	char b;
-	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n > 0)
-		return;  /* the client sent more (a pipelined request): it is there */
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		c->px->ev->event_add(c->watch, NULL);
-		return;
-	}
-	/* EOF or reset: evhttp reads nothing while a request runs, so it
-	 * would only notice at its next write. Our side is let go at once
-	 * (the upstream request dropped, so the engine stops generating),
-	 * then the reply is ended the ordinary way: its write fails and
-	 * evhttp frees the request and the connection itself. */
-	struct px_req *rq = c->rq;
-	if (!rq)
-		return;
-	struct evhttp_request *req = rq->req;
-	bool started = rq->started;
-	const struct event_api *ev = c->px->ev;
-	sc_px_req_abort(rq);
-	if (!req)
-		return;
-	if (started) {
-		ev->send_reply_end(req);
-	} else {
-		ev->add_header(ev->req_output_headers(req), "Connection", "close");
-		ev->send_reply(req, 503, NULL, NULL);
-	}
-}
-
-/* A request still running after 20 ms gets the hang-up watch: most are
- * answered before, and a timer costs no system call where the watch costs
- * two (epoll_ctl in and out). */
-static void arm_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct px_conn *c = arg;
-	if (c->rq)
-		c->px->ev->event_add(c->watch, NULL);
-}
-
-/* The record of the connection of rq (made at its first request), and a
- * watch on it for the client hanging up. */
-void sc_px_conn_watch(struct px *px, struct px_req *rq)
-{
-	const struct event_api *ev = px->ev;
-	struct evhttp_connection *evcon = ev->req_connection(rq->req);
-	int fd = ev->bev_getfd(ev->conn_get_bufferevent(evcon));
-	if (fd < 0 || (size_t)fd >= px->cap_conns)
-		return;
-	struct px_conn *c = px->conns[fd];
-	if (!c || c->evcon != evcon) {
-		if (!(c = calloc(1, sizeof *c)))
-			return;
-		c->px = px;
-		c->fd = fd;
-		c->evcon = evcon;
-		if (!(c->watch = ev->event_new(px->base, fd, EV_READ, hangup_cb, c)) ||
-		    !(c->arm = ev->event_new(px->base, -1, 0, arm_cb, c))) {
-			if (c->watch)
-				ev->event_free(c->watch);
-			free(c);
+	while (!px->accepting_paused) {
+		if (px->n_conns >= (size_t)px->reg->r.proxy.connections) {
+			char why[64];
+			snprintf(why, sizeof why, "connections = %ld", px->reg->r.proxy.connections);
+			pause_accepting(px, why);
 			return;
 		}
-		px->conns[fd] = c;
-		ev->conn_set_closecb(evcon, conn_closed, c);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				pause_accepting(px, "out of file descriptors or memory");  /* the sweep tries again */
+			return;  /* EAGAIN, or a connection reset before it was taken */
+		}
+		char peer[INET6_ADDRSTRLEN] = "?";
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof peer);
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof peer);
+		sc_px_accept(px, fd, peer);
 	}
-	c->rq = rq;
-	rq->conn = c;
-	struct timeval soon = { 0, 20000 };
-	ev->event_add(c->arm, &soon);
 }
 
-void sc_px_conn_unwatch(struct px_conn *c)
+static void close_listeners(struct px *px)
 {
-	c->px->ev->event_del(c->arm);
-	c->px->ev->event_del(c->watch);
+	for (size_t i = 0; i < px->n_bound; i++) {
+		px->ev->event_free(px->bound[i].ev);
+		close(px->bound[i].fd);
+	}
+	px->n_bound = 0;
+}
+
+static int listen_on(struct px *px, const char *host, int port, sc_err *e, const char *word)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai;
+	char ps[16];
+	snprintf(ps, sizeof ps, "%d", port);
+	int g = getaddrinfo(*host ? host : NULL, ps, &hints, &ai);
+	if (g)
+		return sc_error(e, -EINVAL, "cannot listen on %s: %s", word, gai_strerror(g));
+	int one = 1, fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 511) < 0) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return sc_error(e, -EADDRINUSE, "cannot listen on %s: %s (is nginx or another proxy still on it?)", word,
+				strerror(err));
+	}
+	freeaddrinfo(ai);
+	struct px_listener *l = &px->bound[px->n_bound];
+	if (!(l->ev = px->ev->event_new(px->base, fd, EV_READ | EV_PERSIST, accept_cb, px)) ||
+	    px->ev->event_add(l->ev, NULL) < 0) {
+		if (l->ev)
+			px->ev->event_free(l->ev);
+		close(fd);
+		return sc_error(e, -ENOMEM, "out of memory");
+	}
+	l->fd = fd;
+	px->n_bound++;
+	return 0;
 }
 
 /* ---- signals and shutdown ---- */
@@ -236,9 +145,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	sc_px_notify("STOPPING=1");
 	sc_px_log(px, "%s: no new connections; waiting up to %ld s for requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	       px->reg->r.proxy.shutdown_timeout);
-	for (size_t i = 0; i < px->n_bound; i++)
-		px->ev->del_accept_socket(px->http, px->bound[i]);
-	px->n_bound = 0;
+	close_listeners(px);
 	/* who waits for a start would wait past the deadline */
 	for (size_t i = 0; i < px->n_models; i++)
 		sc_px_fail_waiters(px->models[i], "shutting_down", "the proxy is shutting down");
@@ -312,8 +219,7 @@ static int bind_all(struct px *px, sc_err *e)
 		    sc_strv_appendf(&px->listen, &px->n_listen, strchr(reg->proxy_host, ':') ? "[%s]:%d" : "%s:%d",
 				    reg->proxy_host, reg->models[i].proxy_port) < 0)
 			return sc_error(e, -ENOMEM, "out of memory");
-	if (!(px->bound = calloc(px->n_listen ? px->n_listen : 1, sizeof *px->bound)) ||
-	    !(px->ports = calloc(px->n_listen ? px->n_listen : 1, sizeof *px->ports)))
+	if (!(px->bound = calloc(px->n_listen ? px->n_listen : 1, sizeof *px->bound)))
 		return sc_error(e, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < px->n_listen; i++) {
 		char host[256];
@@ -325,12 +231,9 @@ static int bind_all(struct px *px, sc_err *e)
 			continue;
 		if (sc_listen_split(px->listen[i], host, sizeof host, &port) < 0)
 			return sc_error(e, -EINVAL, "--listen %s: not HOST:PORT", px->listen[i]);
-		struct evhttp_bound_socket *b = px->ev->bind_socket_with_handle(px->http, host, (ev_uint16_t)port);
-		if (!b)
-			return sc_error(e, -EADDRINUSE, "cannot listen on %s: %s (is nginx or another proxy still on it?)",
-					px->listen[i], strerror(errno));
-		px->bound[px->n_bound++] = b;
-		px->ports[px->n_ports++] = port;
+		int r = listen_on(px, host, port, e, px->listen[i]);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -356,10 +259,8 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 static void notes_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct px *px = arg;
-	if (px->n_conns) {
-		px->n_conns = count_clients(px);
-		resume_accepting(px);
-	}
+	sc_px_conns_sweep(px, sc_now_ms());
+	sc_px_accept_resume(px);
 	if (px->notes_dirty)
 		sc_px_notes_write(px);
 }
@@ -368,34 +269,19 @@ int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 {
 	struct px px = { .o = o, .started_ms = sc_now_ms(), .job_pipe = { -1, -1 }, .inotify_fd = -1 };
 	int r;
-	if (!(px.ev = sc_event(e)))
+	if (!(px.ev = sc_event(e)) || !(px.hp = sc_hparse(e)))
 		return -ENOSYS;
 	const struct event_api *ev = px.ev;
 	if ((r = load_registry(o, &px.reg, e)) < 0)
 		return r;
 	raise_fd_limit();
-	px.cap_conns = (size_t)sc_fd_limit();
 	signal(SIGPIPE, SIG_IGN);  /* a client gone mid-write is an error return, not a death */
-	/* epoll's changes gathered and made once a loop turn: evhttp enables
-	 * and disables reading and writing several times a request, ten
-	 * epoll_ctl calls where one or two do */
-	struct event_config *cfg = ev->config_new();
-	if (cfg)
-		ev->config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	px.base = cfg ? ev->base_new_with_config(cfg) : NULL;
-	if (cfg)
-		ev->config_free(cfg);
-	if (!(px.conns = calloc(px.cap_conns, sizeof *px.conns)) || !px.base || !(px.http = ev->http_new(px.base))) {
+	/* both sides of the proxy, requests and answers alike */
+	px.hp->set_max_header_size(PX_HEADERS_MAX);
+	if (!(px.base = ev->base_new())) {
 		r = sc_error(e, -ENOMEM, "out of memory");
 		goto out;
 	}
-	const struct reg_proxy *p = &px.reg->r.proxy;
-	ev->set_max_body_size(px.http, (ev_ssize_t)p->body_max);
-	ev->set_max_headers_size(px.http, PX_HEADERS_MAX);
-	ev->set_timeout(px.http, (int)p->timeout);
-	ev->set_allowed_methods(px.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-	ev->set_gencb(px.http, sc_px_handle, &px);
-	ev->set_bevcb(px.http, new_conn, &px);
 	if ((r = sc_px_models_sync(&px, e)) < 0 || (r = sc_px_sched_init(&px, e)) < 0 || (r = bind_all(&px, e)) < 0 ||
 	    (r = sc_px_watch_init(&px, e)) < 0)
 		goto out;
@@ -441,12 +327,10 @@ int sc_proxy_run(const struct sc_proxy_opts *o, sc_err *e)
 out:
 	sc_px_notes_remove(&px);
 	/* connections first: closing them aborts their requests */
-	if (px.http)
-		ev->http_free(px.http);
-	for (size_t fd = 0; px.conns && fd < px.cap_conns; fd++)
-		if (px.conns[fd])
-			conn_free(&px, px.conns[fd]);
-	free(px.conns);
+	px.shutting_down = true;  /* no listener comes back */
+	while (px.conns)
+		sc_px_conn_close(px.conns);
+	close_listeners(&px);
 	sc_px_watch_done(&px);
 	sc_px_sched_done(&px);
 	if (o->flush)
@@ -458,7 +342,6 @@ out:
 	if (px.base)
 		ev->base_free(px.base);
 	free(px.bound);
-	free(px.ports);
 	sc_strv_free(px.listen, px.n_listen);
 	sc_px_reg_put(px.reg);
 	return r;

@@ -29,6 +29,7 @@ listen = 127.0.0.1:$PX
 keepalive = 1
 drain-timeout = 2
 timeout = ${PX_TIMEOUT:-60}
+upstream-timeout = ${PX_UPSTREAM_TIMEOUT:-600}
 connections = ${PX_CONNS:-1024}
 queue-size = ${PX_QUEUE:-256}
 body-max = 64KiB
@@ -238,7 +239,7 @@ rawreq() {
 	printf "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n$1Content-Length: %d\r\n\r\n%s" \
 		"$TOKEN" "${#body}" "$body" | python3 "$TESTS/standin/pxclient.py" rawreq 127.0.0.1 "$PX" >"$TRASH/out"
 }
-test_expect "headers an engine could read another way than evhttp: 400, the connection closed, nothing forwarded" '
+test_expect "headers an engine could read another way than the proxy: 400, the connection closed, nothing forwarded" '
 	rawreq "X-Marker: smuggle-0\r\n" && has out "^HTTP/1.1 200" && has out "^open" &&
 	grep -q smuggle-0 "$REC/headers" &&
 	rawreq "X-Marker: smuggle-1\r\nTransfer-Encoding : chunked\r\n" && has out "^HTTP/1.1 400" && has out "^closed" &&
@@ -267,7 +268,55 @@ test_expect "bytes an engine sent past its answer are not taken for the next ans
 	[ "$(cat "$TRASH/out")" = "{}" ] &&
 	[ "$(raw "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n\"ok\"")" = 200 ] && [ "$(cat "$TRASH/out")" = "\"ok\"" ]'
 
-test_expect "an answer evhttp would misread (1xx, two lengths, a bad header name, huge headers): 502" '
+# An engine that says it sends 100 GB: the proxy passes on what comes
+# instead of holding it all (the client sees the first bytes, then hangs up).
+test_expect "an answer with a length past 1 MiB is passed on as it comes, not held" '
+	printf "HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\nfirst bytes" >"$TRASH/raw" &&
+	code=$(curl -s -o "$TRASH/out" -w "%{http_code}" --max-time 2 -H "Authorization: Bearer $TOKEN" "$URL/v1/chat/completions" \
+		-d "{\"model\":\"raw\",\"messages\":[]}" || :) &&
+	[ "$code" = 200 ] && [ "$(cat "$TRASH/out")" = "first bytes" ]'
+
+# A kept-alive connection the engine closes just as a request goes out on
+# it: the request goes again, once, on a new connection.
+test_expect "a kept-alive connection the engine dropped unanswered: the request goes again once, then 502" '
+	[ "$(raw "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")" = 200 ] &&
+	[ "$(raw "CLOSE\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nsame")" = 200 ] && [ "$(cat "$TRASH/out")" = same ] &&
+	[ "$(raw "CLOSE\nCLOSE\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")" = 502 ] &&
+	has out "closed the connection before the answer was complete"'
+
+# exchange N: the bytes of stdin on one connection, N answers read
+exchange() { python3 "$TESTS/standin/pxclient.py" exchange 127.0.0.1 "$PX" "$@" >"$TRASH/out"; }
+chatreq() {
+	body="{\"model\":\"s1\",\"messages\":[{\"role\":\"user\",\"content\":\"$1\"}]}"
+	printf "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s" \
+		"$TOKEN" "${#body}" "$body"
+}
+test_expect "HTTP as clients send it: pipelined requests in order, HTTP/1.0, a chunked body, 100-continue" '
+	{ chatreq 1; printf "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"; chatreq 2; } | exchange 3 &&
+	sed -n 1p "$TRASH/out" | grep -q "^HTTP/1.1 200 OK => .*\"model\": *\"s1\"" &&
+	sed -n 2p "$TRASH/out" | grep -q "^HTTP/1.1 200 OK => {\"status\":\"ok\"}" &&
+	sed -n 3p "$TRASH/out" | grep -q "^HTTP/1.1 200 OK => .*\"model\": *\"s1\"" && has out "^open" &&
+	printf "GET /health HTTP/1.0\r\n\r\n" | exchange 1 && has out "^HTTP/1.1 200 OK => {\"status\":\"ok\"}" && has out "^closed" &&
+	body="{\"model\":\"s1\",\"messages\":[]}" &&
+	printf "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n%.5s\r\n%x\r\n%s\r\n0\r\n\r\n" \
+		"$TOKEN" "$body" $((${#body} - 5)) "${body#?????}" | exchange 1 &&
+	has out "^HTTP/1.1 200 OK => .*\"model\": *\"s1\"" && tail -n 1 "$REC/headers" | grep -q "\"Content-Length\": \"${#body}\"" &&
+	curl -sv -o "$TRASH/body" -H "Authorization: Bearer $TOKEN" -H "Expect: 100-continue" "$URL/v1/chat/completions" \
+		-d "{\"model\":\"s1\",\"messages\":[]}" 2>"$TRASH/err" &&
+	grep -q "^< HTTP/1.1 100 Continue" "$TRASH/err" && grep -q "^< HTTP/1.1 200 OK" "$TRASH/err"'
+
+test_expect "requests the proxy cannot take: other methods 405 (HEAD without a body), headers past 64 KiB 431, garbage 400" '
+	printf "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n" | exchange 2 --head &&
+	has out "^HTTP/1.1 405 Method Not Allowed => $" && has out "^HTTP/1.1 200 OK => {\"status\":\"ok\"}" && has out "^open" &&
+	printf "DELETE /v1/models HTTP/1.1\r\nHost: x\r\n\r\n" | exchange 1 && has out "^HTTP/1.1 405 .*method_not_allowed" &&
+	{ printf "GET /health HTTP/1.1\r\nX-Big: "; head -c 70000 /dev/zero | tr "\\0" a; printf "\r\n\r\n"; } | exchange 1 &&
+	has out "^HTTP/1.1 431 .*headers_too_large" && has out "^closed" &&
+	printf "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n" | exchange 1 &&
+	has out "^HTTP/1.1 400 .*bad_request" && has out "^closed" &&
+	printf "\001\002\003 nonsense\r\n\r\n" | exchange 1 && has out "^HTTP/1.1 400 .*bad_request" &&
+	logged "^- - model=- client=127.0.0.1 status=400"'
+
+test_expect "an answer a lenient parser would misread (1xx, two lengths, a bad header name, huge headers): 502" '
 	for bad in "HTTP/1.1 100 Continue\r\n\r\n" "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi" \
 		"HTTP/1.1 200 OK\r\nX-Bad Name: 1\r\nContent-Length: 2\r\n\r\nhi" \
 		"HTTP/1.1 200 OK\r\nX-Big: $(head -c 70000 /dev/zero | tr "\\0" a)\r\nContent-Length: 2\r\n\r\nhi"; do
@@ -471,6 +520,13 @@ test_expect "--stop-engines: SIGTERM stops every engine too" '
 	start_proxy --stop-engines && [ "$(chat s1)" = 200 ] &&
 	stop_proxy && [ ! -e "$TRASH/state/run/s1.json" ] && [ ! -e "$TRASH/state/run/slowtok.json" ] &&
 	! up '$PS1' && ! up '$PTOK''
+
+# d1 answers after 3 s: its engine is given 1
+PX_UPSTREAM_TIMEOUT=1 write_config
+test_expect "an engine silent for upstream-timeout: 502 with the reason, not its late answer" '
+	start_proxy && [ "$(chat d1)" = 502 ] && has out "did not answer within upstream-timeout" &&
+	logged "d1: upstream 127.0.0.1:'$PD1': it did not answer within upstream-timeout" && stop_proxy'
+write_config
 
 PX_CONNS=5 PX_TIMEOUT=2 write_config
 test_expect "the connection cap: beyond it new clients wait until a connection ends" '

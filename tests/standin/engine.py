@@ -36,7 +36,10 @@ shapes, without a GPU. Steered by environment variables (models.ini `env`):
   STANDIN_RAW=FILE     chat completions are answered with the bytes of FILE as
                        they are, read anew for each request, and the
                        connection stays open (a broken or hostile server on
-                       the engine's port)
+                       the engine's port); a FILE that starts with a line
+                       CLOSE loses that line and the connection closes
+                       unanswered (a kept-alive connection an engine
+                       dropped as the request came)
   STANDIN_ADMIN=FILE   a line for every call of an admin endpoint
                        (/flush_cache, /update_weights_from_disk, ...)
   STANDIN_WEDGED=1     (multi-node) rank 0 answers /health but never a
@@ -404,7 +407,13 @@ class H(BaseHTTPRequestHandler):
             return self.send(404, {"detail": "Not Found"})
         if E("STANDIN_RAW"):
             with open(E("STANDIN_RAW"), "rb") as f:
-                self.wfile.write(f.read())
+                data = f.read()
+            if data.startswith(b"CLOSE\n"):
+                with open(E("STANDIN_RAW"), "wb") as f:
+                    f.write(data[6:])
+                self.close_connection = True
+                return
+            self.wfile.write(data)
             self.wfile.flush()
             return
         if not self.authorized():

@@ -26,6 +26,11 @@
       send the bytes of stdin as they are; print the reply's status line,
       then "closed" if the proxy closed the connection after it, "open" if
       it kept it for another request
+  pxclient.py exchange HOST PORT N [--head]
+      send the bytes of stdin as they are (several requests, pipelined);
+      read N answers (a 100 Continue counts; --head: the first answers a
+      HEAD, so it has no body) and print each as its status line and body
+      on one line, then "closed" or "open" as rawreq
   pxclient.py refused URL N
       N requests without a token, one after the other on one connection;
       prints how many were answered 401
@@ -178,6 +183,50 @@ def rawreq(host, port):
         print("open")
 
 
+def answer(f, head=False):
+    """one HTTP/1.1 answer from f: (status line, body); None at the close"""
+    status = f.readline()
+    if not status:
+        return None
+    headers = {}
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b""):
+            break
+        k, v = line.decode("latin-1").split(":", 1)
+        headers[k.strip().lower()] = v.strip()
+    if status.split()[1].startswith(b"1") or head:
+        return status.strip(), b""
+    if headers.get("transfer-encoding") == "chunked":
+        body = b""
+        while True:
+            n = int(f.readline().strip(), 16)
+            body += f.read(n)
+            f.readline()
+            if n == 0:
+                return status.strip(), body
+    if "content-length" in headers:
+        return status.strip(), f.read(int(headers["content-length"]))
+    return status.strip(), f.read()
+
+
+def exchange(host, port, n, head):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(sys.stdin.buffer.read())
+    s.settimeout(30)
+    f = s.makefile("rb")
+    for i in range(n):
+        a = answer(f, head and i == 0)
+        if a is None:
+            break
+        print((a[0] + b" => " + a[1].replace(b"\n", b" ")).decode("latin-1"))
+    s.settimeout(2)
+    try:
+        print("closed" if not f.read1(65536) else "more")
+    except socket.timeout:
+        print("open")
+
+
 def refused(url, n):
     host, port = url.split("//")[1].split(":")
     s = socket.create_connection((host, int(port)))
@@ -226,6 +275,8 @@ if __name__ == "__main__":
         idle(a[1], a[2], int(a[3]))
     elif a[0] == "rawreq":
         rawreq(a[1], a[2])
+    elif a[0] == "exchange":
+        exchange(a[1], a[2], int(a[3]), "--head" in a)
     elif a[0] == "refused":
         refused(a[1], int(a[2]))
     elif a[0] == "notify":
