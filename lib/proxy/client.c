@@ -280,7 +280,7 @@ static struct px_req *req_new(struct px_conn *c)
 static void parse(struct px_conn *c)
 {
 	struct px *px = c->px;
-	while (!c->rq && !c->closing && sc_px_buf_size(&c->in)) {
+	while (!c->rq && !c->closing && !c->broken && sc_px_buf_size(&c->in)) {
 		size_t avail = sc_px_buf_size(&c->in);
 		size_t n = px->hp->execute(&c->hp, &request_settings, c->in.p + c->in.off, avail);
 		enum http_errno err = HTTP_PARSER_ERRNO(&c->hp);

@@ -389,8 +389,8 @@ test_expect "streams pass through as they come, with X-Accel-Buffering: no" '
 	grep -qi "^X-Accel-Buffering: no" "$TRASH/hdr" && grep -qi "^Content-Type: text/event-stream" "$TRASH/hdr" &&
 	[ "$(grep -c "^data: " "$TRASH/out")" = 9 ] && tail -n 2 "$TRASH/out" | grep -q "data: \[DONE\]"'
 
-# The proxy writes what it has at once and leaves the rest to libevent
-# when the socket is full (sc_px_flush), and past 1 MiB unsent stops
+# The proxy writes what it has at once and the rest at the socket's next
+# writable edge when it is full (conn_write), and past 1 MiB unsent stops
 # reading the engine until the client has caught up: 12 MB of events (far
 # more than the sockets between them hold) to a reader that waits first
 # must all arrive, in order, the engine paused and resumed on the way (the
