@@ -38,7 +38,8 @@ endif
 # targets that install or need no library.
 NODEPS_GOALS := deps demo clean uninstall help
 ifeq ($(filter $(NODEPS_GOALS),$(MAKECMDGOALS)),)
-ifneq ($(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo ok),ok)
+# http-parser ships no .pc file: its header is looked for where the compiler does
+ifneq ($(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && printf '\043include <http_parser.h>\n' | $(CC) -E -o /dev/null - 2>/dev/null && echo ok),ok)
 $(error missing build dependencies; install them with: apt-get install $(DEB_PKGS)   (or run: make deps))
 endif
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
