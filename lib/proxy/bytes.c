@@ -215,3 +215,12 @@ ssize_t sc_px_read(int fd, char *buf, size_t len, short what, bool *more)
 			return -errno;
 	}
 }
+
+void sc_px_want_write(struct px *px, struct event *wev, bool *on, bool want)
+{
+	if (want == *on)
+		return;
+	if (want ? px->ev->event_add(wev, NULL) : px->ev->event_del(wev))
+		return;
+	*on = want;
+}

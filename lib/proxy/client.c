@@ -21,6 +21,8 @@
 /* Bytes read past a request while it runs (a pipelined request, kept for
  * later): beyond this the client is not read until its request ends. */
 #define HOLD_MAX (64u << 10)
+/* How long a refused body is read and dropped before the close */
+#define LINGER_MS 2000
 /* An output buffer larger than this, once sent, is let go */
 #define STREAM_KEEP_MAX (256u << 10)
 /* read() size, and the least room kept for one */
@@ -119,6 +121,7 @@ static void conn_write(struct px_conn *c)
 	}
 	if (wrote)
 		c->deadline = sc_now_ms() + px->reg->r.proxy.timeout * 1000;
+	sc_px_want_write(px, c->wev, &c->wev_on, sc_px_buf_size(&c->out) && !c->broken);
 	if (sc_px_buf_size(&c->out))
 		return;
 	/* a slow client's backlog is not kept for the life of its connection */
@@ -315,14 +318,40 @@ static void parse(struct px_conn *c)
 	}
 }
 
+/* A body refused as too big is still coming: closed with it unread, the
+ * socket would send a reset, and the client could lose the 413 before it
+ * read it. So the proxy stops sending, reads and drops what comes for up
+ * to LINGER_MS (the sweep ends it), and closes at the client's end, as
+ * nginx's lingering_close. true: the client has closed. */
+static bool lingered(struct px_conn *c)
+{
+	if (!c->lingering) {
+		c->lingering = true;
+		shutdown(c->fd, SHUT_WR);
+		c->deadline = sc_now_ms() + LINGER_MS;
+	}
+	char drop[16384];
+	for (;;) {
+		ssize_t n = read(c->fd, drop, sizeof drop);
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		return !(n < 0 && errno == EAGAIN);
+	}
+}
+
 static void conn_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct px_conn *c = arg;
 	struct px *px = c->px;
 	if (!c->broken && sc_px_buf_size(&c->out))
 		conn_write(c);
-	if (c->broken || (c->closing && !sc_px_buf_size(&c->out)))
+	if (c->broken)
 		goto close;
+	if (c->closing && !sc_px_buf_size(&c->out)) {
+		if (!c->too_big || lingered(c))
+			goto close;
+		return;
+	}
 	for (;;) {
 		parse(c);
 		if (c->broken)
@@ -359,10 +388,13 @@ void sc_px_accept(struct px *px, int fd, const char *peer)
 {
 	struct px_conn *c = calloc(1, sizeof *c);
 	int one = 1;
-	if (!c || !(c->ev = px->ev->event_new(px->base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, conn_cb, c)) ||
+	if (!c || !(c->ev = px->ev->event_new(px->base, fd, EV_READ | EV_CLOSED | EV_ET | EV_PERSIST, conn_cb, c)) ||
+	    !(c->wev = px->ev->event_new(px->base, fd, EV_WRITE | EV_ET | EV_PERSIST, conn_cb, c)) ||
 	    px->ev->event_add(c->ev, NULL) < 0) {
 		if (c && c->ev)
 			px->ev->event_free(c->ev);
+		if (c && c->wev)
+			px->ev->event_free(c->wev);
 		free(c);
 		close(fd);
 		return;
@@ -393,6 +425,7 @@ void sc_px_conn_close(struct px_conn *c)
 		sc_px_req_abort(rq);
 	}
 	px->ev->event_free(c->ev);
+	px->ev->event_free(c->wev);
 	close(c->fd);
 	sc_px_buf_free(&c->in);
 	sc_px_buf_free(&c->out);

@@ -163,6 +163,8 @@ static void up_free(struct px *px, struct px_up *u)
 {
 	if (u->ev)
 		px->ev->event_free(u->ev);
+	if (u->wev)
+		px->ev->event_free(u->wev);
 	if (u->fd >= 0)
 		close(u->fd);
 	sc_px_buf_free(&u->out);
@@ -195,17 +197,23 @@ static int up_connect(struct px_up *u)
 		close(fd);
 		return -1;
 	}
-	if (!(u->ev = px->ev->event_new(px->base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, up_cb, u)) ||
+	u->wev_on = false;
+	if (!(u->ev = px->ev->event_new(px->base, fd, EV_READ | EV_CLOSED | EV_ET | EV_PERSIST, up_cb, u)) ||
+	    !(u->wev = px->ev->event_new(px->base, fd, EV_WRITE | EV_ET | EV_PERSIST, up_cb, u)) ||
 	    px->ev->event_add(u->ev, NULL) < 0) {
 		if (u->ev)
 			px->ev->event_free(u->ev);
-		u->ev = NULL;
+		if (u->wev)
+			px->ev->event_free(u->wev);
+		u->ev = u->wev = NULL;
 		close(fd);
 		errno = ENOMEM;
 		return -1;
 	}
 	u->fd = fd;
 	u->connected = r == 0;
+	/* the end of a connect is a writable edge */
+	sc_px_want_write(px, u->wev, &u->wev_on, !u->connected);
 	return 0;
 }
 
@@ -312,7 +320,8 @@ static bool up_retry(struct px_up *u)
 	if (!u->reused || u->retried || u->answered)
 		return false;
 	px->ev->event_free(u->ev);
-	u->ev = NULL;
+	px->ev->event_free(u->wev);
+	u->ev = u->wev = NULL;
 	close(u->fd);
 	u->fd = -1;
 	u->retried = true;
@@ -366,16 +375,20 @@ static void pool_drop(struct px *px, struct px_up *u)
 /* The request, as much as the socket takes now; -1: the connection failed */
 static int up_send(struct px_up *u)
 {
+	int r = 0;
 	while (sc_px_buf_size(&u->out)) {
 		ssize_t n = send(u->fd, u->out.p + u->out.off, sc_px_buf_size(&u->out), MSG_NOSIGNAL);
 		if (n > 0)
 			u->out.off += (size_t)n;
 		else if (n < 0 && errno == EAGAIN)
-			return 0;
-		else if (!(n < 0 && errno == EINTR))
-			return -1;
+			break;
+		else if (!(n < 0 && errno == EINTR)) {
+			r = -1;
+			break;
+		}
 	}
-	return 0;
+	sc_px_want_write(u->px, u->wev, &u->wev_on, r == 0 && sc_px_buf_size(&u->out));
+	return r;
 }
 
 /* Every return below is the last use of u: finishing or failing may

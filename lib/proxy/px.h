@@ -99,7 +99,8 @@ struct px_msg {
 struct px_conn {
 	struct px *px;
 	int fd;
-	struct event *ev;               /* read and write, edge-triggered, for its whole life */
+	struct event *ev, *wev;         /* reading, edge-triggered, for its whole life; writing (see sc_px_want_write) */
+	bool wev_on;
 	struct px_conn *prev, *next;    /* px->conns */
 	char peer[48];
 	http_parser hp;
@@ -112,6 +113,7 @@ struct px_conn {
 	bool keep;                      /* the request lets the connection live on */
 	bool broken;                    /* a write failed or the client hung up: closed at the next callback */
 	bool closing;                   /* closed once out is sent */
+	bool lingering;                 /* a refused body is being read and dropped */
 	int64_t deadline;               /* idle, header or write timeout (the 1 s sweep) */
 };
 
@@ -119,7 +121,8 @@ struct px_up {
 	struct px *px;
 	struct px_model *m;
 	int fd;
-	struct event *ev;            /* read and write, edge-triggered */
+	struct event *ev, *wev;      /* reading, edge-triggered; writing, while the request waits for room */
+	bool wev_on;
 	int port;
 	char host[256];
 	struct px_up *next;          /* in its model's idle list */
@@ -306,6 +309,11 @@ int sc_px_on_message_complete(http_parser *p);
 /* One read of an edge-triggered socket: bytes (*more: read on, it may
  * hold more), 0 the peer closed, -EAGAIN nothing now, another -errno. */
 ssize_t sc_px_read(int fd, char *buf, size_t len, short what, bool *more);
+/* A socket's write event is registered only while output waits for room
+ * (or a connect for its end): registered always, an edge-triggered
+ * EPOLLOUT wakes the loop on every ACK that frees space, a third wakeup a
+ * request. */
+void sc_px_want_write(struct px *px, struct event *wev, bool *on, bool want);
 
 /* notes.c */
 void sc_px_log(struct px *px, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -305,6 +305,13 @@ test_expect "HTTP as clients send it: pipelined requests in order, HTTP/1.0, a c
 		-d "{\"model\":\"s1\",\"messages\":[]}" 2>"$TRASH/err" &&
 	grep -q "^< HTTP/1.1 100 Continue" "$TRASH/err" && grep -q "^< HTTP/1.1 200 OK" "$TRASH/err"'
 
+# The 413 goes out at the headers; closed with the body unread, the socket
+# would send a reset and the client, still sending, would lose it.
+test_expect "a body past body-max while it is still being sent: the client reads its 413 all the same" '
+	{ printf "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 4000000\r\n\r\n" "$TOKEN" &&
+	  head -c 4000000 /dev/zero; } | exchange 1 &&
+	has out "^HTTP/1.1 413 .*body_too_large" && has out "^closed" && hasnt out "send failed|reset"'
+
 test_expect "requests the proxy cannot take: other methods 405 (HEAD without a body), headers past 64 KiB 431, garbage 400" '
 	printf "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n" | exchange 2 --head &&
 	has out "^HTTP/1.1 405 Method Not Allowed => $" && has out "^HTTP/1.1 200 OK => {\"status\":\"ok\"}" && has out "^open" &&

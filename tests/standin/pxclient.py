@@ -212,11 +212,18 @@ def answer(f, head=False):
 
 def exchange(host, port, n, head):
     s = socket.create_connection((host, int(port)))
-    s.sendall(sys.stdin.buffer.read())
+    try:
+        s.sendall(sys.stdin.buffer.read())
+    except OSError as e:
+        print("send failed: %s" % e)
     s.settimeout(30)
     f = s.makefile("rb")
     for i in range(n):
-        a = answer(f, head and i == 0)
+        try:
+            a = answer(f, head and i == 0)
+        except ConnectionResetError:
+            print("reset")
+            return
         if a is None:
             break
         print((a[0] + b" => " + a[1].replace(b"\n", b" ")).decode("latin-1"))
