@@ -9,19 +9,6 @@
 
 static struct px px;
 
-static int headers_end(http_parser *p)
-{
-	struct px_msg *m = p->data;
-	return sc_px_hdrs_end(&m->hdrs) < 0 ? -1 : 0;
-}
-
-static const http_parser_settings settings = {
-	.on_header_field = sc_px_on_header_field,
-	.on_header_value = sc_px_on_header_value,
-	.on_headers_complete = headers_end,
-	.on_message_complete = sc_px_on_message_complete,
-};
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	sc_err e;
@@ -36,9 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct px_msg m = { .px = &px };
 	px.hp->init(&hp, HTTP_REQUEST);
 	hp.data = &m;
-	size_t a = px.hp->execute(&hp, &settings, req, cut);
+	size_t a = px.hp->execute(&hp, &sc_px_head_settings, req, cut);
 	if (HTTP_PARSER_ERRNO(&hp) == HPE_OK)
-		px.hp->execute(&hp, &settings, req + a, size - a);
+		px.hp->execute(&hp, &sc_px_head_settings, req + a, size - a);
 	if (m.done) {
 		/* every header whole and terminated, found by its name */
 		for (size_t i = 0; i < m.hdrs.n; i++)

@@ -224,3 +224,17 @@ void sc_px_want_write(struct px *px, struct event *wev, bool *on, bool want)
 		return;
 	*on = want;
 }
+
+static int head_end(http_parser *p)
+{
+	return sc_px_hdrs_end(&msg_of(p)->hdrs) < 0 ? -1 : 0;
+}
+
+/* A request's head into a px_msg, nothing else (the tests and the fuzz
+ * target read heads with it) */
+const http_parser_settings sc_px_head_settings = {
+	.on_header_field = sc_px_on_header_field,
+	.on_header_value = sc_px_on_header_value,
+	.on_headers_complete = head_end,
+	.on_message_complete = sc_px_on_message_complete,
+};

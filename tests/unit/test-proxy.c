@@ -7,19 +7,6 @@
 
 static struct px px;
 
-static int headers_end(http_parser *p)
-{
-	struct px_msg *m = p->data;
-	return sc_px_hdrs_end(&m->hdrs) < 0 ? -1 : 0;
-}
-
-static const http_parser_settings settings = {
-	.on_header_field = sc_px_on_header_field,
-	.on_header_value = sc_px_on_header_value,
-	.on_headers_complete = headers_end,
-	.on_message_complete = sc_px_on_message_complete,
-};
-
 /* req parsed in two reads split at cut; the message's headers in m */
 static void parse_split(const char *req, size_t cut, struct px_msg *m)
 {
@@ -27,9 +14,9 @@ static void parse_split(const char *req, size_t cut, struct px_msg *m)
 	size_t len = strlen(req);
 	px.hp->init(&hp, HTTP_REQUEST);
 	hp.data = m;
-	size_t a = px.hp->execute(&hp, &settings, req, cut);
+	size_t a = px.hp->execute(&hp, &sc_px_head_settings, req, cut);
 	assert_int_equal(a, cut);
-	px.hp->execute(&hp, &settings, req + cut, len - cut);
+	px.hp->execute(&hp, &sc_px_head_settings, req + cut, len - cut);
 	assert_int_equal(HTTP_PARSER_ERRNO(&hp), HPE_PAUSED);
 }
 
