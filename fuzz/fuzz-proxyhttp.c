@@ -23,9 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct px_msg m = { .px = &px };
 	px.hp->init(&hp, HTTP_REQUEST);
 	hp.data = &m;
-	size_t a = px.hp->execute(&hp, &sc_px_head_settings, req, cut);
+	size_t a = px.hp->execute(&hp, sc_px_head_settings(), req, cut);
 	if (HTTP_PARSER_ERRNO(&hp) == HPE_OK)
-		px.hp->execute(&hp, &sc_px_head_settings, req + a, size - a);
+		px.hp->execute(&hp, sc_px_head_settings(), req + a, size - a);
 	if (m.done) {
 		/* every header whole and terminated, found by its name */
 		for (size_t i = 0; i < m.hdrs.n; i++)

@@ -306,7 +306,7 @@ const char *sc_px_hdrs_find(const struct px_hdrs *hs, const char *name);
 int sc_px_on_header_field(http_parser *p, const char *at, size_t n);
 int sc_px_on_header_value(http_parser *p, const char *at, size_t n);
 int sc_px_on_message_complete(http_parser *p);
-extern const http_parser_settings sc_px_head_settings;
+const http_parser_settings *sc_px_head_settings(void);
 /* One read of an edge-triggered socket: bytes (*more: read on, it may
  * hold more), 0 the peer closed, -EAGAIN nothing now, another -errno. */
 ssize_t sc_px_read(int fd, char *buf, size_t len, short what, bool *more);

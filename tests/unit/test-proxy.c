@@ -14,9 +14,9 @@ static void parse_split(const char *req, size_t cut, struct px_msg *m)
 	size_t len = strlen(req);
 	px.hp->init(&hp, HTTP_REQUEST);
 	hp.data = m;
-	size_t a = px.hp->execute(&hp, &sc_px_head_settings, req, cut);
+	size_t a = px.hp->execute(&hp, sc_px_head_settings(), req, cut);
 	assert_int_equal(a, cut);
-	px.hp->execute(&hp, &sc_px_head_settings, req + cut, len - cut);
+	px.hp->execute(&hp, sc_px_head_settings(), req + cut, len - cut);
 	assert_int_equal(HTTP_PARSER_ERRNO(&hp), HPE_PAUSED);
 }
 
