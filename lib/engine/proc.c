@@ -248,6 +248,25 @@ bool sc_proc_alive(pid_t pid, uint64_t start_time)
 	return !start_time || s.start_time == start_time;
 }
 
+/* A process whose main thread has exited shows 'Z' while its other
+ * threads are still on their way out, holding its descriptors (an
+ * engine's listening socket): it is not gone until /proc/PID/task has
+ * only the main thread left. */
+static bool threads_left(long pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%ld/task", pid);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+	if (!d)
+		return false;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n > 1;
+}
+
 int sc_pgrp_members(pid_t pgid, uint64_t start_time, uint64_t *rss_bytes)
 {
 	DIR *d = opendir("/proc");
@@ -262,7 +281,8 @@ int sc_pgrp_members(pid_t pgid, uint64_t start_time, uint64_t *rss_bytes)
 		struct proc_stat s;
 		if (*end || pid <= 0 || sc_proc_stat((pid_t)pid, &s) < 0)
 			continue;
-		if (s.pgid != pgid || s.state == 'Z' || s.state == 'X' || s.start_time < start_time)
+		if (s.pgid != pgid || s.state == 'X' || s.start_time < start_time ||
+		    (s.state == 'Z' && !threads_left(pid)))
 			continue;
 		n++;
 		rss += s.rss_bytes;

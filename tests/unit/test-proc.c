@@ -9,6 +9,7 @@
 #include "../../lib/engine/remote.h"
 #include "../../lib/base/util.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -39,6 +40,41 @@ static void zombies_are_gone(void **state)
 	assert_int_equal(kill(pid, 0), 0);  /* what a naive check would believe */
 	assert_false(sc_proc_alive(pid, 0));
 	waitpid(pid, NULL, 0);
+}
+
+static void *park(void *arg)
+{
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A main thread that has exited shows 'Z' while the process's other
+ * threads live on with its descriptors (an engine's listening socket):
+ * the group is not gone yet. */
+static void a_zombie_leader_with_threads_left_is_not_gone(void **state)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_t t;
+		setpgid(0, 0);
+		if (pthread_create(&t, NULL, park, NULL) != 0)
+			_exit(1);
+		pthread_exit(NULL);
+	}
+	setpgid(pid, pid);
+	struct proc_stat s;
+	int64_t end = sc_now_ms() + 5000;
+	while (sc_proc_stat(pid, &s) == 0 && s.state != 'Z' && sc_now_ms() < end)
+		sc_sleep_ms(5);
+	int while_parked = sc_pgrp_members(pid, 0, NULL);
+	/* killed before any assert: a child left behind would hold the
+	 * test's output open and hang its reader */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(s.state, 'Z');
+	assert_int_equal(while_parked, 1);
+	assert_int_equal(sc_pgrp_members(pid, 0, NULL), 0);
 }
 
 static void reused_pids_are_not_ours(void **state)
@@ -256,6 +292,7 @@ int main(void)
 		cmocka_unit_test(stat_parse_survives_odd_names),
 		cmocka_unit_test(children_get_only_the_standard_descriptors),
 		cmocka_unit_test(zombies_are_gone),
+		cmocka_unit_test(a_zombie_leader_with_threads_left_is_not_gone),
 		cmocka_unit_test(reused_pids_are_not_ours),
 		cmocka_unit_test(group_stop_kills_stubborn_children),
 		cmocka_unit_test(spawn_reports_a_missing_program_in_the_log),
