@@ -312,6 +312,11 @@ test_expect "a body past body-max while it is still being sent: the client reads
 	  head -c 4000000 /dev/zero; } | exchange 1 &&
 	has out "^HTTP/1.1 413 .*body_too_large" && has out "^closed" && hasnt out "send failed|reset"'
 
+# the linger has an end: a client sending on without end is cut off
+test_expect "a client that sends on past its 413 is cut off when the linger ends, after 2 s" '
+	python3 "$TESTS/standin/pxclient.py" trickle 127.0.0.1 '$PX' "$TOKEN" >"$TRASH/out" &&
+	has out "^HTTP/1.1 413 " && awk "/^cut after/ { ok = \$3 >= 1.9 && \$3 < 10 } END { exit !ok }" "$TRASH/out"'
+
 test_expect "requests the proxy cannot take: other methods 405 (HEAD without a body), headers past 64 KiB 431, garbage 400" '
 	printf "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n" | exchange 2 --head &&
 	has out "^HTTP/1.1 405 Method Not Allowed => $" && has out "^HTTP/1.1 200 OK => {\"status\":\"ok\"}" && has out "^open" &&
@@ -541,6 +546,15 @@ test_expect "the connection cap: beyond it new clients wait until a connection e
 	[ "$(chat s1)" = 200 ] && logged "connections open (connections = 5): new ones wait" &&
 	stop_proxy'
 write_config
+
+# 64 descriptors for 100 clients: accept fails with EMFILE. Paused, the
+# proxy neither spins on the listener nor loses it, and takes clients
+# again (the sweep's retry) once some have closed.
+test_expect "out of descriptors: the proxy stops accepting and takes new clients again once some close" '
+	(ulimit -n 64 && start_proxy) && { python3 "$TESTS/standin/pxclient.py" idle 127.0.0.1 '$PX' 100 >"$TRASH/idle" & idler=$!; } &&
+	test_when_finished "kill $idler" && wait_until 10 test -s "$TRASH/idle" &&
+	logged "connections open (out of file descriptors or memory): new ones wait" && kill $idler &&
+	[ "$(api --max-time 20 "$URL/v1/models")" = 200 ] && stop_proxy'
 
 PX_LOG_MAX=8KiB write_config
 test_expect "past log-max the log file becomes proxy.log.1 and a new one starts: a flood of refused requests stays within it" '

@@ -26,6 +26,10 @@
       send the bytes of stdin as they are; print the reply's status line,
       then "closed" if the proxy closed the connection after it, "open" if
       it kept it for another request
+  pxclient.py trickle HOST PORT TOKEN
+      announce a body past any body-max and send it on without end; print
+      the status line, then "cut after S s" once the proxy closes on the
+      sender, or "still open" if it has not after 20 s
   pxclient.py exchange HOST PORT N [--head]
       send the bytes of stdin as they are (several requests, pipelined);
       read N answers (a 100 Continue counts; --head: the first answers a
@@ -234,6 +238,23 @@ def exchange(host, port, n, head):
         print("open")
 
 
+def trickle(host, port, token):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+              + token.encode() + b"\r\nContent-Length: 1000000000000\r\n\r\n")
+    s.settimeout(20)
+    print(s.makefile("rb").readline().strip().decode("latin-1"), flush=True)
+    start = time.monotonic()
+    chunk = b"x" * 16384
+    try:
+        while time.monotonic() - start < 20:
+            s.sendall(chunk)
+    except OSError:
+        print("cut after %.1f s" % (time.monotonic() - start))
+        return
+    print("still open")
+
+
 def refused(url, n):
     host, port = url.split("//")[1].split(":")
     s = socket.create_connection((host, int(port)))
@@ -284,6 +305,8 @@ if __name__ == "__main__":
         rawreq(a[1], a[2])
     elif a[0] == "exchange":
         exchange(a[1], a[2], int(a[3]), "--head" in a)
+    elif a[0] == "trickle":
+        trickle(a[1], a[2], a[3])
     elif a[0] == "refused":
         refused(a[1], int(a[2]))
     elif a[0] == "notify":
