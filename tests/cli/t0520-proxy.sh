@@ -22,7 +22,7 @@ write_config() {
 	cat >"$TRASH/models.ini" <<INI
 [defaults]
 models-root = $M
-state-dir = $TRASH/state
+state-dir = ${PX_STATE:-$TRASH/state}
 token-file = $TRASH/tokens
 [proxy]
 listen = 127.0.0.1:$PX
@@ -568,6 +568,23 @@ test_expect "a log file removed while the proxy runs: past log-max a new one sta
 	L="$TRASH/state/logs/proxy.log" && start_proxy && rm "$L" "$L.1" &&
 	python3 "$TESTS/standin/pxclient.py" refused "$URL" 1000 >"$TRASH/out" && has out "^1000$" &&
 	wait_until 5 test -e "$L" && stop_proxy && tail -n 1 "$L" | grep -q "stopped"'
+
+# A log directory with room for one file (a tmpfs of 2 inodes, one its
+# root): at log-max the file becomes proxy.log.1 and no new one can be
+# made. Lines are lost, never a request; with room again a new file starts.
+# 150 requests log about 12 KiB: one rotation, so none comes after the rm.
+LOGS="$TRASH/fullstate/logs"
+if mkdir -p "$LOGS" && mount -t tmpfs -o size=1m,nr_inodes=2 tmpfs "$LOGS" 2>/dev/null; then
+	test_cleanup "umount $LOGS"
+	PX_STATE="$TRASH/fullstate" PX_LOG_MAX=8KiB write_config
+	test_expect "a log file that cannot be made anew at log-max: every request answered, and a new file once there is room" '
+		start_proxy && python3 "$TESTS/standin/pxclient.py" refused "$URL" 150 >"$TRASH/out" && has out "^150$" &&
+		wait_until 5 test -e "$LOGS/proxy.log.1" && [ ! -e "$LOGS/proxy.log" ] && rm "$LOGS/proxy.log.1" &&
+		python3 "$TESTS/standin/pxclient.py" refused "$URL" 10 >"$TRASH/out" && has out "^10$" &&
+		wait_until 5 test -e "$LOGS/proxy.log" && stop_proxy && tail -n 1 "$LOGS/proxy.log" | grep -q "stopped"'
+else
+	test_count=$((test_count + 1)); echo "ok $test_count # SKIP cannot mount a small tmpfs here"
+fi
 write_config
 
 PX_QUEUE=2 write_config
