@@ -28,6 +28,16 @@
  * the proxy's memory does not grow with a client that stopped reading. */
 #define STREAM_PAUSE_AT (1u << 20)
 
+/* Where the header name k (n bytes) is in names, or -1. By length first:
+ * every header of every request and answer passes here. */
+static int name_index(const char *k, size_t n, const char *const *names, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(names[i]) == n && strcasecmp(k, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* Headers that belong to one hop, or carry the client's secret: never
  * passed to an engine (RFC 9110 7.6.1; the token stays at the door). */
 bool sc_px_hop_header(const char *k)
@@ -35,12 +45,7 @@ bool sc_px_hop_header(const char *k)
 	static const char *const drop[] = { "connection", "keep-alive", "proxy-connection", "te", "trailer",
 					    "transfer-encoding", "upgrade", "proxy-authorization", "authorization",
 					    "x-api-key", "host", "content-length", "expect" };
-	size_t n = strlen(k);
-	/* by length first: every header of every request passes here */
-	for (size_t i = 0; i < ARRAY_SIZE(drop); i++)
-		if (strlen(drop[i]) == n && strcasecmp(k, drop[i]) == 0)
-			return true;
-	return false;
+	return name_index(k, strlen(k), drop, ARRAY_SIZE(drop)) >= 0;
 }
 
 /* RFC 9110 5.6.2: a field name is a token. */
@@ -74,11 +79,10 @@ const char *sc_px_bad_headers(const struct px_hdrs *h)
 		for (c = (const unsigned char *)sc_px_hdr_value(h, i); *c; c++)
 			if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
 				return "a header value has a control character";
-		/* by length first, as sc_px_hop_header: every header of every request passes here */
-		for (size_t k = 0; k < ARRAY_SIZE(once); k++)
-			if (strlen(once[k]) == n && strcasecmp(key, once[k]) == 0 && ++seen[k] > 1)
-				return "a header that may appear once appears twice (Content-Length, Transfer-Encoding, "
-				       "Host, Authorization or x-api-key)";
+		int k = name_index(key, n, once, ARRAY_SIZE(once));
+		if (k >= 0 && ++seen[k] > 1)
+			return "a header that may appear once appears twice (Content-Length, Transfer-Encoding, "
+			       "Host, Authorization or x-api-key)";
 	}
 	return NULL;
 }
