@@ -110,7 +110,7 @@ static void error_event(struct px_req *rq, int code, const char *msg)
 	json_decref(j);
 	struct px_buf b = { 0 };
 	if (sc_px_buf_printf(&b, "event: error\ndata: %s\n\n", text ? text : "{}") == 0)
-		sc_px_reply_chunk(rq, b.p, b.len);
+		sc_px_reply_chunk(rq, sc_px_buf_data(&b), sc_px_buf_size(&b));
 	sc_px_reply_end(rq);
 	sc_px_buf_free(&b);
 	free(text);
@@ -258,7 +258,7 @@ void sc_px_handle(struct px_req *rq, const struct px_hdrs *h)
 		struct px_buf b = { 0 };
 		sc_px_metrics(px, &b);
 		sc_px_reply_header(rq, "Content-Type", "text/plain; version=0.0.4");
-		sc_px_reply_all(rq, 200, sc_px_buf_data(&b), b.len);
+		sc_px_reply_all(rq, 200, sc_px_buf_data(&b), sc_px_buf_size(&b));
 		sc_px_buf_free(&b);
 		sc_px_req_finish(rq, 200);
 		return;

@@ -110,11 +110,6 @@ static int listen_on(struct px *px, const char *host, int port, sc_err *e, const
 
 /* ---- signals and shutdown ---- */
 
-static void finish_shutdown(struct px *px)
-{
-	px->ev->base_loopbreak(px->base);
-}
-
 bool sc_px_idle(const struct px *px)
 {
 	for (size_t i = 0; i < px->n_models; i++)
@@ -129,7 +124,7 @@ static void shutdown_tick(evutil_socket_t fd, short what, void *arg)
 	if (sc_px_idle(px) || sc_now_ms() >= px->shutdown_deadline) {
 		if (!sc_px_idle(px))
 			sc_px_log(px, "shutdown-timeout reached: cutting what still runs");
-		finish_shutdown(px);
+		px->ev->base_loopbreak(px->base);
 		return;
 	}
 	struct timeval tv = { 0, 50000 };
